@@ -1,0 +1,4 @@
+// The multi-call agent binary: every agent in one executable, linked once per agent name.
+import { main } from "../lib/main.js";
+
+main([]);

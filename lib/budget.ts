@@ -1,0 +1,52 @@
+// The time an action may take. Pacemaker SIGKILLs the whole process group at CRM_meta_timeout,
+// so every child command and retry loop draws from one budget that ends a margin earlier,
+// leaving time to print the exit reason and clean up.
+
+export function marginFor(totalMs: number): number {
+  return Math.min(2000, Math.max(200, Math.round(totalMs * 0.1)));
+}
+
+export class Budget {
+  readonly totalMs: number;
+  readonly usableMs: number;
+  private readonly startedAt: number;
+  private readonly now: () => number;
+
+  /** `usableMs` overrides the margin rule (sub-budgets already sit inside a margin). */
+  constructor(totalMs: number, now: () => number = () => performance.now(), usableMs?: number) {
+    this.now = now;
+    this.startedAt = now();
+    this.totalMs = totalMs;
+    this.usableMs = usableMs ?? Math.max(0, totalMs - marginFor(totalMs));
+  }
+
+  /** From CRM_meta_timeout (ms) or the declared action timeout (s). */
+  static fromMeta(metaTimeoutMs: number | undefined, declaredSeconds: number): Budget {
+    const total = metaTimeoutMs !== undefined && metaTimeoutMs > 0 ? metaTimeoutMs : declaredSeconds * 1000;
+    return new Budget(total);
+  }
+
+  elapsedMs(): number {
+    return this.now() - this.startedAt;
+  }
+
+  remainingMs(): number {
+    return Math.max(0, this.usableMs - this.elapsedMs());
+  }
+
+  expired(): boolean {
+    return this.remainingMs() <= 0;
+  }
+
+  /** A bound for one step: at most `capMs`, never past the budget. */
+  slice(capMs?: number): number {
+    const r = this.remainingMs();
+    return capMs === undefined ? r : Math.min(r, capMs);
+  }
+
+  /** A sub-budget ending `fraction` of the remaining time from now (e.g. TERM half of a stop). */
+  fraction(f: number): Budget {
+    const until = this.remainingMs() * f;
+    return new Budget(until, this.now, until);
+  }
+}

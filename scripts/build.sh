@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# npm run build: type-check, compile the multi-call agent binary (Bun, x86-64 baseline: no AVX2,
+# glibc >= 2.17), the tsstor CLI and the test agent, link one name per agent, and fail when the
+# committed metadata/ is stale (refresh it with `npm run metadata`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUN=node_modules/@oven/bun-linux-x64-baseline/bin/bun
+[ -x "$BUN" ] || { echo "build: $BUN missing; run npm ci" >&2; exit 1; }
+
+npx --no-install tsc -p .
+
+rm -rf build && mkdir -p build/agents build/test
+"$BUN" build --compile --minify --sourcemap=none agents/main.ts --outfile build/tsstor-agents >/dev/null
+"$BUN" build --compile --minify --sourcemap=none test/fixtures/test-agent-main.ts --outfile build/test/tsstor-test-agent >/dev/null
+ln -s tsstor-test-agent build/test/TestAgent
+if [ -f cli/main.ts ]; then
+  "$BUN" build --compile --minify --sourcemap=none cli/main.ts --outfile build/tsstor >/dev/null
+fi
+
+for a in $(build/tsstor-agents --list); do
+  ln -s ../tsstor-agents "build/agents/$a"
+done
+
+if [ "${1:-}" = "--update-metadata" ]; then
+  rm -f metadata/*.xml
+  for a in $(build/tsstor-agents --list); do
+    env -i OCF_RA_VERSION_MAJOR=1 OCF_RA_VERSION_MINOR=1 "build/agents/$a" meta-data > "metadata/$a.xml"
+  done
+  echo "metadata/ refreshed"
+fi
+
+stale=0
+for a in $(build/tsstor-agents --list); do
+  if ! env -i OCF_RA_VERSION_MAJOR=1 OCF_RA_VERSION_MINOR=1 "build/agents/$a" meta-data | cmp -s - "metadata/$a.xml"; then
+    echo "build: metadata/$a.xml is stale or missing; run: npm run metadata" >&2
+    stale=1
+  fi
+done
+for f in metadata/*.xml; do
+  [ -e "$f" ] || continue
+  a=$(basename "$f" .xml)
+  [ -e "build/agents/$a" ] || { echo "build: metadata/$f has no agent; run: npm run metadata" >&2; stale=1; }
+done
+exit $stale
