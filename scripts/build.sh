@@ -13,6 +13,30 @@ rm -rf build && mkdir -p build/agents build/test
 "$BUN" build --compile --minify --sourcemap=none agents/main.ts --outfile build/tsstor-agents >/dev/null
 "$BUN" build --compile --minify --sourcemap=none test/fixtures/test-agent-main.ts --outfile build/test/tsstor-test-agent >/dev/null
 ln -s tsstor-test-agent build/test/TestAgent
+
+# Fakes of system tools for tests: every test/fakes/*.ts exporting `fakes` joins one binary.
+mkdir -p build/test/fakes
+{
+  echo 'import { basename } from "node:path";'
+  echo 'import { logArgv, type FakeMain } from "../../test/fakes/lib.js";'
+  echo 'const all: Record<string, FakeMain> = {};'
+  i=0
+  for f in test/fakes/*.ts; do
+    [ "$(basename "$f")" = lib.ts ] && continue
+    echo "import { fakes as f$i } from \"../../$f\";"
+    echo "Object.assign(all, f$i);"
+    i=$((i+1))
+  done
+  echo 'const name = basename(process.argv0);'
+  echo 'const args = process.argv.slice(2);'
+  echo 'if (name === "tsstor-fakes") { console.log(Object.keys(all).join("\\n")); process.exit(0); }'
+  echo 'logArgv(name, args);'
+  echo 'const f = all[name];'
+  echo 'if (!f) { console.error(`fake ${name}: unknown`); process.exit(127); }'
+  echo 'process.exit(f(args));'
+} > build/test/fakes-main.ts
+"$BUN" build --compile --minify --sourcemap=none build/test/fakes-main.ts --outfile build/test/fakes/tsstor-fakes >/dev/null
+for f in $(build/test/fakes/tsstor-fakes); do ln -s tsstor-fakes "build/test/fakes/$f"; done
 if [ -f cli/main.ts ]; then
   "$BUN" build --compile --minify --sourcemap=none cli/main.ts --outfile build/tsstor >/dev/null
 fi
