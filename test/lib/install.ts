@@ -1,24 +1,32 @@
-// Pacemaker's tools find agents only under /usr/lib/ocf/resource.d (no search path in 2.1.5),
-// so tests that use crm_resource or pcs install the built agents for real (idempotent, atomic).
+// Pacemaker's tools find agents only under /usr/lib/ocf/resource.d (no search path in 2.1.5).
+// Tests that use crm_resource, pcs or ocf-tester by provider link the agents they need there,
+// each link pointing at *this checkout's* build, so parallel checkouts never swap binaries
+// under each other. packaging/install.sh itself is tested with DESTDIR (test/packaging/).
 import { spawnSync } from "node:child_process";
-import { rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { BUILD } from "./harness.js";
-import { REPO } from "./xml.js";
 
 export const RA_DIR = "/usr/lib/ocf/resource.d/tsstor";
 
-export function installAgents(): void {
-  const r = spawnSync("bash", [join(REPO, "packaging/install.sh")], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`install failed: ${r.stderr}`);
+function link(name: string, target: string): void {
+  mkdirSync(RA_DIR, { recursive: true });
+  const tmp = join(RA_DIR, `.${name}.${process.pid}`);
+  rmSync(tmp, { force: true });
+  symlinkSync(target, tmp);
+  renameSync(tmp, join(RA_DIR, name)); // atomic replace
+}
+
+/** Link the named agents (default: all built) to this checkout's multi-call binary. */
+export function installAgents(names?: string[]): void {
+  const list = names ?? spawnSync(join(BUILD, "tsstor-agents"), ["--list"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+  for (const n of list) link(n, join(BUILD, "tsstor-agents"));
 }
 
 /** Put the (never installed) test agent beside the real ones; returns the undo. */
 export function linkTestAgent(): () => void {
-  const link = join(RA_DIR, "TestAgent");
-  rmSync(link, { force: true });
-  symlinkSync(join(BUILD, "test", "tsstor-test-agent"), link);
-  return () => rmSync(link, { force: true });
+  link("TestAgent", join(BUILD, "test", "tsstor-test-agent"));
+  return () => rmSync(join(RA_DIR, "TestAgent"), { force: true });
 }
 
 export function sh(cmd: string, args: string[], env: Record<string, string> = {}, input?: string) {

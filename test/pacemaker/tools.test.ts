@@ -6,7 +6,7 @@ import { installAgents, linkTestAgent, sh } from "../lib/install.js";
 import { scratchDir } from "../lib/harness.js";
 import { checkRng } from "../lib/xml.js";
 
-installAgents();
+installAgents([]);
 t.teardown(linkTestAgent());
 const tmp = scratchDir("pcmk");
 const cib = join(tmp, "cib.xml");

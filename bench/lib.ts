@@ -1,0 +1,151 @@
+// Side-by-side measurement of an upstream agent and ours, on the same system state, in one run.
+// Run with the bundled Bun (`npm run bench` runs every bench/*.bench.ts). Never used by tests.
+//
+// Per case: hyperfine -N (no shell) medians/min/max, peak RSS from GNU time (%M), and processes
+// spawned per action counted from `strace -f -e trace=execve` (execve calls minus the agent's own).
+
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { cpus, totalmem } from "node:os";
+
+export const ROOT = join(dirname(new URL(import.meta.url).pathname), "..");
+export const RESULTS = join(ROOT, "bench", "results");
+export const TMP = join(ROOT, "bench", "tmp");
+
+export interface Cmd {
+  argv: string[];
+  env: Record<string, string>;
+}
+
+export interface Measure {
+  median_ms: number;
+  mean_ms: number;
+  min_ms: number;
+  max_ms: number;
+  runs: number;
+  peak_rss_kb?: number;
+  processes?: number;
+  exit_code?: number;
+}
+
+export interface Row {
+  agent: string;
+  action: string;
+  scenario: string;
+  upstream?: Measure;
+  ours: Measure;
+  /** ours / upstream, on medians */
+  ratio?: number;
+  goal?: number;
+}
+
+export interface Suite {
+  suite: string;
+  date: string;
+  machine: { cpus: string; cores: number; mem_gb: number; kernel: string };
+  rows: Row[];
+  notes?: string[];
+}
+
+export function machine(): Suite["machine"] {
+  const c = cpus();
+  return {
+    cpus: c[0]?.model ?? "?",
+    cores: c.length,
+    mem_gb: Math.round(totalmem() / 2 ** 30),
+    kernel: spawnSync("uname", ["-r"], { encoding: "utf8" }).stdout.trim(),
+  };
+}
+
+/** OCF environment for a bench run (as the harness in test/ builds it). */
+export function ocfEnv(type: string, params: Record<string, string>, extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {
+    OCF_ROOT: "/usr/lib/ocf",
+    OCF_RA_VERSION_MAJOR: "1",
+    OCF_RA_VERSION_MINOR: "1",
+    OCF_RESOURCE_INSTANCE: "bench",
+    OCF_RESOURCE_TYPE: type,
+    LC_ALL: "C",
+    PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
+    OCF_RESKEY_CRM_meta_timeout: "20000",
+  };
+  for (const [k, v] of Object.entries(params)) env[`OCF_RESKEY_${k}`] = v;
+  return { ...env, ...extra };
+}
+
+function shq(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+/** hyperfine -N over one command; `prepare` runs before every timing run (e.g. stop before start). */
+export function time(cmd: Cmd, opts: { runs?: number; warmup?: number; prepare?: Cmd } = {}): Measure {
+  mkdirSync(TMP, { recursive: true });
+  const json = join(TMP, `hf-${process.pid}.json`);
+  const wrap = (c: Cmd) => ["env", "-i", ...Object.entries(c.env).map(([k, v]) => `${k}=${v}`), ...c.argv].map(shq).join(" ");
+  const args = ["-N", "--style", "none", "--export-json", json, "--runs", String(opts.runs ?? 30), "--warmup", String(opts.warmup ?? 3), "-i"];
+  if (opts.prepare) args.push("--prepare", wrap(opts.prepare));
+  args.push(wrap(cmd));
+  const r = spawnSync("hyperfine", args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`hyperfine failed: ${r.stderr}`);
+  const res = JSON.parse(readFileSync(json, "utf8")).results[0];
+  rmSync(json, { force: true });
+  const ms = (x: number) => Math.round(x * 1e5) / 100;
+  return {
+    median_ms: ms(res.median),
+    mean_ms: ms(res.mean),
+    min_ms: ms(res.min),
+    max_ms: ms(res.max),
+    runs: res.times.length,
+    exit_code: res.exit_codes?.[0],
+  };
+}
+
+/** Peak RSS (kB) of the agent process tree's largest member, via GNU time. */
+export function peakRss(cmd: Cmd): number | undefined {
+  if (!existsSync("/usr/bin/time")) return undefined;
+  const r = spawnSync("/usr/bin/time", ["-f", "%M", "env", "-i", ...Object.entries(cmd.env).map(([k, v]) => `${k}=${v}`), ...cmd.argv], { encoding: "utf8" });
+  const last = r.stderr.trim().split("\n").pop() ?? "";
+  const n = Number(last);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Programs executed by one action, not counting the agent itself (and its interpreter). */
+export function processes(cmd: Cmd): number | undefined {
+  mkdirSync(TMP, { recursive: true });
+  const out = join(TMP, `strace-${process.pid}.txt`);
+  const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=execve", "-e", "signal=none", "-o", out, "env", "-i", ...Object.entries(cmd.env).map(([k, v]) => `${k}=${v}`), ...cmd.argv], { encoding: "utf8" });
+  if (r.error) return undefined;
+  const lines = readFileSync(out, "utf8").split("\n").filter((l) => /execve\(/.test(l) && !/= -1 /.test(l));
+  rmSync(out, { force: true });
+  // 1 for env, 1 for the agent.
+  return Math.max(0, lines.length - 2);
+}
+
+export function measure(cmd: Cmd, opts: Parameters<typeof time>[1] = {}): Measure {
+  const m = time(cmd, opts);
+  if (opts.prepare) spawnSync("env", ["-i", ...Object.entries(opts.prepare.env).map(([k, v]) => `${k}=${v}`), ...opts.prepare.argv]);
+  m.peak_rss_kb = peakRss(cmd);
+  if (opts.prepare) spawnSync("env", ["-i", ...Object.entries(opts.prepare.env).map(([k, v]) => `${k}=${v}`), ...opts.prepare.argv]);
+  m.processes = processes(cmd);
+  return m;
+}
+
+export function compare(agent: string, action: string, scenario: string, upstream: Cmd | undefined, ours: Cmd, opts: Parameters<typeof time>[1] & { goal?: number } = {}): Row {
+  const u = upstream ? measure(upstream, opts) : undefined;
+  const o = measure(ours, opts);
+  const row: Row = { agent, action, scenario, upstream: u, ours: o, goal: opts.goal };
+  if (u) row.ratio = Math.round((o.median_ms / u.median_ms) * 1000) / 1000;
+  const fmt = (m?: Measure) => (m ? `${m.median_ms.toFixed(2)} ms (rc ${m.exit_code}, ${m.processes ?? "?"} procs, ${m.peak_rss_kb ?? "?"} kB)` : "-");
+  console.log(`${agent} ${action} [${scenario}]: upstream ${fmt(u)} | ours ${fmt(o)}${row.ratio !== undefined ? ` | ratio ${row.ratio}` : ""}`);
+  return row;
+}
+
+export function save(suite: string, rows: Row[], notes: string[] = []): string {
+  mkdirSync(RESULTS, { recursive: true });
+  const s: Suite = { suite, date: new Date().toISOString(), machine: machine(), rows, notes };
+  const f = join(RESULTS, `${suite}.json`);
+  writeFileSync(f, `${JSON.stringify(s, null, 2)}\n`);
+  console.log(`wrote ${f}`);
+  return f;
+}

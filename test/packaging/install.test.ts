@@ -1,0 +1,27 @@
+// packaging/install.sh into a staging root: layout, modes, links, and a clean uninstall.
+import t from "tap";
+import { existsSync, lstatSync, readlinkSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { scratchDir } from "../lib/harness.js";
+import { sh } from "../lib/install.js";
+
+const dest = scratchDir("destdir");
+
+t.test("install with DESTDIR and OCF_ROOT, then uninstall", async (t) => {
+  const agents = sh("build/tsstor-agents", ["--list"]).stdout.split("\n").filter(Boolean);
+  const r = sh("bash", ["packaging/install.sh"], { DESTDIR: dest, OCF_ROOT: "/opt/ocf" });
+  t.equal(r.code, 0, r.out);
+  const bin = join(dest, "usr/lib/tsstor/tsstor-agents");
+  t.ok(existsSync(bin));
+  t.equal(statSync(bin).mode & 0o777, 0o755);
+  const ra = join(dest, "opt/ocf/resource.d/tsstor");
+  t.same(readdirSync(ra).sort(), [...agents].sort(), "one link per agent");
+  for (const a of agents) {
+    t.ok(lstatSync(join(ra, a)).isSymbolicLink());
+    t.equal(readlinkSync(join(ra, a)), "/usr/lib/tsstor/tsstor-agents", "links point at the final path, not DESTDIR");
+  }
+  const u = sh("bash", ["packaging/install.sh", "--uninstall"], { DESTDIR: dest, OCF_ROOT: "/opt/ocf" });
+  t.equal(u.code, 0, u.out);
+  t.notOk(existsSync(bin));
+  t.notOk(existsSync(ra));
+});
