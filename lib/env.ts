@@ -66,6 +66,11 @@ export interface OcfEnv {
   notify: NotifyEnv;
   /** raw OCF_RESKEY_<name> values of non-meta parameters */
   reskeys: Record<string, string>;
+  /**
+   * Roots of kernel interfaces the agents read. Only tests move them (TSSTOR_*_ROOT), to run
+   * the same agent code against an emulation where this kernel lacks the subsystem.
+   */
+  paths: { configfs: string };
 }
 
 function num(v: string | undefined): number | undefined {
@@ -148,6 +153,7 @@ export function parseEnv(env: Env): OcfEnv {
     meta: parseMeta(env),
     notify: parseNotify(env),
     reskeys,
+    paths: { configfs: env.TSSTOR_CONFIGFS_ROOT || "/sys/kernel/config" },
   };
 }
 
