@@ -171,9 +171,9 @@ export class LioRig {
   }
 
   env(extra: Record<string, string> = {}): Record<string, string> {
-    const e: Record<string, string> = { PATH: `${this.bin}:${PATH}`, TSSTOR_FAKE_LOG: this.log, HA_RSCTMP: this.rscTmp, HOME: this.home, ...extra };
+    const e: Record<string, string> = { PATH: `${this.bin}:${PATH}`, TSSTOR_FAKE_LOG: this.log, HA_RSCTMP: this.rscTmp, HOME: this.home };
     if (!LIO_REAL) e.TSSTOR_CONFIGFS_ROOT = this.root;
-    return e;
+    return { ...e, ...extra };
   }
 
   agent(name: string, action: string, o: RunOpts = {}): AgentRun {
