@@ -188,6 +188,6 @@ export const agent = defineHandlers(decl, {
     const s = spec(ctx, implementation(ctx)!);
     const c = m.checkLu(ctx, s);
     if (c.absent) throw fail.generic(`LUN ${s.lun} of ${s.iqn} is not running here; cannot reload it`);
-    if (c.problems.length) m.applyLu(ctx, s);
+    m.applyLu(ctx, s);
   },
 });

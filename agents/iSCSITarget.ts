@@ -182,6 +182,7 @@ export const agent = defineHandlers(decl, {
     const s = spec(ctx, implementation(ctx)!);
     const c = m.checkTarget(ctx, s);
     if (c.absent) throw fail.generic(`target ${s.iqn} is not running here; cannot reload it`);
-    if (c.problems.length) m.applyTarget(ctx, s);
+    // always apply: tgt cannot show a CHAP secret, so a changed one is not visible as drift
+    m.applyTarget(ctx, s);
   },
 });
