@@ -366,10 +366,10 @@ export const agent = defineHandlers(decl, {
     if (ns !== undefined) return ns;
     const p = ctx.params;
     const t = target(ctx);
+    if (t.nic !== undefined && !nicExists(t.nic)) throw fail.configured(`interface ${t.nic} does not exist`);
     const r = resolveFor(ctx, t);
     if (typeof r === "number") return r;
-    if (t.nic === undefined && !nicExists(r.nic)) throw fail.installed(`interface ${r.nic} does not exist`);
-    if (t.nic !== undefined && !nicExists(t.nic)) throw fail.configured(`interface ${t.nic} does not exist`);
+    if (!nicExists(r.nic)) throw fail.installed(`interface ${r.nic} does not exist`);
     const label = t.label ? `${r.nic}:${t.label}` : undefined;
     if (label && label.length > 15) throw fail.configured(`interface label ${label} exceeds 15 characters`);
     const ip = new Ip(ctx.run);
