@@ -20,7 +20,7 @@ import { Tgt, type TgtTarget } from "./tgtadm.js";
 
 const LOCK = "targetcli"; // one per-node lock for every iSCSI change, whatever the implementation
 
-const tgtOf = (ctx: IscsiCtx) => new Tgt(ctx.run, ctx.log, ctx.env.paths.tgtIpcSocket);
+const tgtOf = (ctx: IscsiCtx) => new Tgt(ctx.run, ctx.log, ctx.budget, ctx.env.paths.tgtIpcSocket);
 
 const wantAcls = (s: TargetSpec) => (s.initiators.length ? s.initiators : ["ALL"]);
 

@@ -1,20 +1,25 @@
-// tgt (the userspace SCSI target daemon) through tgtadm, plus tgtd's management socket spoken
-// directly for the one request that carries a secret.
+// tgt (the userspace SCSI target daemon): changes through tgtadm, reads and the one request that
+// carries a secret straight over tgtd's management socket.
 //
-// Why the socket: `tgtadm --mode account --op new --user U --password P` is the only way tgt
-// takes a CHAP secret, and it puts the secret in tgtadm's argv (visible in /proc/PID/cmdline and
-// `ps` to every local user). tgtd reads its requests from a unix socket (root only); tgtadm is
-// a thin client that sends a fixed 120-byte header and "user=U,password=P\0". We send exactly
-// those bytes ourselves (bun:ffi socket/connect/write/read, no child process), so the secret
-// never leaves our process except into tgtd. Header layout, tgt 1.0.x (usr/tgtadm.h):
+// tgtadm is a thin client: it sends tgtd a fixed 120-byte header plus "key=value" text on a unix
+// socket (root only) and prints the text reply. We speak that protocol ourselves (bun:ffi
+// socket/connect/write/read, no child process) for:
+// - every `--op show`: a monitor costs no fork, and a broken or hanging tgtadm cannot make a
+//   stop believe the target is gone;
+// - `--mode account --op new`, the only way tgt takes a CHAP secret: through tgtadm it would sit
+//   in argv (/proc/PID/cmdline, `ps`) for every local user to read; over the socket it never
+//   leaves our process except into tgtd.
+// Changes (new, bind, update, delete) stay with tgtadm: readable argv in the logs, and no
+// dependence on the header layout beyond what the tests check against the installed tgtadm.
+// Header, tgt 1.0.x (usr/tgtadm.h):
 //   u32 mode, u32 op, char lld[64], u32 len, i32 tid, u64 sid, u64 lun,
 //   u32 cid, u32 host_no, u32 device_type, u32 ac_dir, u32 pack, u32 force
 // Reply: u32 err, u32 len (header included), then text.
 
 import { createRequire } from "node:module";
+import type { Budget } from "./budget.js";
 import type { Logger } from "./log.js";
 import type { Runner, RunResult } from "./run.js";
-import { describeFailure } from "./run.js";
 import { fail } from "./ocf.js";
 
 // ---- tgtadm --op show output --------------------------------------------------------------------
@@ -138,23 +143,21 @@ export function parseAccounts(text: string): string[] {
 
 // ---- tgtadm ------------------------------------------------------------------------------------
 
-/** tgtd is not listening (tgtadm exits with ECONNREFUSED/ENOTCONN/ENOENT). */
-export function notRunning(r: RunResult): boolean {
-  return r.code === 107 || r.code === 111 || r.code === 2 || /can't connect|not connected|Connection refused|No such file/i.test(r.stderr);
-}
-
 export class Tgt {
+  private bin: string | undefined;
   constructor(
     private readonly run: Runner,
     private readonly log: Logger,
+    private readonly budget: Budget,
     /** TGT_IPC_SOCKET, or undefined for tgt's default */
     private readonly socket: string | undefined,
   ) {}
 
-  /** tgtadm --lld iscsi ARGS; the caller inspects the result. */
+  /** tgtadm --lld iscsi ARGS (by absolute path); the caller inspects the result. */
   adm(args: string[]): RunResult {
-    const r = this.run.run("tgtadm", ["--lld", "iscsi", ...args]);
-    if (r.missing) throw fail.installed("tgtadm not found");
+    this.bin ??= this.run.which("tgtadm");
+    if (!this.bin) throw fail.installed("tgtadm not found");
+    const r = this.run.run(this.bin, ["--lld", "iscsi", ...args]);
     if (r.timedOut) throw fail.generic("tgtadm timed out");
     return r;
   }
@@ -162,36 +165,46 @@ export class Tgt {
   /** tgtadm that must succeed. */
   must(args: string[]): RunResult {
     const r = this.adm(args);
-    if (r.code !== 0) throw fail.generic(describeFailure(r).replace(/^tgtadm --lld/, "tgtadm"));
+    if (r.code !== 0) {
+      const last = (r.stderr.trim() || r.stdout.trim()).split("\n").pop() ?? "";
+      throw fail.generic(`tgtadm ${args.slice(0, 4).join(" ")} failed (rc=${r.code})${last ? `: ${last}` : ""}`);
+    }
     return r;
+  }
+
+  /** `--op show` over the socket: the reply text, or undefined when tgtd is not running. */
+  private show(mode: number, tid?: number): string | undefined {
+    const r = ipcRequest(this.socket, { mode, op: OP_SHOW, tid }, "", this.budget.remainingMs());
+    if (r === undefined) return undefined;
+    this.log.debug(`tgtd socket: show mode=${mode}${tid === undefined ? "" : ` tid=${tid}`} -> ${tgtError(r.err)} (${r.text.length} bytes)`);
+    if (r.err !== 0) throw fail.generic(`tgtd refused to show (mode ${mode}): ${tgtError(r.err)}`);
+    return r.text;
   }
 
   /** All targets, or undefined when tgtd is not running. */
   targets(): TgtTarget[] | undefined {
-    const r = this.adm(["--op", "show", "--mode", "target"]);
-    if (r.code !== 0) {
-      if (notRunning(r)) return undefined;
-      throw fail.generic(describeFailure(r));
-    }
-    return parseTargets(r.stdout);
+    const text = this.show(MODE_TARGET);
+    if (text === undefined) return undefined;
+    if (text.trim() && !/^Target \d+: /.test(text)) throw fail.generic(`unexpected reply from tgtd: ${JSON.stringify(text.slice(0, 60))}`);
+    return parseTargets(text);
   }
 
   targetParams(tid: number): Map<string, string> {
-    return parseTargetParams(this.must(["--op", "show", "--mode", "target", "--tid", String(tid)]).stdout);
+    return parseTargetParams(this.show(MODE_TARGET, tid) ?? "");
   }
 
   portals(): string[] {
-    return parsePortals(this.must(["--op", "show", "--mode", "portal"]).stdout);
+    return parsePortals(this.show(MODE_PORTAL) ?? "");
   }
 
   accounts(): string[] {
-    return parseAccounts(this.must(["--op", "show", "--mode", "account"]).stdout);
+    return parseAccounts(this.show(MODE_ACCOUNT) ?? "");
   }
 
-  /** `--mode account --op new` through tgtd's socket: the password never reaches an argv. */
+  /** `--mode account --op new` over the socket: the password never reaches an argv. */
   newAccount(user: string, password: string): void {
-    const body = `user=${user},password=${password}`;
-    const r = ipcRequest(this.socket, { mode: MODE_ACCOUNT, op: OP_NEW }, body);
+    const r = ipcRequest(this.socket, { mode: MODE_ACCOUNT, op: OP_NEW }, `user=${user},password=${password}`, this.budget.remainingMs());
+    if (r === undefined) throw fail.generic("tgtd is not running");
     this.log.debug(`tgtd socket: account new user=${user} password=*** -> ${tgtError(r.err)}`);
     if (r.err !== 0) throw fail.generic(`creating tgt account ${user} failed: ${tgtError(r.err)}`);
   }
@@ -199,8 +212,11 @@ export class Tgt {
 
 // ---- tgtd's management socket ------------------------------------------------------------------
 
+const MODE_TARGET = 1;
+const MODE_PORTAL = 3;
 const MODE_ACCOUNT = 7;
 const OP_NEW = 0;
+const OP_SHOW = 2;
 const HEADER = 120;
 
 /** tgtadm's messages for tgtd's error numbers (tgt 1.0.x tgtadm_error.h order). */
@@ -237,7 +253,7 @@ export const tgtError = (n: number): string => ERRORS[n] ?? `tgtd error ${n}`;
 const DEFAULT_SOCKET = "/var/run/tgtd/socket";
 
 type Sym = (...a: unknown[]) => number | bigint;
-let sys: { socket: Sym; connect: Sym; write: Sym; read: Sym; close: Sym; ptr: (b: Uint8Array) => unknown } | undefined;
+let sys: { socket: Sym; connect: Sym; write: Sym; read: Sym; close: Sym; setsockopt: Sym; ptr: (b: Uint8Array) => unknown } | undefined;
 
 function libc() {
   if (sys) return sys;
@@ -250,9 +266,10 @@ function libc() {
     write: { args: [T.i32, T.ptr, T.u64], returns: T.i64 },
     read: { args: [T.i32, T.ptr, T.u64], returns: T.i64 },
     close: { args: [T.i32], returns: T.i32 },
+    setsockopt: { args: [T.i32, T.i32, T.i32, T.ptr, T.u32], returns: T.i32 },
   });
   const s = lib.symbols as unknown as Record<string, Sym>;
-  sys = { socket: s.socket!, connect: s.connect!, write: s.write!, read: s.read!, close: s.close!, ptr: (b) => ffi.ptr(b) };
+  sys = { socket: s.socket!, connect: s.connect!, write: s.write!, read: s.read!, close: s.close!, setsockopt: s.setsockopt!, ptr: (b) => ffi.ptr(b) };
   return sys;
 }
 
@@ -271,8 +288,8 @@ export function encodeRequest(h: { mode: number; op: number; tid?: number }, bod
   return buf;
 }
 
-/** One request on tgtd's socket; returns tgtd's error number and reply text. */
-export function ipcRequest(socketPath: string | undefined, h: { mode: number; op: number; tid?: number }, body: string): { err: number; text: string } {
+/** One request on tgtd's socket: tgtd's error number and reply text; undefined if tgtd is not listening. */
+export function ipcRequest(socketPath: string | undefined, h: { mode: number; op: number; tid?: number }, body: string, timeoutMs: number): { err: number; text: string } | undefined {
   const c = libc();
   const path = `${socketPath ?? DEFAULT_SOCKET}.0`;
   const addr = new Uint8Array(110); // struct sockaddr_un
@@ -280,10 +297,18 @@ export function ipcRequest(socketPath: string | undefined, h: { mode: number; op
   const p = new TextEncoder().encode(path);
   if (p.length > 107) throw fail.generic(`tgtd socket path too long: ${path}`);
   addr.set(p, 2);
+  if (timeoutMs <= 0) throw fail.generic("time budget exhausted before asking tgtd");
   const fd = Number(c.socket(1, 1, 0)); // AF_UNIX, SOCK_STREAM
   if (fd < 0) throw fail.generic("cannot create a unix socket");
   try {
-    if (Number(c.connect(fd, c.ptr(addr), addr.length)) !== 0) throw fail.generic(`cannot connect to tgtd at ${path} (is tgtd running?)`);
+    // a hung tgtd must not outlast the action: SO_RCVTIMEO / SO_SNDTIMEO from the budget
+    const tv = new Uint8Array(16);
+    const v = new DataView(tv.buffer);
+    v.setBigInt64(0, BigInt(Math.floor(timeoutMs / 1000)), true);
+    v.setBigInt64(8, BigInt(Math.max(1000, Math.floor((timeoutMs % 1000) * 1000))), true);
+    c.setsockopt(fd, 1, 20, c.ptr(tv), 16); // SOL_SOCKET, SO_RCVTIMEO
+    c.setsockopt(fd, 1, 21, c.ptr(tv), 16); // SO_SNDTIMEO
+    if (Number(c.connect(fd, c.ptr(addr), addr.length)) !== 0) return undefined;
     const req = encodeRequest(h, body);
     try {
       let off = 0;
@@ -313,7 +338,7 @@ function readFull(c: NonNullable<typeof sys>, fd: number, n: number): Uint8Array
   while (off < n) {
     const chunk = out.subarray(off);
     const r = Number(c.read(fd, c.ptr(chunk), chunk.length));
-    if (r <= 0) throw fail.generic("tgtd closed its socket before replying");
+    if (r <= 0) throw fail.generic(r < 0 ? "tgtd did not answer in time" : "tgtd closed its socket before replying");
     off += r;
   }
   return out;
