@@ -278,6 +278,19 @@ t.test("drift and partial states: unbound ACL, serial changed, path vanished, LU
   t.equal(tgt(p, "stop").code, 0);
 });
 
+t.test("tgt options: aio with direct (dropped: aio is always O_DIRECT, as upstream), write cache off", async (t) => {
+  const q = iqn();
+  t.equal(tgt({ iqn: q }, "start").code, 0);
+  const p = { target_iqn: q, lun: "1", path: file("aio.img"), tgt_bstype: "aio", tgt_bsoflags: "direct", write_cache: "false" };
+  const r = lu(p, "start", "p_aio");
+  t.equal(r.code, 0, r.stderr);
+  t.match(rig.tgtadm(["--op", "show", "--mode", "target"]).stdout, /LUN: 1[\s\S]*Backing store type: aio/);
+  t.equal(lu(p, "monitor", "p_aio").code, 0);
+  t.equal(qemuIo(q, 1, ["write -P 0x11 0 4096", "read -P 0x11 0 4096"]).code, 0, "I/O through aio");
+  t.equal(lu(p, "stop", "p_aio").code, 0);
+  t.equal(tgt({ iqn: q }, "stop").code, 0);
+});
+
 t.test("bad input: clear reasons, right codes", async (t) => {
   const q = iqn();
   const v = (params: Record<string, string>) => rig.agent(L, "validate-all", { params: { implementation: "tgt", ...params } });
