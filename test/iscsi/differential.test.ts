@@ -2,12 +2,12 @@
 // scenarios against the same real tgtd. Same exit codes and the same tgtd state where upstream is
 // right; where upstream is wrong the difference is asserted and named.
 import t from "tap";
-import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { agentPath, ocfEnv, runAgent, type AgentRun } from "../lib/harness.js";
 import { parseTargets, type TgtTarget } from "../../lib/tgtadm.js";
-import { TgtRig } from "./rig.js";
+import { LIO_REAL, LioRig, TgtRig, sleep as sleepMs } from "./rig.js";
 
 const rig = new TgtRig("d");
 t.teardown(() => rig.destroy());
@@ -140,4 +140,76 @@ t.test("upstream gaps in the LU monitor: the LUN number is not checked, a vanish
   }
   t.same(res.heartbeat, { wrongLun: 0, vanished: 7, stop: 0, left: true }, "upstream: LUN 5 'running', vanished path 'stopped', stop leaves the LUN");
   t.same(res.tsstor, { wrongLun: 7, vanished: 1, stop: 0, left: false }, "ours: LUN 5 not running, vanished path a failure, stop removes the LUN");
+});
+
+// ---- lio-t: upstream against the configfs emulation ---------------------------------------------
+// The upstream agent hard-codes /sys/kernel/config: it runs in a private mount namespace where the
+// emulation is bind-mounted there (ours runs in the same namespace, for symmetry).
+t.test("lio-t (emulation): upstream's gaps next to ours", { skip: LIO_REAL ? "emulation only" : false }, async (t) => {
+  const lio = new LioRig("dl");
+  const holder = spawn("unshare", ["-m", "--propagation", "private", "sh", "-c", `mount -t tmpfs tmpfs /sys/kernel && mkdir /sys/kernel/config && mount --bind ${lio.root} /sys/kernel/config && exec sleep 600`], { stdio: "ignore", detached: true });
+  t.teardown(() => {
+    try {
+      process.kill(holder.pid!, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+    lio.destroy();
+  });
+  // wait until the namespace shows the emulation (the holder mounted it)
+  for (let i = 0; i < 100 && spawnSync("nsenter", ["-t", String(holder.pid), "-m", "--", "mountpoint", "-q", "/sys/kernel/config"]).status !== 0; i++) sleepMs(20);
+  const home = (who: Who) => join(lio.dir, `home-${who}`);
+  const go = (who: Who, agent: string, action: string, params: Record<string, string>, instance: string) => {
+    spawnSync("mkdir", ["-p", home(who)]);
+    const before = lio.logLines();
+    const env = lio.env({ HOME: home(who) });
+    delete (env as Record<string, string | undefined>).TSSTOR_CONFIGFS_ROOT; // /sys/kernel/config in there
+    const r = runAgent(bin(who, agent), action, { params: { implementation: "lio-t", ...params }, instance, env, wrap: ["nsenter", "-t", String(holder.pid), "-m", "--"], meta: { timeout: 20000 } });
+    return { ...r, targetcli: lio.calls(before) };
+  };
+  const tpg = (iqn: string) => join(lio.target, "iscsi", iqn, "tpgt_1");
+  for (const who of ["heartbeat", "tsstor"] as const) {
+    const iqn = `iqn.2026-01.org.tsstor.test:lio-${who}`;
+    const s = go(who, "iSCSITarget", "start", { iqn }, "p_t");
+    t.equal(s.code, 0, `${who} start: ${s.stderr}`);
+    const portals = readdirSync(join(tpg(iqn), "np"));
+    const prefs = join(home(who), ".targetcli", "prefs.bin");
+    if (who === "heartbeat") {
+      t.same(portals, [], "upstream: the default portal 0.0.0.0:3260 is never created (#1026): nobody can connect");
+      t.match(readFileSync(prefs, "utf8"), /"auto_add_default_portal":false/, "upstream: the operator's global targetcli preference was changed");
+      t.equal(s.targetcli.length, 3, "upstream: 3 targetcli processes for a demo-mode target");
+    } else {
+      t.same(portals, ["0.0.0.0:3260"], "ours: the default portal exists");
+      t.notOk(existsSync(prefs), "ours: ~/.targetcli untouched");
+      t.equal(s.targetcli.length, 1, "ours: one targetcli process");
+    }
+    // CHAP with ACLs: where does the secret go?
+    const acl = { iqn: `${iqn}-acl`, allowed_initiators: I1, incoming_username: "alice", incoming_password: SECRET };
+    const a = go(who, "iSCSITarget", "start", acl, "p_a");
+    t.equal(a.code, 0, `${who} ACL start: ${a.stderr}`);
+    const argvs = a.targetcli.map((x) => x.join(" ")).join("\n");
+    if (who === "heartbeat") t.match(argvs, SECRET, `upstream: the CHAP secret in targetcli's argv (${a.targetcli.length} processes)`);
+    else t.notMatch(argvs, SECRET, "ours: never in an argv");
+    t.equal(readFileSync(join(tpg(`${iqn}-acl`), "acls", I1, "auth", "password"), "utf8").trim(), SECRET, `${who}: the ACL has the secret`);
+    // LU whose path vanishes before stop (#1316)
+    const img = join(lio.dir, `${who}.img`);
+    writeFileSync(img, "");
+    spawnSync("truncate", ["-s", "16M", img]);
+    const lp = { target_iqn: iqn, lun: "1", path: img, liot_bstype: "fileio" };
+    t.equal(go(who, "iSCSILogicalUnit", "start", lp, `p_l${who}`).code, 0);
+    rmSync(img);
+    const m = go(who, "iSCSILogicalUnit", "monitor", lp, `p_l${who}`);
+    const st = go(who, "iSCSILogicalUnit", "stop", lp, `p_l${who}`);
+    t.equal(st.code, 0);
+    const left = readdirSync(join(lio.target, "core")).filter((h) => existsSync(join(lio.target, "core", h, `p_l${who}`)));
+    if (who === "heartbeat") {
+      t.equal(m.code, 7, "upstream: a vanished path is 'not running'");
+      t.equal(left.length, 1, "upstream: stop returns 0 and leaves the backstore (#1316)");
+    } else {
+      t.equal(m.code, 1, "ours: a failure, with a reason");
+      t.same(left, [], "ours: stop removed it");
+    }
+    go(who, "iSCSITarget", "stop", acl, "p_a");
+    go(who, "iSCSITarget", "stop", { iqn }, "p_t");
+  }
 });

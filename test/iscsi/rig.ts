@@ -152,6 +152,7 @@ export class LioRig {
     this.home = join(this.dir, "home");
     mkdirSync(this.home);
     this.rscTmp = join(this.dir, "rsc");
+    mkdirSync(this.rscTmp); // upstream's mkdir lock loops forever without it
     this.saveFile = LIO_REAL ? "/etc/rtslib-fb-target/saveconfig.json" : `${this.root}.saveconfig.json`;
     if (LIO_REAL) {
       // same argv log format as the fakes (test/fakes/lib.ts)
