@@ -305,7 +305,8 @@ function fsSupport(ctx: C, fstype: string): void {
   if (kernelFilesystems().has(support)) return;
   const r = modprobe(ctx.run, support);
   if (r.code !== 0) {
-    throw fail.installed(`filesystem ${support} is not supported by this kernel (not in /proc/filesystems; ${r.missing ? "modprobe not found" : describeFailure(r)})`);
+    const why = r.missing ? "modprobe not found" : `modprobe ${support} failed: ${(r.stderr.trim() || `rc=${r.code}`).split("\n").pop()}`;
+    throw fail.installed(`filesystem ${support} is not supported by this kernel (not in /proc/filesystems; ${why})`);
   }
   // A module can be loaded before it has registered its filesystem.
   for (let i = 0; i < 5 && !ctx.budget.expired(); i++) {
@@ -354,12 +355,15 @@ function start(ctx: C): number {
     throw fail.generic(`refusing to mount on ${st.dir}: something is mounted below it (${below.map((m) => m.mountPoint).slice(0, 5).join(", ")})`);
   }
 
-  fsSupport(ctx, c.fstype);
   let source = ctx.params.device;
   if (c.block) {
-    const dev = waitForDevice(ctx, c);
-    source = dev;
-    if (c.gfs2) gfs2Guards(ctx, c, dev, true);
+    source = waitForDevice(ctx, c);
+    // Configuration errors first (6, the same on every node), then what this node lacks.
+    if (c.gfs2) gfs2Guards(ctx, c, source, true);
+  }
+  fsSupport(ctx, c.fstype);
+  if (c.block) {
+    const dev = source;
     if (fsckNeeded(ctx, c)) {
       ctx.log.info(`running fsck on ${dev}`);
       const f = fsck(ctx.run, dev, c.fstype);
@@ -586,19 +590,21 @@ function validate(ctx: C): void {
   if (!stopping && !(ctx.action === "monitor" && ctx.probe) && c.dir === "/") throw fail.configured("/ cannot be managed in a cluster");
   if (ctx.level < 10) return;
 
-  // validate-all level 10: what this node can check without changing anything.
+  // validate-all level 10: what this node can check without changing anything; configuration
+  // errors (6) before what this node lacks (5), as in start.
+  checkClone(ctx, c);
+  if (c.block) {
+    const dev = resolveDevice(ctx.run, c.spec);
+    if (!dev || !isBlockDevice(dev)) throw fail.installed(`couldn't find device ${showSpec(c.spec)} on this node`);
+    // crm_resource --validate passes no clone meta: only insist on a clone when run by the cluster.
+    if (c.gfs2) gfs2Guards(ctx, c, dev, ctx.env.meta.isClone || ctx.env.meta.onNode !== undefined);
+  }
   for (const tool of ["mount", "umount"]) {
     if (!["/usr/sbin", "/usr/bin", "/sbin", "/bin"].some((d) => existsSync(join(d, tool)))) throw fail.installed(`${tool} not found`);
   }
   if (c.fstype !== "none") {
     const support = /^fuse\./.test(c.fstype) ? "fuse" : c.fstype;
     if (!kernelFilesystems().has(support) && !hasModule(support)) throw fail.installed(`filesystem ${support} is not supported by this kernel (not in /proc/filesystems, no module)`);
-  }
-  checkClone(ctx, c);
-  if (c.block) {
-    const dev = resolveDevice(ctx.run, c.spec);
-    if (!dev || !isBlockDevice(dev)) throw fail.installed(`couldn't find device ${showSpec(c.spec)} on this node`);
-    if (c.gfs2) gfs2Guards(ctx, c, dev, ctx.env.meta.isClone || ctx.env.meta.onNode !== undefined);
   }
 }
 
