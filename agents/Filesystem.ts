@@ -45,6 +45,7 @@ import {
 } from "../lib/mounts.js";
 import { OCF, fail } from "../lib/ocf.js";
 import { describeProcess, describeUsers, findUsers, signalUser } from "../lib/procscan.js";
+import { procStartTime } from "../lib/lock.js";
 import { sleepMs } from "../lib/run.js";
 import { parseSignalList, signalListError } from "../lib/signals.js";
 
@@ -555,7 +556,7 @@ function stop(ctx: C): number {
       last = (r.stderr.trim() || r.stdout.trim()).split("\n").pop() ?? "";
       if (attempt === 0) ctx.log.info(`couldn't unmount ${target.mountPoint}${last ? ` (${last})` : ""}; looking for processes using it`);
       if (left() <= 0) continue;
-      let sent = 0;
+      const signalled: typeof lastUsers = [];
       if (signalling) {
         const sigs = termPhase() ? term : kill;
         const users = findUsers(target, now);
@@ -563,14 +564,17 @@ function stop(ctx: C): number {
         for (const u of users) {
           for (const sig of sigs) {
             if (signalUser(u, sig.number)) {
-              sent++;
+              if (!signalled.includes(u)) signalled.push(u);
               ctx.log.info(`sent ${sig.name} to pid ${u.pid} (${u.comm}: ${u.uses.map((x) => `${x.what} ${x.path}`).join(", ")}): ${describeProcess(u.pid)}`);
             }
           }
         }
         if (!users.length) ctx.log.info(`no process uses ${target.mountPoint}; retrying the unmount`);
       }
-      sleepMs(Math.max(0, Math.min(sent ? delayMs : 250, left())));
+      // signal_delay is an upper bound: retry as soon as every signalled process has exited.
+      const until = ctx.budget.elapsedMs() + Math.max(0, Math.min(signalled.length ? delayMs : 250, left()));
+      do sleepMs(Math.min(signalled.length ? 10 : 250, until - ctx.budget.elapsedMs()));
+      while (ctx.budget.elapsedMs() < until && (!signalled.length || signalled.some((u) => procStartTime(u.pid) === u.start)));
     }
   }
   return OCF.SUCCESS;
