@@ -18,7 +18,7 @@ import { defineAgent, p } from "../lib/declaration.js";
 import { readDirect, writeDirect } from "../lib/directio.js";
 import { clusterName } from "../lib/corosync.js";
 import { dlmState } from "../lib/dlm.js";
-import { effectiveLocking, parseGfs2EditJindex, readGfs2, splitLockTable } from "../lib/gfs2.js";
+import { effectiveLocking, gfs2Withdrawn, parseGfs2EditJindex, readGfs2, splitLockTable } from "../lib/gfs2.js";
 import {
   canonicalDir,
   describeFailure,
@@ -414,6 +414,11 @@ function monitor(ctx: C): number {
       return OCF.NOT_RUNNING;
     }
     throw fail.generic(msg);
+  }
+
+  // A withdrawn GFS2 stays mounted but does no I/O: running in name only.
+  if (st.mount.fstype === "gfs2" && gfs2Withdrawn(st.mount.major, st.mount.minor) === true) {
+    throw fail.generic(`GFS2 on ${st.mount.source} (${st.dir}) has withdrawn after I/O or locking errors: it must be unmounted and checked with fsck.gfs2 on one node`);
   }
 
   if (ctx.level >= 10 && ctx.level < 20) {

@@ -8,6 +8,7 @@
 // Offsets follow gfs2_ondisk.h. The text parsers below read `tunegfs2 -l` and
 // `gfs2_edit -p jindex` output (tests cross-check the direct reader against both).
 
+import { readFileSync, readdirSync } from "node:fs";
 import { BLOCK, readDirect } from "./directio.js";
 
 export const GFS2_MAGIC = 0x01161970;
@@ -148,4 +149,27 @@ export function effectiveLocking(sb: Gfs2Super, options: string): { lockProto: s
     if (o.startsWith("locktable=")) lockTable = o.slice("locktable=".length);
   }
   return { lockProto, lockTable };
+}
+
+/**
+ * Whether the mounted GFS2 with device number major:minor has withdrawn (after I/O errors or
+ * lost locking it stops all I/O but stays in the mount table, so a plain "is it mounted"
+ * monitor says running). From /sys/fs/gfs2/TABLE/{id,withdraw}; undefined when not found.
+ */
+export function gfs2Withdrawn(major: number, minor: number, sysRoot = "/sys/fs/gfs2"): boolean | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(sysRoot);
+  } catch {
+    return undefined;
+  }
+  for (const n of names) {
+    try {
+      if (readFileSync(`${sysRoot}/${n}/id`, "utf8").trim() !== `${major}:${minor}`) continue;
+      return readFileSync(`${sysRoot}/${n}/withdraw`, "utf8").trim() === "1";
+    } catch {
+      /* unmounted meanwhile */
+    }
+  }
+  return undefined;
 }

@@ -5,11 +5,12 @@
 // passes every guard ends at "gfs2 not supported by this kernel" (5) instead of mounting (the
 // kernel lab mounts for real).
 import t from "tap";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseCmapValue, parseCorosyncConfClusterName } from "../../lib/corosync.js";
 import { parseDlmToolLs } from "../../lib/dlm.js";
-import { effectiveLocking, parseGfs2EditJindex, parseSuperblock, parseTunegfs2List, readGfs2, splitLockTable } from "../../lib/gfs2.js";
+import { effectiveLocking, gfs2Withdrawn, parseGfs2EditJindex, parseSuperblock, parseTunegfs2List, readGfs2, splitLockTable } from "../../lib/gfs2.js";
+import { mountsAt, parseMountinfo } from "../../lib/mounts.js";
 import { agentPath, runAgent } from "../lib/harness.js";
 import { REPO } from "../lib/xml.js";
 import { PATH, Scratch, have, must, sh } from "./lib.js";
@@ -62,6 +63,67 @@ t.test("superblock parser rejects what is not GFS2", async (t) => {
   const sb = { lockProto: "lock_dlm", lockTable: "a:b" } as Parameters<typeof effectiveLocking>[0];
   t.same(effectiveLocking(sb, "noatime,locktable=c:d"), { lockProto: "lock_dlm", lockTable: "c:d" });
   t.same(effectiveLocking(sb, "lockproto=lock_nolock"), { lockProto: "lock_nolock", lockTable: "a:b" });
+});
+
+t.test("kernel lab recordings (real GFS2 + DLM on a 6.1 kernel) agree with the parsers", async (t) => {
+  const lab = (f: string) => rec(`lab/${f}`);
+  t.equal(parseCmapValue(lab("02-corosync-cmapctl-g.out"), "totem.cluster_name"), "lab");
+  t.equal(lab("03-corosync-cmapctl-missing.rc").trim(), "1");
+  t.same(
+    parseDlmToolLs(lab("25-dlm-tool-ls-mounted.out")).map((l) => [l.name, l.id, l.members]),
+    [
+      ["fs0", "0x44fd2812", [1]],
+      ["lvm_global", "0x12aabd2d", [1]],
+    ],
+    "a mounted GFS2 joins the lockspace named after its fsname",
+  );
+  t.equal(rec("dlm_tool-ls.from-source.txt").split("\n")[3], lab("25-dlm-tool-ls-mounted.out").split("\n")[3], "the format written from source matches the real one (trailing space too)");
+  // The superblock bytes from the VM, through the same parser the agent uses.
+  const bytes = new Uint8Array(4096);
+  for (const line of lab("10-superblock-hexdump.out").split("\n")) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 2) continue;
+    const off = Number(f[0]);
+    f.slice(1).forEach((h, i) => (bytes[off + i] = parseInt(h, 16)));
+  }
+  const sb = parseSuperblock(bytes);
+  const tune = parseTunegfs2List(lab("06-tunegfs2-l.out"));
+  t.match(sb, { lockProto: "lock_dlm", lockTable: "lab:fs0", bsize: 4096, masterAddr: 2072n, fsFormat: 1802 });
+  t.equal(sb?.uuid, tune.uuid, "UUID agrees with tunegfs2 -l");
+  t.equal(sb?.lockTable, tune.lockTable);
+  t.equal(`Master inode: ${sb?.masterAddr}`, lab("06-tunegfs2-l.out").split("\n").find((l) => l.startsWith("Master inode")));
+  t.equal(parseGfs2EditJindex(lab("11-gfs2-edit-jindex.out")), 2);
+  t.match(lab("13-tunegfs2-l-not-gfs2.err"), /does not contain a GFS or GFS2/);
+  const ms = parseMountinfo(lab("35-mountinfo-nolock.out"));
+  t.same(
+    ms.map((m) => [m.mountPoint, m.fstype, m.source, `${m.major}:${m.minor}`]),
+    [
+      ["/mnt/g0", "gfs2", "/dev/loop2", "7:2"],
+      ["/mnt/g1", "gfs2", "/dev/loop2", "7:2"],
+      ["/mnt/g1", "gfs2", "/dev/loop3", "7:3"],
+    ],
+  );
+  t.ok(ms[2]!.superOptions.includes("lockproto=lock_nolock"), "a lockproto= override shows in the superblock options");
+  t.same(mountsAt(ms, "/mnt/g1").map((m) => m.source), ["/dev/loop2", "/dev/loop3"], "stacked: the last is visible");
+  t.match(lab("26-sys-fs-gfs2.out"), /^id=7:2$/m, "/sys/fs/gfs2/TABLE/id is the device number (used to find withdraw)");
+  t.match(lab("26-sys-fs-gfs2.out"), /^withdraw$/m);
+});
+
+t.test("withdraw detection from /sys/fs/gfs2 (layout as recorded in the lab)", async (t) => {
+  const s = new Scratch(t, "sysfs");
+  const root = s.mkdir("gfs2");
+  for (const [table, id, w] of [
+    ["lab:fs0", "7:2", "0"],
+    ["lab:fs1", "7:3", "1"],
+  ] as const) {
+    const d = s.mkdir("gfs2", table);
+    writeFileSync(join(d, "id"), `${id}\n`);
+    writeFileSync(join(d, "withdraw"), `${w}\n`);
+  }
+  t.equal(gfs2Withdrawn(7, 2, root), false);
+  t.equal(gfs2Withdrawn(7, 3, root), true);
+  t.equal(gfs2Withdrawn(7, 9, root), undefined, "not a mounted GFS2");
+  t.equal(gfs2Withdrawn(7, 2, s.path("nope")), undefined, "no gfs2 in this kernel");
 });
 
 const gfs2 = have("mkfs.gfs2");
