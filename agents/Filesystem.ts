@@ -101,7 +101,7 @@ timeout. A stop that cannot unmount fails and names the processes that kept it b
       shortdesc: "filesystem type",
       longdesc: 'The filesystem type (gfs2, ext4, xfs, nfs4, ...; "none" for bind mounts).',
       required: true,
-      validate: (v) => (/^[A-Za-z0-9._+-]+$/.test(v) ? undefined : `is not a filesystem type name: ${JSON.stringify(v)}`),
+      validate: (v) => (/^[A-Za-z0-9_][A-Za-z0-9._+-]*$/.test(v) ? undefined : `is not a filesystem type name: ${JSON.stringify(v)}`),
     }),
     options: p.string({
       shortdesc: "options",
@@ -341,7 +341,7 @@ function fsckNeeded(ctx: C, c: Conf): boolean {
 
 function start(ctx: C): number {
   const c = conf(ctx);
-  if (c.dir === "/") throw fail.configured("/ cannot be managed in a cluster");
+  if (c.dir === "/") throw fail.configured("directory=/: / cannot be managed in a cluster");
   checkClone(ctx, c);
 
   const before = readMounts();
@@ -403,7 +403,7 @@ function monitor(ctx: C): number {
   const c = conf(ctx);
   if (c.dir === "/") {
     if (ctx.probe) return OCF.NOT_RUNNING;
-    throw fail.configured("/ cannot be managed in a cluster");
+    throw fail.configured("directory=/: / cannot be managed in a cluster");
   }
   const st = status(ctx, c, readMounts());
   if (st.state === "stopped") return OCF.NOT_RUNNING;
@@ -596,7 +596,7 @@ function validate(ctx: C): void {
     if (ctx.params.run_fsck === "force") throw fail.configured("run_fsck=force is refused for gfs2: fsck while other nodes have it mounted destroys it");
     if (ctx.params.fast_stop && ctx.given.has("fast_stop")) throw fail.configured("fast_stop is refused for gfs2: a GFS2 unmount waits for the cluster and must get the whole stop timeout");
   }
-  if (!stopping && !(ctx.action === "monitor" && ctx.probe) && c.dir === "/") throw fail.configured("/ cannot be managed in a cluster");
+  if (!stopping && !(ctx.action === "monitor" && ctx.probe) && c.dir === "/") throw fail.configured("directory=/: / cannot be managed in a cluster");
   if (ctx.level < 10) return;
 
   // validate-all level 10: what this node can check without changing anything; configuration
