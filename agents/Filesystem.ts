@@ -242,7 +242,8 @@ function checkClone(ctx: C, c: Conf): void {
 
 /**
  * Everything that makes a GFS2 mount fail (or worse) on a cluster, checked before mounting:
- * each failure is a reason an operator can act on, instead of "mount: permission denied".
+ * each failure is a reason an operator can act on, instead of what mount says (for a wrong
+ * cluster name: "mount(2) system call failed: Invalid request descriptor", recorded in the lab).
  */
 function gfs2Guards(ctx: C, c: Conf, dev: string, strictClone: boolean): void {
   let info;
