@@ -531,7 +531,9 @@ function stop(ctx: C): number {
 
   // ONE budget for everything (upstream gives every submount the whole timeout again, so a
   // stop with submounts overruns its timeout and the node is fenced). TERM for the first half.
-  const total = ctx.params.fast_stop && !c.gfs2 ? Math.min(6000, ctx.budget.remainingMs()) : ctx.budget.remainingMs();
+  // A little is kept back for the final scan that names the blocking pids.
+  const reserve = Math.min(500, ctx.budget.remainingMs() * 0.1);
+  const total = Math.max(0, ctx.params.fast_stop && !c.gfs2 ? Math.min(6000, ctx.budget.remainingMs() - reserve) : ctx.budget.remainingMs() - reserve);
   const t0 = ctx.budget.elapsedMs();
   const left = () => t0 + total - ctx.budget.elapsedMs();
   const termPhase = () => ctx.budget.elapsedMs() - t0 < total / 2;
@@ -542,7 +544,8 @@ function stop(ctx: C): number {
     for (let attempt = 0; ; attempt++) {
       if (!readMounts().some((m) => m.id === target.id)) break;
       if (left() <= 0) {
-        const users = findUsers(target, readMounts());
+        const until = ctx.budget.elapsedMs() + reserve;
+        const users = findUsers(target, readMounts(), { expired: () => ctx.budget.elapsedMs() >= until });
         const loops = loopBackedBy(target.mountPoint);
         const who = users.length
           ? `still used by pid${users.length === 1 ? "" : "s"} ${describeUsers(users)}`
@@ -554,6 +557,7 @@ function stop(ctx: C): number {
         );
       }
       const r = umount(ctx.run, target.mountPoint, { force: !termPhase() && UMOUNT_FORCE.has(target.fstype), timeoutMs: left() });
+      if (r.missing) throw fail.generic(`umount not found: cannot unmount ${target.mountPoint}`);
       const now = readMounts();
       if (!now.some((m) => m.id === target.id)) {
         ctx.log.info(`unmounted ${target.mountPoint}`);
@@ -565,7 +569,7 @@ function stop(ctx: C): number {
       const signalled: typeof lastUsers = [];
       if (signalling) {
         const sigs = termPhase() ? term : kill;
-        const users = findUsers(target, now);
+        const users = findUsers(target, now, { expired: () => left() <= 0 });
         if (users.length) lastUsers = users;
         for (const u of users) {
           for (const sig of sigs) {

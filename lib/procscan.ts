@@ -33,6 +33,8 @@ export interface ScanOpts {
   proc?: string;
   /** pids never reported (ourselves; pid 1 always) */
   exclude?: number[];
+  /** stop scanning (returning what was found so far) once this says so: the stop budget */
+  expired?: () => boolean;
 }
 
 function link(p: string): string | undefined {
@@ -108,6 +110,7 @@ export function findUsers(target: Mount, all: readonly Mount[], o: ScanOpts = {}
     return users;
   }
   for (const pid of pids) {
+    if (o.expired?.()) break;
     if (exclude.has(pid)) continue;
     const st = statOf(proc, pid);
     if (!st || st.state === "Z" || st.state === "X" || st.flags & PF_KTHREAD) continue;
@@ -139,7 +142,10 @@ export function findUsers(target: Mount, all: readonly Mount[], o: ScanOpts = {}
 
     if (sameNs) {
       // Reading maps takes the target's mmap lock; it is killable and does not touch the fs.
-      for (const m of parseMaps(read(`${base}/maps`) ?? "")) {
+      const maps = read(`${base}/maps`) ?? "";
+      // Most processes map nothing from the target's device: skip parsing their maps.
+      const candidates = target.major !== 0 && !maps.includes(` ${targetDev} `) ? [] : parseMaps(maps);
+      for (const m of candidates) {
         if ((m.dev === targetDev || target.major === 0) && on(m.path)) uses.push({ what: "mmap", path: m.path });
       }
     }
