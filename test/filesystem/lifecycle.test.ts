@@ -200,6 +200,23 @@ t.test("start refuses, with a reason, when it cannot or must not mount", async (
   t.equal(run("stop", { ...p, directory: "/" }).code, 0, "stop of /: 0 and nothing unmounted");
 });
 
+t.test("start confirms the mount: a mount(8) that says success but mounts nothing fails start", async (t) => {
+  const dev = s.loop("confirm", "ext4");
+  const dir = s.mkdir("confirm");
+  const liar = s.mkdir("liar");
+  writeFileSync(`${liar}/mount`, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+  const r = run("start", { device: dev, directory: dir, fstype: "ext4" }, { env: { PATH: `${liar}:${PATH}` } });
+  t.equal(r.code, 1);
+  t.match(r.reason, new RegExp(`mount reported success but nothing is mounted on ${dir}`));
+  // and a mount that mounted something else there
+  const other = s.loop("confirm-other", "ext4");
+  writeFileSync(`${liar}/mount`, `#!/bin/sh\nexec /bin/mount ${other} ${dir}\n`, { mode: 0o755 });
+  const w = run("start", { device: dev, directory: dir, fstype: "ext4" }, { env: { PATH: `${liar}:${PATH}` } });
+  t.equal(w.code, 1);
+  t.match(w.reason, new RegExp(`mount succeeded but ${other} is what is mounted on ${dir}`));
+  must("umount", [dir]);
+});
+
 t.test("bind mounts (fstype none): bind and bind,ro", async (t) => {
   const dev = s.loop("bindsrc", "ext4");
   const src = s.mkdir("bindsrc");
