@@ -25,6 +25,8 @@ export interface User {
   comm: string;
   /** /proc/PID/stat start time, to re-check before signalling (pids are reused) */
   start: string;
+  /** process state letter (R, S, D...): D (uninterruptible, e.g. I/O on a dead device) ignores even KILL */
+  state: string;
   uses: Use[];
 }
 
@@ -153,7 +155,7 @@ export function findUsers(target: Mount, all: readonly Mount[], o: ScanOpts = {}
     if (uses.length) {
       const start = procStartTime(pid);
       if (start === undefined) continue; // exited meanwhile
-      users.push({ pid, comm: (read(`${base}/comm`) ?? "?").trim(), start, uses });
+      users.push({ pid, comm: (read(`${base}/comm`) ?? "?").trim(), start, state: st.state, uses });
     }
   }
   return users;
@@ -161,7 +163,9 @@ export function findUsers(target: Mount, all: readonly Mount[], o: ScanOpts = {}
 
 /** "123 (sleep: cwd), 456 (python3: fd 3, mmap)" for logs and exit reasons. */
 export function describeUsers(users: readonly User[], max = 10): string {
-  const shown = users.slice(0, max).map((u) => `${u.pid} (${u.comm}: ${[...new Set(u.uses.map((x) => x.what.replace(/^fd \d+$/, "open file")))].join(", ")})`);
+  const shown = users
+    .slice(0, max)
+    .map((u) => `${u.pid} (${u.comm}: ${[...new Set(u.uses.map((x) => x.what.replace(/^fd \d+$/, "open file")))].join(", ")}${u.state === "D" ? "; in uninterruptible I/O, unkillable" : ""})`);
   return shown.join(", ") + (users.length > max ? ` and ${users.length - max} more` : "");
 }
 

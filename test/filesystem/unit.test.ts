@@ -13,7 +13,7 @@ import {
   unescapeOctal,
   kernelFilesystems,
 } from "../../lib/mounts.js";
-import { fdinfoMntId, parseMaps } from "../../lib/procscan.js";
+import { describeUsers, fdinfoMntId, parseMaps } from "../../lib/procscan.js";
 import { parseSignal, parseSignalList, signalListError } from "../../lib/signals.js";
 
 // proc(5)'s example plus lines recorded on this host (loop ext4, a bind mount, escaped spaces).
@@ -96,6 +96,12 @@ t.test("/proc/PID/maps and fdinfo", async (t) => {
   ]);
   t.equal(fdinfoMntId("pos:\t0\nflags:\t0100000\nmnt_id:\t42\nino:\t12\n"), 42);
   t.equal(fdinfoMntId(readFileSync("/proc/self/fdinfo/0", "utf8")) !== undefined, true, "this kernel's fdinfo has mnt_id");
+});
+
+t.test("users are described for logs and exit reasons", async (t) => {
+  const u = (pid: number, comm: string, state: string, ...what: string[]) => ({ pid, comm, state, start: "1", uses: what.map((w) => ({ what: w, path: "/m/x" })) });
+  t.equal(describeUsers([u(12, "sleep", "S", "cwd"), u(34, "dd", "D", "fd 3", "fd 4", "mmap")]), "12 (sleep: cwd), 34 (dd: open file, mmap; in uninterruptible I/O, unkillable)");
+  t.equal(describeUsers(Array.from({ length: 12 }, (_, i) => u(i + 100, "x", "S", "cwd")), 2), "100 (x: cwd), 101 (x: cwd) and 10 more");
 });
 
 t.test("signal lists as upstream takes them", async (t) => {
