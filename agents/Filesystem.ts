@@ -195,7 +195,7 @@ function conf(ctx: C): Conf {
 
 type Status =
   | { state: "stopped"; dir: string }
-  | { state: "mounted"; dir: string; mount: Mount; device: string | undefined }
+  | { state: "mounted"; dir: string; mount: Mount; device: string | undefined; hiddenBy?: Mount }
   | { state: "foreign"; dir: string; mount: Mount; device: string | undefined };
 
 /** Is our filesystem mounted? Compares devices only for block-device filesystems, as upstream. */
@@ -209,7 +209,11 @@ function status(ctx: C, c: Conf, mounts: readonly Mount[]): Status {
   // "unknown" (configured device not found right now) is never called foreign: claiming
   // "not running" while something is mounted here could get it mounted twice.
   const mine = at.filter((m) => matchDevice(m, device) !== "different");
-  if (mine.length) return { state: "mounted", dir, mount: mine[mine.length - 1]!, device };
+  if (mine.length) {
+    const mount = mine[mine.length - 1]!;
+    // ours, but something else mounted over it hides it from every user
+    return { state: "mounted", dir, mount, device, hiddenBy: mine.includes(top) ? undefined : top };
+  }
   return { state: "foreign", dir, mount: top, device };
 }
 
@@ -348,6 +352,7 @@ function start(ctx: C): number {
   const before = readMounts();
   const st = status(ctx, c, before);
   if (st.state === "mounted") {
+    if (st.hiddenBy) throw fail.generic(`${st.hiddenBy.source} is mounted over ${st.dir}, hiding ${st.mount.source}`);
     ctx.log.info(`${st.dir} is already mounted`);
     return OCF.SUCCESS;
   }
@@ -417,6 +422,7 @@ function monitor(ctx: C): number {
     throw fail.generic(msg);
   }
 
+  if (st.hiddenBy) throw fail.generic(`${st.hiddenBy.source} is mounted over ${st.dir}, hiding ${st.mount.source} from its users`);
   // A withdrawn GFS2 stays mounted but does no I/O: running in name only.
   if (st.mount.fstype === "gfs2" && gfs2Withdrawn(st.mount.major, st.mount.minor) === true) {
     throw fail.generic(`GFS2 on ${st.mount.source} (${st.dir}) has withdrawn after I/O or locking errors: it must be unmounted and checked with fsck.gfs2 on one node`);
@@ -486,7 +492,10 @@ function removeStatusFiles(ctx: C, st: { dir: string; mount: Mount }, network: b
   }
 }
 
-/** Submounts deepest first, then bind mounts of the same filesystem (with theirs), then ours. */
+/**
+ * What to unmount, in order: bind mounts of the same filesystem elsewhere (each after its own
+ * submounts), our submounts deepest first, copies of ours stacked on our mount point, ours.
+ */
 function stopTargets(c: Conf, ours: Mount, mounts: readonly Mount[]): Mount[] {
   const out: Mount[] = [];
   const add = (m: Mount) => {
@@ -555,6 +564,11 @@ function stop(ctx: C): number {
         throw fail.generic(
           `couldn't unmount ${target.mountPoint} within ${(total / 1000).toFixed(1)} s: ${who}${loops.length ? `; loop devices backed by files on it: ${loops.join(", ")}` : ""}${last ? `; umount said: ${last}` : ""}`,
         );
+      }
+      // umount acts on the topmost mount of a path: never let that be somebody else's.
+      const top = mountsAt(readMounts(), target.mountPoint).pop();
+      if (top && top.id !== target.id && (top.major !== target.major || top.minor !== target.minor)) {
+        throw fail.generic(`${top.source} is mounted over ${target.mountPoint}: not ours, so not unmounting it (unmount it, then stop again)`);
       }
       const r = umount(ctx.run, target.mountPoint, { force: !termPhase() && UMOUNT_FORCE.has(target.fstype), timeoutMs: left() });
       if (r.missing) throw fail.generic(`umount not found: cannot unmount ${target.mountPoint}`);

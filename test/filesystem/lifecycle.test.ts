@@ -110,6 +110,20 @@ t.test("device mismatch: a foreign device on the mount point is never ours", asy
   t.ok(isMounted(dir), "and the foreign device is still mounted");
   t.equal(run("stop", pa).code, 0);
   t.notOk(isMounted(dir));
+
+  // Ours, with a foreign device mounted over it: hidden from users, never unmounted by us.
+  t.equal(run("start", pa).code, 0);
+  must("mount", [b, dir]);
+  const hid = run("monitor", pa, recurring);
+  t.equal(hid.code, 1);
+  t.match(hid.reason, new RegExp(`${b} is mounted over ${dir}, hiding ${a}`));
+  const hs = run("stop", pa);
+  t.equal(hs.code, 1, "stop cannot unmount ours without unmounting the foreign one: it refuses");
+  t.match(hs.reason, new RegExp(`${b} is mounted over ${dir}: not ours`));
+  t.same(mountsUnder(dir).map((m) => m.source), [a, b], "both still mounted");
+  must("umount", [dir]);
+  t.equal(run("stop", pa).code, 0);
+  t.notOk(isMounted(dir));
 });
 
 t.test("devices compare after canonicalising both sides: symlink, -U, -L, UUID=", async (t) => {
