@@ -562,7 +562,7 @@ function stop(ctx: C): number {
             ? `last used by pids ${describeUsers(lastUsers)}`
             : `no process found using it${signalling ? "" : " (force_unmount=false: none signalled)"}`;
         throw fail.generic(
-          `couldn't unmount ${target.mountPoint} within ${(total / 1000).toFixed(1)} s: ${who}${loops.length ? `; loop devices backed by files on it: ${loops.join(", ")}` : ""}${last ? `; umount said: ${last}` : ""}`,
+          `couldn't unmount ${target.mountPoint} within ${(total / 1000).toFixed(1)} s: ${who}${loops.length ? `; loop devices backed by files on it: ${loops.join(", ")}` : ""}; umount failed${last ? `: ${last}` : ""}`,
         );
       }
       // umount acts on the topmost mount of a path: never let that be somebody else's.
@@ -577,7 +577,7 @@ function stop(ctx: C): number {
         ctx.log.info(`unmounted ${target.mountPoint}`);
         break;
       }
-      last = (r.stderr.trim() || r.stdout.trim()).split("\n").pop() ?? "";
+      last = r.timedOut ? "umount timed out" : (r.stderr.trim() || r.stdout.trim()).split("\n").pop() || last;
       if (attempt === 0) ctx.log.info(`couldn't unmount ${target.mountPoint}${last ? ` (${last})` : ""}; looking for processes using it`);
       if (left() <= 0) continue;
       const signalled: typeof lastUsers = [];
