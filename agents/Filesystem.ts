@@ -17,7 +17,7 @@ import { defineHandlers, type Ctx } from "../lib/agent.js";
 import { defineAgent, p } from "../lib/declaration.js";
 import { readDirect, writeDirect } from "../lib/directio.js";
 import { clusterName } from "../lib/corosync.js";
-import { dlmState } from "../lib/dlm.js";
+import { dlmControldPids, dlmState } from "../lib/dlm.js";
 import { effectiveLocking, gfs2Withdrawn, parseGfs2EditJindex, readGfs2, splitLockTable } from "../lib/gfs2.js";
 import {
   canonicalDir,
@@ -299,7 +299,12 @@ function gfs2Guards(ctx: C, c: Conf, dev: string, strictClone: boolean): void {
   const dlm = dlmState(ctx.run);
   if (!dlm.installed) throw fail.installed("dlm_tool not found: GFS2 with lock_dlm needs dlm_controld (package dlm-controld, run as the ocf:pacemaker:controld clone)");
   if (!dlm.reachable) {
-    throw fail.generic("dlm_controld is not running on this node (dlm_tool ls cannot reach it): start the ocf:pacemaker:controld clone first and order this clone after it");
+    const pids = dlmControldPids();
+    throw fail.generic(
+      pids.length
+        ? `dlm_controld (pid ${pids.join(", ")}) does not answer dlm_tool ls: DLM is not ready on this node`
+        : "dlm_controld is not running on this node (dlm_tool ls cannot reach it): start the ocf:pacemaker:controld clone first and order this clone after it",
+    );
   }
 }
 

@@ -4,6 +4,7 @@
 // `dlm_tool ls` exits 1 with empty output when it cannot reach dlm_controld; `dlm_tool status`
 // exits 0 even then, so it cannot tell (recorded in test/recordings/fs/).
 
+import { readFileSync, readdirSync } from "node:fs";
 import type { Runner } from "./run.js";
 
 export interface Lockspace {
@@ -42,4 +43,23 @@ export function dlmState(run: Runner): DlmState {
   const r = run.run("dlm_tool", ["ls"], { timeoutMs: 10000 });
   if (r.missing) return { reachable: false, installed: false, lockspaces: [] };
   return { reachable: r.code === 0 && !r.timedOut, installed: true, lockspaces: r.code === 0 ? parseDlmToolLs(r.stdout) : [] };
+}
+
+/** Pids whose command name is dlm_controld (to tell "not running" from "not answering"). */
+export function dlmControldPids(proc = "/proc"): number[] {
+  const out: number[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync(proc).filter((n) => /^\d+$/.test(n));
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    try {
+      if (readFileSync(`${proc}/${n}/comm`, "utf8").trim() === "dlm_controld") out.push(Number(n));
+    } catch {
+      /* exited */
+    }
+  }
+  return out;
 }

@@ -8,7 +8,7 @@ import t from "tap";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseCmapValue, parseCorosyncConfClusterName } from "../../lib/corosync.js";
-import { parseDlmToolLs } from "../../lib/dlm.js";
+import { dlmControldPids, parseDlmToolLs } from "../../lib/dlm.js";
 import { effectiveLocking, gfs2Withdrawn, parseGfs2EditJindex, parseSuperblock, parseTunegfs2List, readGfs2, splitLockTable } from "../../lib/gfs2.js";
 import { mountsAt, parseMountinfo } from "../../lib/mounts.js";
 import { agentPath, runAgent } from "../lib/harness.js";
@@ -43,6 +43,20 @@ t.test("dlm_tool ls (show_ls format; not-running recorded)", async (t) => {
   // A public sample of `dlm_tool -n ls` (with the all-nodes section) parses too.
   const withNodes = "dlm lockspaces\nname          gfs2\nid            0xe4f48a18\nflags         0x00000000\nchange        member 3 joined 1 remove 0 failed 0 seq 1,1\nmembers       1 2 3\nall nodes\nnodeid 1 member 1 failed 0 start 1 seq_add 1 seq_rem 0 check none\n\n";
   t.same(parseDlmToolLs(withNodes)[0]!.members, [1, 2, 3]);
+});
+
+t.test("dlm_controld found by command name in /proc", async (t) => {
+  const s = new Scratch(t, "proc");
+  for (const [pid, comm] of [
+    ["10", "bash"],
+    ["42", "dlm_controld"],
+    ["self", "node"],
+  ] as const) {
+    s.mkdir("proc", pid);
+    writeFileSync(s.path("proc", pid, "comm"), `${comm}\n`);
+  }
+  t.same(dlmControldPids(s.path("proc")), [42]);
+  t.same(dlmControldPids(s.path("none")), []);
 });
 
 t.test("tunegfs2 -l and gfs2_edit -p jindex (recorded)", async (t) => {
