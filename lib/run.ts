@@ -3,6 +3,7 @@
 // Under a Bun-compiled agent it uses Bun.spawnSync (about 2 ms cheaper per call than
 // node:child_process); under Node (unit tests, CLI) it falls back to child_process.
 
+import { accessSync, constants as fsc, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { Budget } from "./budget.js";
 import type { Logger } from "./log.js";
@@ -129,6 +130,21 @@ export class Runner {
         (r.code !== 0 && r.stderr ? `: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}` : ""),
     );
     return res;
+  }
+
+  /** The program's path on the PATH children get (no fork), undefined when it is not installed. */
+  which(cmd: string): string | undefined {
+    const dirs = cmd.includes("/") ? [""] : (this.baseEnv.PATH || DEFAULT_PATH).split(":");
+    for (const d of dirs) {
+      const p = d === "" ? cmd : `${d}/${cmd}`;
+      try {
+        accessSync(p, fsc.X_OK);
+        if (statSync(p).isFile()) return p;
+      } catch {
+        /* not here */
+      }
+    }
+    return undefined;
   }
 
   /** Run and require exit 0, else end the action with `code` and a reason naming the command. */
