@@ -308,9 +308,19 @@ function lockdStop(ctx: C): number | void {
       throw fail.generic(`LVs still active in shared VGs: ${active.join(", ")}; deactivate them first (stop their LVM-activate resources, ordered after this clone): stopping lvmlockd now would hang or lose their locks`);
     }
     if (q.lockspaces.length) {
-      ctx.log.info(`stopping lockspaces ${q.lockspaces.map((l) => l.name).join(" ")}`);
-      const r = lockctl.stopLockspaces(ctx.budget.remainingMs() * 0.4);
-      if (r.code !== 0) throw fail.generic(`lvmlockctl --stop-lockspaces failed: ${describeFailure(r)}`);
+      // Per VG first: vgchange --lockstop also deactivates sanlock's lease LV and refuses
+      // clearly instead of waiting; lvmlockctl then ends what is left (the global lockspace).
+      const lvm = new Lvm(ctx.run);
+      for (const l of vgLockspaces(q.lockspaces)) {
+        const r = lvm.lockStop(l.vg);
+        if (r.code !== 0) ctx.log.warn(`vgchange --lockstop ${l.vg}: ${lvmError(r)}`);
+      }
+      const rest = lockctl.info(5000).lockspaces ?? q.lockspaces;
+      if (rest.length) {
+        ctx.log.info(`stopping lockspaces ${rest.map((l) => l.name).join(" ")}`);
+        const r = lockctl.stopLockspaces(ctx.budget.remainingMs() * 0.4);
+        if (r.code !== 0) throw fail.generic(`lvmlockctl --stop-lockspaces failed: ${describeFailure(r)}`);
+      }
       // wait for them to leave (lvmlockd, and the kernel DLM for lock_type=dlm)
       const until = ctx.budget.elapsedMs() + ctx.budget.remainingMs() * 0.4;
       for (;;) {

@@ -122,7 +122,7 @@ export class World {
 
   /** Run a program inside the namespace with the world's environment. */
   sh(cmd: string, args: string[] = [], extraEnv: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
-    const r = spawnSync("nsenter", ["-t", String(this.holder), "-m", "--", cmd, ...args], {
+    const r = spawnSync("/usr/bin/nsenter", ["-t", String(this.holder), "-m", "--", cmd, ...args], {
       encoding: "utf8",
       env: { ...process.env, ...this.env, ...extraEnv },
       timeout: 60000,
@@ -182,7 +182,7 @@ export class World {
     const name = bin.split("/").pop()!;
     const env = ocfEnv(name, { ...o, env: { ...this.env, ...(o.env ?? {}) } });
     const t0 = performance.now();
-    const r = spawnSync("nsenter", ["-t", String(this.holder), "-m", "--", bin, action, ...(o.args ?? [])], {
+    const r = spawnSync("/usr/bin/nsenter", ["-t", String(this.holder), "-m", "--", bin, action, ...(o.args ?? [])], {
       env,
       encoding: "utf8",
       timeout: o.timeoutMs ?? 120000,
