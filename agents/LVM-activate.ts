@@ -61,6 +61,7 @@ After lvextend on another node, change the refresh parameter (pcs resource updat
     { name: "start", timeout: 90 },
     { name: "stop", timeout: 90 },
     { name: "monitor", timeout: 90, interval: 30, depth: 0 },
+    { name: "monitor", timeout: 90, interval: 120, depth: 10 },
     { name: "reload-agent", timeout: 90 },
     { name: "validate-all", timeout: 20 },
     { name: "meta-data", timeout: 10 },

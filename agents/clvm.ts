@@ -18,7 +18,7 @@ import {
   daemonPid, procComm, vgLockspaces, type Lockspace,
 } from "../lib/lockd.js";
 import { removeState } from "../lib/lock.js";
-import { Lvm, lvmError, retryTransient, vgNameError } from "../lib/lvm.js";
+import { Lvm, LVM_ENV, lvmError, retryTransient, vgNameError } from "../lib/lvm.js";
 import { LvmConfig, setLvmConf } from "../lib/lvmconf.js";
 import { OCF, fail } from "../lib/ocf.js";
 import { describeFailure, sleepMs } from "../lib/run.js";
@@ -351,7 +351,7 @@ function clvmdStart(ctx: C): number | void {
   if (ctx.params.with_cmirrord && daemonPid(CMIRRORD_PIDFILE, "cmirrord") === undefined) ctx.run.must("cmirrord", []);
   if (daemonPid(CLVMD_PIDFILE, "clvmd") === undefined) {
     ctx.run.must("clvmd", [`-T${timeoutS}`, ...splitList(ctx.params.daemon_options)]);
-    ctx.run.run("vgscan", [], { env: { LVM_SUPPRESS_FD_WARNINGS: "1" } });
+    ctx.run.run("vgscan", [], { env: LVM_ENV });
   }
   if (vgList(ctx.params.activate_vgs).all || ctx.params.activate_vgs.trim() === "") {
     const r = new Lvm(ctx.run).vgchange(["-aay"]);
@@ -372,9 +372,7 @@ function clvmdStop(ctx: C): number | void {
   const c = daemonPid(CLVMD_PIDFILE, "clvmd");
   if (c !== undefined) {
     const lvm = new Lvm(ctx.run);
-    const r = ctx.run.run("vgs", ["--reportformat", "json", "--noheadings", "-o", "vg_name,vg_attr"], { env: { LVM_SUPPRESS_FD_WARNINGS: "1" } });
-    const rows = (JSON.parse(r.code === 0 && r.stdout.trim() ? r.stdout : '{"report":[{"vg":[]}]}').report?.[0]?.vg ?? []) as Array<Record<string, string>>;
-    const clustered = rows.filter((x) => (x.vg_attr ?? "")[5] === "c").map((x) => x.vg_name!);
+    const clustered = lvm.clusteredVgs().names;
     if (clustered.length) {
       const d = lvm.vgchange(["-anl", ...clustered]);
       if (d.code !== 0) throw fail.generic(`failed to deactivate clustered VGs ${clustered.join(" ")}: ${lvmError(d)}`);

@@ -121,6 +121,13 @@ export class Lvm {
     return { notFound: /not found|Failed to find logical volume/.test(r.stderr), r };
   }
 
+  /** Names of LVM 2.02 clustered VGs (vg_attr[5] == "c"), for clvmd's stop. */
+  clusteredVgs(): { names: string[]; r: RunResult } {
+    const r = this.lvm("vgs", ["--reportformat", "json", "--nolocking", "-o", "vg_name,vg_attr"]);
+    const rows = r.code === 0 ? (parseReport(r.stdout, "vg") ?? []) : [];
+    return { names: rows.filter((x) => (x.vg_attr ?? "")[5] === "c").map((x) => x.vg_name ?? "").filter(Boolean), r };
+  }
+
   /** `vgchange --lockstart VG` (waits until the lockspace is usable, as LVM does by default). */
   lockStart(vg: string): RunResult {
     return this.lvm("vgchange", ["--lockstart", "--", vg]);

@@ -276,3 +276,30 @@ t.test("legacy clvmd where the binary exists (LVM 2.02 semantics)", async (t) =>
   w.conf("global {\n\tuse_lvmlockd = 1\n}\n", "");
   t.match(w.run(bin, "validate-all", { ...o, env: { OCF_CHECK_LEVEL: "10" } }).reason, /use_lvmlockd = 1 .* must be 0 for clvmd; global\/locking_type must be 3 for clvmd \(not set/);
 });
+
+t.test("side by side with heartbeat lvmlockd: its DLM check never fires, its stop hangs on an active LV", async (t) => {
+  const hb = "/usr/lib/ocf/resource.d/heartbeat/lvmlockd";
+  const w = await new World("hb").start();
+  t.teardown(() => w.stop());
+  w.addVg("vg1", "dlm", ["lv1"]);
+  const env = { OCF_ROOT: "/usr/lib/ocf" };
+  const up = w.run(hb, "start", { env });
+  t.equal(up.code, 0, "heartbeat starts lvmlockd without dlm_controld (pgrep finds nothing, [ -d /proc/ ] is true)");
+  t.ok(w.pid("lvmlockd"));
+  const ours = w.run(bin, "start", {});
+  t.equal(ours.code, 1, "ours refuses");
+  t.match(ours.reason, /dlm_controld is not running/);
+  t.equal(w.run(hb, "stop", { env }).code, 0);
+  w.daemon("dlm_controld");
+  t.equal(w.run(bin, "start", { params: { activate_vgs: "vg1" } }).code, 0);
+  t.equal(w.sh("lvchange", ["-aey", "vg1/lv1"]).code, 0);
+  const hang = w.run(hb, "stop", { env, timeoutMs: 4000 });
+  t.not(hang.code, 0, "heartbeat stop blocks in lvmlockctl --stop-lockspaces until Pacemaker's timeout (then fencing)");
+  t.ok(hang.ms >= 3900, `killed by the harness after ${Math.round(hang.ms)} ms`);
+  const r = w.run(bin, "stop", {});
+  t.equal(r.code, 1);
+  t.match(r.reason, /LVs still active in shared VGs: vg1\/lv1/);
+  t.ok(r.ms < 3000, `ours answers at once (${Math.round(r.ms)} ms)`);
+  t.equal(w.sh("lvchange", ["-an", "vg1/lv1"]).code, 0);
+  t.equal(w.run(bin, "stop", {}).code, 0);
+});

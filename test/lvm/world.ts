@@ -188,7 +188,8 @@ export class World {
       timeout: o.timeoutMs ?? 120000,
       cwd: "/",
     });
-    if (r.error) throw r.error;
+    // a hung agent is killed at timeoutMs, as Pacemaker would (its status is then null)
+    if (r.error && (r.error as NodeJS.ErrnoException).code !== "ETIMEDOUT") throw r.error;
     return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr, reason: lastReason(r.stderr), ms: performance.now() - t0 };
   }
 
