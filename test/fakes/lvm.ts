@@ -259,6 +259,7 @@ const HEAD: Record<string, string> = {
   lv_name: "LV", lv_attr: "Attr", lv_size: "LSize", lv_active: "Active", lv_uuid: "LV UUID", lv_dm_path: "DMPath", lv_tags: "LV Tags", lv_path: "Path",
   lv_active_exclusively: "ActExcl", lv_active_locally: "ActLocal",
 };
+const MINW: Record<string, number> = { lv_name: 4, data_percent: 6, metadata_percent: 6 };
 const NUMERIC = new Set(["pv_count", "lv_count", "snap_count", "vg_size", "vg_free", "lv_size"]);
 const DEFAULT_FIELDS = {
   vg: ["vg_name", "pv_count", "lv_count", "snap_count", "vg_attr", "vg_size", "vg_free"],
@@ -297,10 +298,12 @@ function report(kind: "vg" | "lv", a: Args, rows: Array<Record<string, string>>)
     for (const r of rows) out(`  ${fields.map((f) => val(r, f)).join(sep)}\n`);
     return;
   }
-  const w = fields.map((f, i) => Math.max(heads[i]!.length, ...rows.map((r) => val(r, f).length)));
-  const line = (cells: string[]) => `  ${cells.map((c, i) => (NUMERIC.has(fields[i]!) ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join(" ")}\n`;
-  if (!flag(a, "--noheadings")) out(line(heads));
-  for (const r of rows) out(line(fields.map((f) => val(r, f))));
+  // LVM's column widths: the field's minimum width (columns.h), the heading, the longest value;
+  // headings are left-aligned, numbers right-aligned
+  const w = fields.map((f, i) => Math.max(MINW[f] ?? 0, heads[i]!.length, ...rows.map((r) => val(r, f).length)));
+  const line = (cells: string[], head: boolean) => `  ${cells.map((c, i) => (!head && NUMERIC.has(fields[i]!) ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join(" ")}\n`;
+  if (!flag(a, "--noheadings")) out(line(heads, true));
+  for (const r of rows) out(line(fields.map((f) => val(r, f)), false));
 }
 
 function readWarn(ctx: Ctx, s: State, vg: string, a: Args): void {
@@ -428,11 +431,7 @@ function activate(s: State, ctx: Ctx, a: Args, vg: string, lvNames: string[], mo
       rc = 5;
       continue;
     }
-    if (l.active && l.active !== want && shared(v)) {
-      err(`  LV is already locked with incompatible mode: ${vg}/${n}\n`);
-      rc = 5;
-      continue;
-    }
+    if (l.active) continue; // already active here, in whatever mode: LVM does nothing (lab lvm/59)
     l.active = want;
     if (l.minor === undefined) dmCreate(s, vg, n);
   }
@@ -493,7 +492,7 @@ function vgchange(args: string[]): number {
   const start = flag(a, "--lockstart", "--lock-start");
   const stop = flag(a, "--lockstop", "--lock-stop");
   if ((start || stop) && !ctx.use) {
-    out("  Using lock start and lock stop requires lvmlockd.\n");
+    err("  Using lock start and lock stop requires lvmlockd.\n");
     return 0;
   }
   return update((s) => {
@@ -535,7 +534,8 @@ function vgchange(args: string[]): number {
           dmCreate(s, n, "lvmlock");
         }
       }
-      out("  Starting locking.  Waiting until locks are ready...\n");
+      const sanlockVg = names.some((n) => s.vgs[n]?.lock_type === "sanlock");
+      out(sanlockVg ? "  Starting locking.  Waiting for sanlock may take 20 sec to 3 min...\n" : "  Starting locking.  Waiting until locks are ready...\n");
       return rc;
     }
     if (stop) {
@@ -569,7 +569,9 @@ function vgchange(args: string[]): number {
       }
       const mode = opt(a, "-a", "--activate");
       if (mode !== undefined) {
-        rc = activate(s, ctx, a, n, Object.keys(v.lvs).filter((x) => x !== "lvmlock"), amode(mode)) || rc;
+        const r = activate(s, ctx, a, n, Object.keys(v.lvs).filter((x) => x !== "lvmlock"), amode(mode));
+        if (r === 0 || Object.values(v.lvs).some((l) => l.active)) out(`  ${Object.entries(v.lvs).filter(([ln, l]) => ln !== "lvmlock" && l.active).length} logical volume(s) in volume group "${n}" now active\n`);
+        rc = r || rc;
         continue;
       }
       const r = lockAccess(ctx, s, n, v, false) || (opt(a, "--systemid") === undefined ? foreignSystemId(s, n, v, a) : 0);
@@ -700,7 +702,7 @@ function sanlock(args: string[]): number {
     const s = load();
     const lockd = livePid(LOCKD_PIDFILE, "lvmlockd");
     let o = `daemon 3f4b2c1a-0d9e-4e8f-9a1b-2c3d4e5f6a7b.${hostname()}\np -1 helper\np -1 listener\n`;
-    if (lockd) o += `p ${lockd} lvmlockd\n`;
+    if (lockd) o += `p ${lockd} ${lockd}\n`;
     o += "p -1 status\n";
     for (const [vg, l] of Object.entries(s.lockspaces)) if (l.lm_type === "sanlock") o += `s lvm_${vg}:${l.host_id}:/dev/mapper/${dmName(vg, "lvmlock")}:0\n`;
     out(o);
@@ -721,44 +723,52 @@ function dmsetup(args: string[]): number {
     kn = readdirSync(SYS_BLOCK).filter((k) => k.startsWith("dm-"));
   } catch {}
   const s = load();
-  for (const k of kn) {
+  for (const k of kn.sort((x, y) => Number(x.slice(3)) - Number(y.slice(3)))) {
     const rd = (f: string) => readFileSync(join(SYS_BLOCK, k, f), "utf8").trim();
     const name = rd("dm/name");
     const [vg, lv] = Object.entries(s.vgs).flatMap(([vn, v]) => Object.keys(v.lvs).filter((ln) => dmName(vn, ln) === name).map((ln) => [vn, ln]))[0] ?? ["", ""];
-    devs.push({ name, major: "253", minor: k.slice(3), attr: rd("dm/suspended") === "1" ? "L-sw" : "L--w", open: String(s.vgs[vg!]?.lvs[lv!]?.open ?? 0), segments: "1", events: "0", uuid: rd("dm/uuid"), vg_name: vg!, lv_name: lv! });
+    devs.push({ name, blkdevname: k, major: "253", minor: k.slice(3), attr: rd("dm/suspended") === "1" ? "L-sw" : "L--w", open: String(s.vgs[vg!]?.lvs[lv!]?.open ?? 0), segments: "1", events: "0", uuid: rd("dm/uuid"), vg_name: vg!, lv_name: lv! });
   }
   const [cmd] = a.pos;
   if (cmd === "info" || cmd === "ls") {
-    if (!devs.length) {
+    if (!devs.length && !a.pos[1]) {
       out("No devices found\n");
       return 0;
     }
-    let rows = a.pos[1] ? devs.filter((d) => d.name === a.pos[1]) : devs;
+    let rows = (a.pos[1] ? devs.filter((d) => d.name === a.pos[1]) : devs).sort((x, y) => (x.name! < y.name! ? -1 : 1));
     const sel = opt(a, "-S", "--select");
     if (sel) {
       const conds = sel.split("&&").map((x) => x.trim().split("=").map((y) => y.trim()));
       rows = rows.filter((r) => conds.every(([k, v]) => r[k!] === v));
     }
     if (a.pos[1] && !rows.length) {
-      err(`Device ${a.pos[1]} not found\nCommand failed.\n`);
+      err("Device does not exist.\nCommand failed.\n");
       return 1;
     }
     if (cmd === "ls") {
       for (const r of rows) out(`${r.name}\t(${r.major}:${r.minor})\n`);
       return 0;
     }
-    const f = ["name", "major", "minor", "attr", "open", "segments", "events", "uuid"];
     if (!cols) {
-      for (const r of rows) out(`Name:              ${r.name}\nState:             ${r.attr!.includes("s") ? "SUSPENDED" : "ACTIVE"}\nRead Ahead:        256\nTables present:    LIVE\nOpen count:        ${r.open}\nEvent number:      0\nMajor, minor:      253, ${r.minor}\nNumber of targets: 1\nUUID: ${r.uuid}\n\n`);
-    } else if (flag(a, "--noheadings")) {
-      for (const r of rows) out(`${f.map((x) => r[x]).join(":")}\n`);
-    } else {
-      const heads = ["Name", "Maj", "Min", "Stat", "Open", "Targ", "Event", "UUID"];
-      const w = f.map((x, i) => Math.max(heads[i]!.length, ...rows.map((r) => r[x]!.length)));
-      const line = (cells: string[]) => `${cells.map((c2, i) => (i >= 1 && i <= 6 ? c2.padStart(w[i]!) : c2.padEnd(w[i]!))).join(" ")}\n`;
-      out(line(heads));
-      for (const r of rows) out(line(f.map((x) => r[x]!)));
+      for (const r of rows) out(`Name:              ${r.name}\nState:             ${r.attr!.includes("s") ? "SUSPENDED" : "ACTIVE"}\nRead Ahead:        256\nTables present:    LIVE\nOpen count:        ${r.open}\nEvent number:      0\nMajor, minor:      ${r.major}, ${r.minor}\nNumber of targets: 1\nUUID: ${r.uuid}\n\n`);
+      return 0;
     }
+    // dmsetup's report: fixed minimum widths per field, ":" and no alignment with --noheadings
+    const FIELDS: Record<string, [string, number, boolean]> = {
+      name: ["Name", 16, false], major: ["Maj", 3, true], minor: ["Min", 3, true], attr: ["Stat", 4, false], open: ["Open", 4, true],
+      segments: ["Targ", 4, true], events: ["Event", 6, true], uuid: ["UUID", 68, false], blkdevname: ["BlkDevName", 10, false],
+    };
+    const f = (opt(a, "-o", "--options") ?? "name,major,minor,attr,open,segments,events,uuid").split(",");
+    if (!rows.length) return 0;
+    if (flag(a, "--noheadings")) {
+      const sep = opt(a, "--separator") ?? ":";
+      for (const r of rows) out(`${f.map((x) => r[x] ?? "").join(sep)}\n`);
+      return 0;
+    }
+    const w = f.map((x) => Math.max(FIELDS[x]?.[1] ?? 0, FIELDS[x]?.[0].length ?? x.length, ...rows.map((r) => (r[x] ?? "").length)));
+    const line = (cells: string[], head: boolean) => `${cells.map((c2, i) => (!head && FIELDS[f[i]!]?.[2] ? c2.padStart(w[i]!) : i === cells.length - 1 && !head ? c2 : c2.padEnd(w[i]!))).join(" ")}\n`;
+    out(line(f.map((x) => FIELDS[x]?.[0] ?? x), true));
+    for (const r of rows) out(line(f.map((x) => r[x] ?? ""), false));
     return 0;
   }
   if (cmd === "table") {

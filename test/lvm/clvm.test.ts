@@ -225,7 +225,7 @@ t.test("start failures: lvmlockd exits, lock start fails, transient lock start r
   w.setState((s) => s.faults.push({ tool: "lvmlockd", times: 1, code: 1, stderr: "lvmlockd: failed to set up socket\n" }));
   const a = w.run(bin, "start", { params: { activate_vgs: "vg1" } });
   t.equal(a.code, 1);
-  t.match(a.reason, /lvmlockd failed to start: lvmlockd -p failed \(rc=1\): lvmlockd: failed to set up socket/);
+  t.match(a.reason, /lvmlockd failed to start: lvmlockd failed \(rc=1\): lvmlockd: failed to set up socket/);
   w.setState((s) => s.faults.push({ tool: "vgchange", args: "--lockstart", times: 2, code: 5, stderr: "  Global lock failed: lockspace is starting\n" }));
   const b = w.run(bin, "start", { params: { activate_vgs: "vg1" } });
   t.equal(b.code, 0, b.stderr);

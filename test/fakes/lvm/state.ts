@@ -191,7 +191,13 @@ const compact = (u: string) => u.replace(/-/g, "");
 export function dmCreate(s: State, vg: string, lv: string): void {
   const v = s.vgs[vg]!;
   const l = v.lvs[lv]!;
-  if (l.minor === undefined) l.minor = s.nextMinor++;
+  if (l.minor === undefined) {
+    // the kernel hands out the lowest free minor
+    const used = new Set(Object.values(s.vgs).flatMap((x) => Object.values(x.lvs).map((y) => y.minor)));
+    let m = 0;
+    while (used.has(m)) m++;
+    l.minor = m;
+  }
   l.dm_size_m = l.size_m;
   const k = join(SYS_BLOCK, `dm-${l.minor}`);
   mkdirSync(join(k, "dm"), { recursive: true });
