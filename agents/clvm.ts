@@ -15,7 +15,7 @@ import { activeLvs, dmDevices } from "../lib/dm.js";
 import { ocfIsFalse, ocfIsTrue, splitList } from "../lib/env.js";
 import {
   Dlm, DLM_CONTROLD_PIDFILE, Lockctl, LVMLOCKD_PIDFILE, LVMLOCKD_SOCKET, SANLOCK_PIDFILE, Sanlock, WDMD_PIDFILE,
-  daemonPid, procComm, vgLockspaces, type Lockspace,
+  daemonPid, procComm, vgLockspaces, type Lockspace, type LockdQuery,
 } from "../lib/lockd.js";
 import { removeState } from "../lib/lock.js";
 import { Lvm, LVM_ENV, lvmError, retryTransient, vgNameError } from "../lib/lvm.js";
@@ -209,13 +209,13 @@ function checkLocal(ctx: C): ConfPlan {
   return plan;
 }
 
-/** Wait until lvmlockd answers, within `ms`. */
-function waitAnswer(ctx: C, ms: number): Lockspace[] | undefined {
+/** Wait until lvmlockd answers, within `ms`; the last answer either way. */
+function waitAnswer(ctx: C, ms: number): LockdQuery {
   const until = ctx.budget.elapsedMs() + ms;
   for (;;) {
     const q = new Lockctl(ctx.run).info(Math.max(1000, Math.min(10000, until - ctx.budget.elapsedMs())));
-    if (q.lockspaces) return q.lockspaces;
-    if (ctx.budget.elapsedMs() + 100 >= until || ctx.budget.remainingMs() < 300) return undefined;
+    if (q.lockspaces) return q;
+    if (ctx.budget.elapsedMs() + 100 >= until || ctx.budget.remainingMs() < 300) return q;
     sleepMs(100);
   }
 }
@@ -267,13 +267,14 @@ function lockdStart(ctx: C): number | void {
     if (ctx.params.lock_type === "sanlock" && plan.hostId !== undefined) args.push("-i", String(plan.hostId));
     ctx.log.info(`starting lvmlockd ${args.join(" ")}`);
     const r = ctx.run.run("lvmlockd", args);
-    if (r.code !== 0) throw fail.generic(`lvmlockd failed to start: ${describeFailure(r)}`);
     pid = lockdPid();
+    // a start killed earlier may have left a daemon that came up meanwhile ("Already running?")
+    if (r.code !== 0 && pid === undefined) throw fail.generic(`lvmlockd failed to start: ${describeFailure(r)}`);
   } else {
     ctx.log.info(`lvmlockd already running (pid ${pid})`);
   }
-  const ls = waitAnswer(ctx, ctx.budget.remainingMs() * 0.5);
-  if (!ls) throw fail.generic(`lvmlockd${pid ? ` (pid ${pid})` : ""} does not answer lvmlockctl --info on ${LVMLOCKD_SOCKET}`);
+  const q = waitAnswer(ctx, ctx.budget.remainingMs() * 0.5);
+  if (!q.lockspaces) throw fail.generic(`lvmlockd${pid ? ` (pid ${pid})` : ""} does not answer on ${LVMLOCKD_SOCKET}: ${describeFailure(q.r)}`);
   const { all, vgs } = vgList(ctx.params.activate_vgs);
   const lvm = new Lvm(ctx.run);
   for (const vg of all ? [undefined] : vgs) {

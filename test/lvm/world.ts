@@ -71,6 +71,39 @@ export class World {
     return this;
   }
 
+  /** start() for synchronous callers (test/reliability profiles): polls until the mounts are in place. */
+  startSync(): this {
+    const script = "set -e; mount -t tmpfs tsl-run /run; mkdir -p /run/lvm /run/lock/lvm; mount -t tmpfs tsl-sysblock /sys/block; mount -t tmpfs tsl-mapper /dev/mapper; exec sleep 100000";
+    const p = spawn("unshare", ["-m", "--propagation", "private", "sh", "-c", script], { stdio: "ignore", detached: true });
+    p.unref();
+    this.holder = p.pid!;
+    for (let i = 0; i < 500; i++) {
+      try {
+        if (readFileSync(`/proc/${this.holder}/mountinfo`, "utf8").includes("tsl-mapper")) return this;
+      } catch {
+        break;
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+    throw new Error("namespace holder did not come up");
+  }
+
+  /**
+   * A directory of the fake tools for test/fakes/shim.ts to run as the "real" ones
+   * (TSSTOR_REAL_PATH): shell wrappers that drop TSSTOR_SHIM_DIR, since the fakes and the shim
+   * are one binary that would otherwise shim itself.
+   */
+  realToolsDir(): string {
+    const d = join(this.dir, "real");
+    if (!existsSync(d)) {
+      mkdirSync(d);
+      for (const n of fakeNames()) {
+        writeFileSync(join(d, n), `#!/bin/sh\nunset TSSTOR_SHIM_DIR\nexec ${join(this.bin, n)} "$@"\n`, { mode: 0o755 });
+      }
+    }
+    return d;
+  }
+
   get env(): Record<string, string> {
     return {
       PATH: `${this.bin}:/usr/sbin:/usr/bin:/sbin:/bin`,
