@@ -3,6 +3,7 @@
 // (controld clone -> clvm clone -> LVM-activate shared clone, ordered and colocated), and
 // crm_simulate starting it on two nodes in that order.
 import t from "tap";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { installAgents, sh } from "../lib/install.js";
 import { scratchDir } from "../lib/harness.js";
@@ -11,6 +12,7 @@ import { World } from "./world.js";
 installAgents(["clvm", "lvmlockd", "LVM-activate"]);
 const tmp = scratchDir("lvm-pcmk");
 const cib = join(tmp, "cib.xml");
+t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 
 t.test("crm_resource --show-metadata and --list-agents", async (t) => {
   for (const a of ["clvm", "lvmlockd", "LVM-activate"]) {
