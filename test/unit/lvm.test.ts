@@ -1,6 +1,6 @@
 // Parsers of the cluster LVM adapters on real samples (test/recordings/lvm2-2.03.16-testmode/).
 import t from "tap";
-import { mkdtempSync, readFileSync, writeFileSync, statSync, chmodSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { activeLvs, dmName, splitDmName, type DmDevice } from "../../lib/dm.js";
@@ -117,6 +117,7 @@ global { use_lvmlockd = 1 }
   t.match(parseLvmConf("global {\n", "f").errors.join(), /not closed/);
 
   const dir = mkdtempSync(join(tmpdir(), "tsstor-lvmconf-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, "lvm.conf"), text);
   writeFileSync(join(dir, "lvmlocal.conf"), "local {\n\thost_id = 7\n}\nglobal {\n\tuse_lvmlockd = 0\n}\n");
   const c = new LvmConfig(dir);
@@ -129,6 +130,7 @@ global { use_lvmlockd = 1 }
 
 t.test("setLvmConf: rewrite in place, add to the section, add the section; keeps mode and comments", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "tsstor-lvmconf-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const f = join(dir, "lvm.conf");
   writeFileSync(f, "global {\n\t# use_lvmlockd = 0\n\tuse_lvmlockd = 0 # was off\n}\n");
   chmodSync(f, 0o640);
