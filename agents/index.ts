@@ -1,7 +1,8 @@
 // Every agent in the multi-call binary. Add a new agent here (import + array entry).
 import type { Agent } from "../lib/agent.js";
+import { agent as Filesystem } from "./Filesystem.js";
 import { agent as IPaddr2 } from "./IPaddr2.js";
 import { agent as clvm, lvmlockdAgent } from "./clvm.js";
 import { agent as LVMActivate } from "./LVM-activate.js";
 
-export const agents: Agent<any>[] = [IPaddr2, clvm, lvmlockdAgent, LVMActivate];
+export const agents: Agent<any>[] = [IPaddr2, Filesystem, clvm, lvmlockdAgent, LVMActivate];

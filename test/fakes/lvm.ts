@@ -15,6 +15,7 @@ import {
   conf, dmCreate, dmName, dmRemove, fault, livePid, load, localSystemId, update, useLvmlockd,
   type FLv, type FVg, type State,
 } from "./lvm/state.js";
+import { fakes as fsFakes } from "./fs-cluster.js";
 import { err, out, type FakeMain } from "./lib.js";
 
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -665,6 +666,9 @@ function vgscan(args: string[]): number {
 // ---- dlm, sanlock, dmsetup --------------------------------------------------------------------
 
 function dlmTool(args: string[]): number {
+  // test/fakes/fs-cluster.ts answers for the Filesystem tests (driven by TSSTOR_FAKE_DLM);
+  // ours serves the LVM world (TSSTOR_FAKE_LVM). The build keeps one fake per name: this one.
+  if (process.env.TSSTOR_FAKE_DLM !== undefined || process.env.TSSTOR_FAKE_LVM === undefined) return fsFakes.dlm_tool!(args);
   const c = fault("dlm_tool", args);
   if (c !== undefined) return c;
   const up = livePid(DLM_PIDFILE, "dlm_controld") !== undefined;

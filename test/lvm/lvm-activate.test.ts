@@ -123,10 +123,10 @@ t.test("\"lock start in progress\" is retried inside the timeout, and gives up a
   t.match(r.stderr, /retrying: lvchange failed \(rc=5\): VG vg1 lock skipped: lock start in progress; Cannot access VG vg1 due to failed lock./);
   t.equal(w.run(bin, "stop", { params: excl }).code, 0);
   w.setState((s) => (s.lockStartDelay = 1000));
-  const e = w.run(bin, "start", { params: excl, meta: { timeout: 2500 } });
+  const e = w.run(bin, "start", { params: excl, meta: { timeout: 5000 } });
   t.equal(e.code, 1);
   t.match(e.reason, /^the lockspace of vg1 was still starting when the timeout ran out: lvchange failed \(rc=5\): VG vg1 lock skipped: lock start in progress/);
-  t.ok(e.ms < 2500, `returned inside the 2500 ms timeout (${Math.round(e.ms)} ms)`);
+  t.ok(e.ms < 5000, `returned inside the 5000 ms timeout (${Math.round(e.ms)} ms)`);
   t.same(w.dm(), []);
 });
 
