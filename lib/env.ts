@@ -68,9 +68,10 @@ export interface OcfEnv {
   reskeys: Record<string, string>;
   /**
    * Roots of kernel interfaces the agents read. Only tests move them (TSSTOR_*_ROOT), to run
-   * the same agent code against an emulation where this kernel lacks the subsystem.
+   * the same agent code against an emulation where this kernel lacks the subsystem
+   * (configfs for LIO; proc for /proc/drbd, which the DRBD simulator writes).
    */
-  paths: { configfs: string };
+  paths: { configfs: string; proc: string };
 }
 
 function num(v: string | undefined): number | undefined {
@@ -153,7 +154,7 @@ export function parseEnv(env: Env): OcfEnv {
     meta: parseMeta(env),
     notify: parseNotify(env),
     reskeys,
-    paths: { configfs: env.TSSTOR_CONFIGFS_ROOT || "/sys/kernel/config" },
+    paths: { configfs: env.TSSTOR_CONFIGFS_ROOT || "/sys/kernel/config", proc: env.TSSTOR_PROC_ROOT || "/proc" },
   };
 }
 
