@@ -1,4 +1,5 @@
 // The multi-call agent binary: every agent in one executable, linked once per agent name.
 import { main } from "../lib/main.js";
+import { agent as drbd } from "./drbd.js";
 
-main([]);
+main([drbd]);
