@@ -1,5 +1,6 @@
 // The multi-call agent binary: every agent in one executable, linked once per agent name.
 import { main } from "../lib/main.js";
+import { agent as IPaddr2 } from "./IPaddr2.js";
 import { agent as drbd } from "./drbd.js";
 
-main([drbd]);
+main([IPaddr2, drbd]);
