@@ -22,6 +22,7 @@
 //   hold-open NODE RES on|off                the device is opened by someone (demote/down: 11)
 //   quorum NODE RES yes|no|auto              force or release the quorum flag
 //   sync-ms MS | finish-sync | dump          resync duration, complete resyncs now, print state
+//   sync-freeze PCT                          hold running resyncs at PCT percent (exact output)
 
 import { err, out, type FakeMain } from "./lib.js";
 import { ConfError, dumpResource, parseConfFile, resolveResource, resourceNames, type ResourceConf } from "./drbd-sim/conf.js";
@@ -394,7 +395,19 @@ function control(args: string[]): number {
           s.syncMs = Number(rest[0]);
           return 0;
         case "finish-sync":
-          for (const n of Object.values(s.nodes)) for (const r of Object.values(n.resources)) for (const v of Object.values(r.volumes)) if (v.sync) v.sync.startedAt = now - v.sync.durationMs;
+        case "sync-freeze":
+          for (const n of Object.values(s.nodes)) {
+            for (const r of Object.values(n.resources)) {
+              for (const v of Object.values(r.volumes)) {
+                if (!v.sync) continue;
+                if (cmd === "sync-freeze") v.sync.frozen = Number(rest[0]);
+                else {
+                  delete v.sync.frozen;
+                  v.sync.startedAt = now - v.sync.durationMs;
+                }
+              }
+            }
+          }
           return 0;
         case "dump":
           out(`${JSON.stringify(s, null, 2)}\n`);

@@ -28,7 +28,7 @@ export interface SimVolume {
   backing: string | null;
   client: boolean;
   /** resync in progress with this volume as target */
-  sync?: { from: string; startedAt: number; durationMs: number };
+  sync?: { from: string; startedAt: number; durationMs: number; frozen?: number };
 }
 
 export interface SimConnection {
@@ -282,7 +282,7 @@ export function settle(s: SimState, now: number): void {
         }
       }
       for (const [vol, v] of Object.entries(r.volumes)) {
-        if (v.sync && now - v.sync.startedAt >= v.sync.durationMs) finishSync(s, name, res, vol);
+        if (v.sync && v.sync.frozen === undefined && now - v.sync.startedAt >= v.sync.durationMs) finishSync(s, name, res, vol);
       }
     }
   }
@@ -303,6 +303,7 @@ export function hasQuorum(s: SimState, self: string, res: string): boolean {
 
 export function syncDone(v: SimVolume, now: number): number {
   if (!v.sync) return 100;
+  if (v.sync.frozen !== undefined) return v.sync.frozen;
   return v.sync.durationMs <= 0 ? 100 : Math.min(100, (100 * (now - v.sync.startedAt)) / v.sync.durationMs);
 }
 
