@@ -358,7 +358,9 @@ function control(args: string[]): number {
           return 0;
         case "md": {
           const [n, res, vol, disk, gen] = rest;
-          ((need(n).md[res!] ??= {})[vol!] = { disk: disk as never, gen: Number(gen ?? 1), bitmap: {} });
+          const g = Number(gen ?? 1);
+          (need(n).md[res!] ??= {})[vol!] = { disk: disk as never, gen: g, bitmap: {} };
+          s.nextGen = Math.max(s.nextGen, g + 1);
           return 0;
         }
         case "load":

@@ -91,7 +91,7 @@ export function newNode(kernel = process.env.TSSTOR_DRBD_SIM_KERNEL || DEFAULT_K
 }
 
 function emptyState(): SimState {
-  return { nodes: {}, cuts: [], syncMs: 0, nextGen: 1 };
+  return { nodes: {}, cuts: [], syncMs: 0, nextGen: 100 };
 }
 
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
