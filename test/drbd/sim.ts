@@ -67,6 +67,8 @@ export interface SimOpts {
   /** meta data of every node: disk state and generation (default UpToDate, 1); "none" = no create-md */
   md?: string;
   prefix?: string;
+  /** the module starts not loaded */
+  unloaded?: boolean;
 }
 
 export function makeSim(o: SimOpts = {}): Sim {
@@ -117,7 +119,7 @@ ${ons}
     const r = spawnSync(join(bin, cmd), args, { encoding: "utf8", env: env(node) });
     return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
   };
-  ctl("init", ...nodes, ...(o.kernel ? [`--kernel=${o.kernel}`] : []));
+  ctl("init", ...nodes, ...(o.kernel ? [`--kernel=${o.kernel}`] : []), ...(o.unloaded ? ["--unloaded"] : []));
   if (o.md !== "none") {
     const [disk, gen] = (o.md ?? "UpToDate 1").split(" ");
     for (const n of nodes) ctl("md", n, res, "0", disk!, gen ?? "1");
