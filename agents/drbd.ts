@@ -20,8 +20,7 @@ import { sleepMs } from "../lib/run.js";
 // ocf:linbit:drbd accepts exactly these characters in resource and file names; a leading "-"
 // would read as an option to drbdadm, so it is refused too.
 const SAFE_NAME = /^[-%+./0-9:=@A-Z_a-z]+$/;
-const safeName = (what: string) => (v: string) =>
-  !SAFE_NAME.test(v) ? `${what} must only contain [-%+./0-9:=@A-Z_a-z]` : v.startsWith("-") ? `${what} must not start with "-"` : undefined;
+const safeName = (v: string) => (!SAFE_NAME.test(v) ? "must only contain [-%+./0-9:=@A-Z_a-z]" : v.startsWith("-") ? 'must not start with "-"' : undefined);
 const versionParam = (v: string) => (parseVersionString(v) === undefined ? `must be a version x.y.z, got "${v.slice(0, 20)}"` : undefined);
 
 export const decl = defineAgent({
@@ -44,14 +43,14 @@ and unfence-peer "/usr/lib/drbd/crm-unfence-peer.9.sh", plus STONITH). This agen
       longdesc: "The name of the DRBD resource from the drbd.conf file.",
       required: true,
       uniqueGroup: "drbd_resource",
-      validate: safeName("drbd_resource"),
+      validate: safeName,
     }),
     drbdconf: p.string({
       shortdesc: "Path to drbd.conf",
       longdesc: "Full path to the drbd.conf file.",
       default: "/etc/drbd.conf",
       reloadable: true,
-      validate: safeName("drbdconf"),
+      validate: safeName,
     }),
     adjust_master_score: p.string({
       shortdesc: "promotion score adjustments",
