@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 BUN=node_modules/@oven/bun-linux-x64-baseline/bin/bun
 [ -x "$BUN" ] || { echo "build: $BUN missing; run npm ci" >&2; exit 1; }
 
+rm -rf build && mkdir -p build/agents build/test build/gen
+# metadata first: the agents binary embeds it, and tsc checks the import of it
+"$BUN" scripts/gen-metadata.ts
+
 npx --no-install tsc -p .
 
-rm -rf build && mkdir -p build/agents build/test
 "$BUN" build --compile --minify --sourcemap=none agents/main.ts --outfile build/tsstor-agents >/dev/null
 "$BUN" build --compile --minify --sourcemap=none test/fixtures/test-agent-main.ts --outfile build/test/tsstor-test-agent >/dev/null
 ln -s tsstor-test-agent build/test/TestAgent
@@ -22,15 +25,18 @@ mkdir -p build/test/fakes
   echo 'const all: Record<string, FakeMain> = {};'
   i=0
   for f in test/fakes/*.ts; do
-    [ "$(basename "$f")" = lib.ts ] && continue
+    case "$(basename "$f")" in lib.ts|shim.ts) continue ;; esac
     echo "import { fakes as f$i } from \"../../$f\";"
     echo "Object.assign(all, f$i);"
     i=$((i+1))
   done
+  echo 'import { shim } from "../../test/fakes/shim.js";'
+  echo 'import { dirname } from "node:path";'
   echo 'const name = basename(process.argv0);'
   echo 'const args = process.argv.slice(2);'
   echo 'if (name === "tsstor-fakes") { console.log(Object.keys(all).join("\\n")); process.exit(0); }'
   echo 'logArgv(name, args);'
+  echo 'if (process.env.TSSTOR_SHIM_DIR && dirname(process.argv0) === process.env.TSSTOR_SHIM_DIR) process.exit(shim(name, args));'
   echo 'const f = all[name];'
   echo 'if (!f) { console.error(`fake ${name}: unknown`); process.exit(127); }'
   echo 'process.exit(f(args));'
@@ -47,9 +53,7 @@ done
 
 if [ "${1:-}" = "--update-metadata" ]; then
   rm -f metadata/*.xml
-  for a in $(build/tsstor-agents --list); do
-    env -i OCF_RA_VERSION_MAJOR=1 OCF_RA_VERSION_MINOR=1 "build/agents/$a" meta-data > "metadata/$a.xml"
-  done
+  "$BUN" scripts/gen-metadata.ts --write metadata
   echo "metadata/ refreshed"
 fi
 
