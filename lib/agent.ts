@@ -35,6 +35,11 @@ export interface Ctx<P extends Record<string, ParamDecl>> {
   lock<T>(name: string, fn: () => T): T;
   /** This instance's promotion score (crm_attribute --promotion). */
   readonly promotion: PromotionScore;
+  /**
+   * Run this same action again under a wrapper (e.g. `ip netns exec NS`), with `env` merged
+   * over ours; its stdout/stderr pass through and its exit code is returned.
+   */
+  reexec(wrapper: string[], env: Record<string, string>): number;
 }
 
 type Result = number | void;
@@ -100,6 +105,8 @@ export function runAction<P extends Record<string, ParamDecl>>(
   rawEnv: Env,
   out: (s: string) => void = (s) => writeSync(1, s),
   err?: (s: string) => void,
+  /** how to start this agent again: [path, ...args before the action] */
+  self: string[] = [],
 ): number {
   const { decl, handlers } = agent;
   const env = parseEnv(rawEnv);
@@ -151,6 +158,16 @@ export function runAction<P extends Record<string, ParamDecl>>(
     lock: (name, fn) =>
       withLock({ dir: env.rscTmp, name, budget, onWait: (h) => log.info(`waiting for lock ${name} (held by ${h})`) }, fn),
     promotion: new PromotionScore({ runner, instance: env.instance, node: env.meta.onNode, rscTmp: env.rscTmp }),
+    reexec: (wrapper, extra) => {
+      if (!self.length) throw new OcfError(OCF.ERR_GENERIC, "cannot re-run the agent: its own path is unknown");
+      const [cmd, ...args] = [...wrapper, ...self, action];
+      const r = runner.run(cmd!, args, { env: extra });
+      out(r.stdout);
+      (err ?? ((s: string) => writeSync(2, s)))(r.stderr);
+      if (r.missing) throw new OcfError(OCF.ERR_INSTALLED, `${cmd} not found`);
+      if (r.timedOut) throw new OcfError(OCF.ERR_GENERIC, `${action} under ${wrapper.join(" ")} timed out`);
+      return r.code;
+    },
   };
 
   const invalidCode = (): OcfCode =>
@@ -158,8 +175,8 @@ export function runAction<P extends Record<string, ParamDecl>>(
 
   const finish = (code: number, reason?: string): number => {
     const c = isOcfCode(code) ? code : OCF.ERR_GENERIC;
-    if (reason) log.exitReason(env.exitReasonPrefix, reason);
     log.debug(`${action} -> ${ocfName(c)} in ${budget.elapsedMs().toFixed(1)} ms`);
+    if (reason) log.exitReason(env.exitReasonPrefix, reason); // the reason is the last line
     return c;
   };
 
