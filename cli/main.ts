@@ -61,6 +61,7 @@ export function run(args: string[]): number {
               .option("portal", { type: "string", array: true, describe: "target portal ADDR:PORT (default 0.0.0.0:3260)" })
               .option("initiator", { type: "string", array: true, describe: "allowed initiator IQN (repeat; default: any)" })
               .option("implementation", { type: "string", choices: ["lio-t", "tgt"], describe: "iSCSI target implementation (default: the agent detects)" })
+              .option("tid", { type: "number", describe: "tgt target id" })
               .option("clone-max", { type: "number", describe: "DRBD clone-max (default 2)" }),
           (a) => {
             try {
@@ -76,6 +77,7 @@ export function run(args: string[]): number {
                   portals: strs(a.portal),
                   initiators: strs(a.initiator),
                   implementation: a.implementation,
+                  tid: a.tid,
                   cloneMax: a["clone-max"],
                   monitorInterval: a["monitor-interval"],
                 }),

@@ -38,6 +38,8 @@ export interface IscsiOptions {
   ips: string[];
   nic?: string;
   implementation?: string;
+  /** tgt target id (upstream's tgt implementation requires it) */
+  tid?: number;
   cloneMax?: number;
   monitorInterval?: string;
 }
@@ -86,6 +88,7 @@ export function iscsiStack(o: IscsiOptions): Plan {
   p.unique("--initiator", o.initiators ?? []);
   p.check("--monitor-interval", o.monitorInterval, duration);
   if (o.cloneMax !== undefined && !(Number.isInteger(o.cloneMax) && o.cloneMax >= 2 && o.cloneMax <= 32)) p.add("--clone-max: 2-32");
+  if (o.tid !== undefined && !(Number.isInteger(o.tid) && o.tid >= 1 && o.tid <= 65535)) p.add("--tid: 1-65535");
   if (p.list.length) throw new InvalidOptions(p.list);
 
   const P = o.prefix;
@@ -108,7 +111,7 @@ export function iscsiStack(o: IscsiOptions): Plan {
   }
   cmds.push([
     "resource", "create", target, "ocf:tsstor:iSCSITarget", `iqn=${o.iqn}`, `portals=${portals.join(" ")}`,
-    ...(o.initiators?.length ? [`allowed_initiators=${o.initiators.join(" ")}`] : []), ...impl, ...op(mon),
+    ...(o.initiators?.length ? [`allowed_initiators=${o.initiators.join(" ")}`] : []), ...impl, ...(o.tid !== undefined ? [`tid=${o.tid}`] : []), ...op(mon),
   ]);
   resources.push(target);
   const luIds: string[] = [];

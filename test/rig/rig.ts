@@ -46,6 +46,13 @@ export interface RigOptions {
   keep?: boolean;
   /** ms to wait for all nodes online with a DC; default 60000 */
   startTimeoutMs?: number;
+  /**
+   * Extra environment of a node's daemons (so of every agent Pacemaker runs there) and of
+   * node.run(): e.g. a PATH with simulated tools first, a simulator's state directory.
+   */
+  env?: (node: string) => Record<string, string>;
+  /** Services started at every boot of a node before the cluster stack, e.g. [["tgtd", "-f"]]. */
+  boot?: string[][];
 }
 
 export type Net = "cluster" | "service";
@@ -67,6 +74,8 @@ mount --bind "$dir/log-pacemaker" /var/log/pacemaker
 mount --bind "$dir/log-corosync" /var/log/corosync
 hostname "$name"
 mkdir -p /run/lock /run/crm /run/resource-agents
+# services enabled at boot (as systemd would start them), e.g. tgtd
+[ -f "$dir/boot.sh" ] && . "$dir/boot.sh"
 corosync -f >>"$dir/corosync.out" 2>&1 &
 # pacemakerd retries a missing corosync only slowly (1 s, 2 s, 3 s...): wait for it first
 for _ in $(seq 200); do corosync-cfgtool -s >/dev/null 2>&1 && break; sleep 0.05; done
@@ -167,11 +176,11 @@ export class RigNode {
   /** Run a command inside the node (all its namespaces). */
   run(cmd: string, args: string[] = [], o: ExecOpts = {}): Promise<ExecResult> {
     if (!this.up) return Promise.resolve({ code: 255, stdout: "", stderr: `node ${this.name} is down`, out: `node ${this.name} is down` });
-    return exec("nsenter", ["-t", String(this.initPid), "-a", "--", cmd, ...args], o);
+    return exec("nsenter", ["-t", String(this.initPid), "-a", "--", cmd, ...args], { ...o, env: { ...this.rig.opts.env?.(this.name), ...o.env } });
   }
   runSync(cmd: string, args: string[] = [], o: ExecOpts = {}): ExecResult {
     if (!this.up) return { code: 255, stdout: "", stderr: `node ${this.name} is down`, out: `node ${this.name} is down` };
-    return execSync("nsenter", ["-t", String(this.initPid), "-a", "--", cmd, ...args], o);
+    return execSync("nsenter", ["-t", String(this.initPid), "-a", "--", cmd, ...args], { ...o, env: { ...this.rig.opts.env?.(this.name), ...o.env } });
   }
 }
 
@@ -289,6 +298,10 @@ export class Rig {
         chownSync(join(d, p), Number(hac), Number(hag));
       }
       chmodSync(join(d, "log-pacemaker"), 0o770);
+      if (this.opts.boot?.length) {
+        const q = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
+        writeFileSync(join(d, "boot.sh"), this.opts.boot.map((c) => `${c.map(q).join(" ")} >>"$dir/boot.out" 2>&1 &\n`).join(""));
+      }
     }
   }
 
@@ -298,7 +311,7 @@ export class Rig {
     const child = spawn(
       "ip",
       ["netns", "exec", n.ns, "unshare", "--mount", "--uts", "--pid", "--fork", "--mount-proc", "--propagation", "private", "--kill-child", join(this.dir, "node-init.sh"), n.name, n.dir],
-      { stdio: ["ignore", "ignore", "ignore"], env: BASE_ENV },
+      { stdio: ["ignore", "ignore", "ignore"], env: { ...BASE_ENV, ...this.opts.env?.(n.name) } },
     );
     n.proc = child;
     n.unsharePid = child.pid!;

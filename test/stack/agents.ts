@@ -16,10 +16,18 @@ export function planAgents(plan: Plan): string[] {
   return [...new Set(plan.commands.flatMap((c) => c.filter((w) => w.startsWith("ocf:tsstor:")).map((w) => w.slice("ocf:tsstor:".length))))].sort();
 }
 
-const UPSTREAM: Record<string, { agent: string; drop?: RegExp }> = {
+const UPSTREAM: Record<string, { agent: string; drop?: RegExp; add?: (c: string[]) => string[] }> = {
   drbd: { agent: "ocf:linbit:drbd" },
   // the LVM lock manager: heartbeat's lvmlockd has no lock_type (dlm only)
   clvm: { agent: "ocf:heartbeat:lvmlockd", drop: /^lock_type=/ },
+  // upstream bug: with tgt, an unset allowed_initiators binds nobody (the default "" defeats its
+  // ${allowed_initiators=ALL}), and IQNs are bound as --initiator-address: say ALL explicitly
+  iSCSITarget: {
+    agent: "ocf:heartbeat:iSCSITarget",
+    drop: /^allowed_initiators=/,
+    add: (c) => (c.includes("implementation=tgt") ? ["allowed_initiators=ALL"] : []),
+  },
+  iSCSILogicalUnit: { agent: "ocf:heartbeat:iSCSILogicalUnit", drop: /^allowed_initiators=/ },
 };
 
 /** The plan with every ocf:tsstor agent missing from `built` replaced by its upstream equivalent. */
@@ -32,9 +40,11 @@ export function withStandIns(plan: Plan, built: string[]): { plan: Plan; replace
     if (built.includes(name)) return c;
     const up = UPSTREAM[name] ?? { agent: `ocf:heartbeat:${name}` };
     if (!replaced.includes(name)) replaced.push(name);
-    const out = [...c];
+    let out = [...c];
     out[i] = up.agent;
-    return up.drop ? out.filter((w) => !up.drop!.test(w)) : out;
+    if (up.drop) out = out.filter((w) => !up.drop!.test(w));
+    if (up.add) out.splice(i + 1, 0, ...up.add(c));
+    return out;
   });
   return { plan: { ...plan, commands }, replaced };
 }
