@@ -396,8 +396,10 @@ export const agent = defineHandlers(decl, {
 
     writeAtomic(recordPath(ctx, t.ip.text), `${JSON.stringify(want)}\n`, 0o644);
     if (p.lvs_ipv6_addrlabel) ip.addrlabel("add", t.ip.text, p.lvs_ipv6_addrlabel_value);
+    // IPv4 without a broadcast parameter: the directed broadcast of the prefix, as upstream's
+    // findif derives it (no broadcast on /31 and /32)
     let brd: string | undefined;
-    if (t.ip.family === 4 && p.broadcast) brd = p.broadcast;
+    if (t.ip.family === 4) brd = p.broadcast || (r.prefix <= 30 ? "+" : undefined);
     ip.addrAdd({
       family: t.ip.family,
       ip: t.ip.text,

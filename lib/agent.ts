@@ -10,7 +10,7 @@ import { Budget } from "./budget.js";
 import { effectiveLevel, isProbe, parseEnv, speaks11, type Env, type OcfEnv } from "./env.js";
 import { withLock } from "./lock.js";
 import { Logger } from "./log.js";
-import { renderMetadata } from "./metadata.js";
+import type { Dialect } from "./metadata.js";
 import { OCF, OcfError, isOcfCode, ocfName, type OcfCode } from "./ocf.js";
 import { formatErrors, parseParams } from "./params.js";
 import { PromotionScore } from "./promotion.js";
@@ -99,21 +99,29 @@ export interface RunOutcome {
  * Run one action. `out`/`err` default to the process's fds; tests pass collectors.
  * Returns the exit code (the caller exits with it).
  */
-export function runAction<P extends Record<string, ParamDecl>>(
-  agent: Agent<P>,
-  actionArg: string | undefined,
-  rawEnv: Env,
-  out: (s: string) => void = (s) => writeSync(1, s),
-  err?: (s: string) => void,
+export interface RunActionOpts {
+  out?: (s: string) => void;
+  err?: (s: string) => void;
   /** how to start this agent again: [path, ...args before the action] */
-  self: string[] = [],
-): number {
+  self?: string[];
+  /** the metadata document, rendered at build time (the agents binary does not load the XML library) */
+  metadata?: (dialect: Dialect) => string;
+}
+
+export function runAction<P extends Record<string, ParamDecl>>(agent: Agent<P>, actionArg: string | undefined, rawEnv: Env, o: RunActionOpts = {}): number {
+  const out = o.out ?? ((s: string) => writeSync(1, s));
+  const err = o.err;
+  const self = o.self ?? [];
   const { decl, handlers } = agent;
   const env = parseEnv(rawEnv);
   const log = new Logger(decl.name, env.instance, env.trace, err);
 
   if (actionArg === "meta-data") {
-    out(renderMetadata(decl as AgentDecl, speaks11(env) ? "1.1" : "1.0"));
+    if (!o.metadata) {
+      log.exitReason(env.exitReasonPrefix, "metadata was not built into this binary");
+      return OCF.ERR_GENERIC;
+    }
+    out(o.metadata(speaks11(env) ? "1.1" : "1.0"));
     return OCF.SUCCESS;
   }
   if (actionArg === "usage" || actionArg === "help") {

@@ -5,7 +5,9 @@ import { basename, resolve } from "node:path";
 import { writeSync } from "node:fs";
 import { runAction, type Agent } from "./agent.js";
 
-export function main(agents: Agent<any>[]): never {
+export type Prebuilt = Record<string, { "1.1": string; "1.0": string }>;
+
+export function main(agents: Agent<any>[], metadata: Prebuilt): never {
   const invoked = basename(process.argv0 || "");
   let args = process.argv.slice(2);
   let agent = agents.find((a) => a.decl.name === invoked);
@@ -23,5 +25,6 @@ export function main(agents: Agent<any>[]): never {
     writeSync(2, `usage: ${invoked} AGENT ACTION\nagents: ${agents.map((a) => a.decl.name).join(" ")}\n`);
     process.exit(3);
   }
-  process.exit(runAction(agent, args[0], process.env, undefined, undefined, self));
+  const md = metadata[agent.decl.name];
+  process.exit(runAction(agent, args[0], process.env, { self, metadata: md ? (d) => md[d] : undefined }));
 }

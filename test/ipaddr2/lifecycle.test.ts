@@ -24,7 +24,7 @@ t.test("IPv4 lifecycle with discovery, gratuitous ARP seen by the peer", async (
   const cap = await net.capture(["arp"]);
   const s = run("start", p);
   t.equal(s.code, 0, s.stderr);
-  t.match(net.addrs(4), new RegExp(`inet 10.241.0.50/24 .*${net.nic}`), "added with the route's prefix on the route's nic");
+  t.match(net.addrs(4), new RegExp(`inet 10.241.0.50/24 brd 10.241.0.255 .*${net.nic}`), "added with the route's prefix and broadcast on the route's nic");
   await new Promise((r) => setTimeout(r, 1500)); // 5 announcements, 200 ms apart, in the background
   const lines = await cap.stop();
   const mine = lines.filter((l) => /10\.241\.0\.50/.test(l));
