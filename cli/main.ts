@@ -27,8 +27,8 @@ const common = (y: Argv) =>
 
 const strs = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]).flatMap((s) => s.split(",")).filter(Boolean);
 
-export function run(args: string[]): number {
-  let code = 0;
+export function run(args: string[]): number | Promise<number> {
+  let code: number | Promise<number> = 0;
   const fail = (e: unknown) => {
     if (e instanceof InvalidOptions) {
       process.stderr.write(`tsstor: ${e.message}\nnothing was run.\n`);
@@ -148,6 +148,14 @@ export function run(args: string[]): number {
           },
         ),
     )
+    .command(
+      "demo",
+      "2-node cluster in namespaces: deploy the iSCSI stack, hard-kill the active node, show the failover, tear down",
+      (y) => y.option("build", { type: "boolean", default: false, describe: "rebuild first" }),
+      (a) => {
+        code = import("./demo.js").then((m) => m.runDemo({ build: a.build }));
+      },
+    )
     .fail((msg, err) => {
       if (err) throw err;
       process.stderr.write(`tsstor: ${msg}\nnothing was run.\n`);
@@ -157,4 +165,4 @@ export function run(args: string[]): number {
   return code;
 }
 
-process.exitCode = run(hideBin(process.argv));
+process.exitCode = await run(hideBin(process.argv));

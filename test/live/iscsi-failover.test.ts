@@ -41,6 +41,7 @@ t.test("iscsi --no-drbd (shared LUN): hard kill of the active node", { skip: mis
   const res = await hardKillFailover(rig, d, { log: (m) => t.comment(m) });
   t.equal(res.verify.ok, true, `every acknowledged write reads back (${res.acked.length} blocks)\n${res.verify.ok ? "" : res.verify.out}`);
   t.ok(res.acked.some((b) => b >= 16), "writes landed during/after the failover");
+  t.match(res.serialBefore, /^[0-9a-f]{8}$/, "a unit serial before the kill");
   t.equal(res.serialAfter, res.serialBefore, "the survivor exports the same LU identity (VPD 0x80 serial)");
   const after = await rig.status(res.survivor);
   for (const r of ["iscsi-target", "iscsi-lun1", "iscsi-ip1"]) t.same(where(after, r), [res.survivor], `${r} on the survivor`);

@@ -91,7 +91,8 @@ export class IscsiClient {
   /** Unit serial number (VPD page 0x80): the LU's identity the initiator keys on. */
   async serial(): Promise<string> {
     const r = await this.rig.client(this.client).run("iscsi-inq", ["-i", INITIATOR, "-e", "1", "-c", "128", `iscsi://${this.vip}/${IQN}/${this.lun}`], { timeoutMs: 15_000 });
-    return /Unit Serial Number:\s*(\S+)/i.exec(r.stdout)?.[1] ?? `(none: ${r.out.trim()})`;
+    // "Unit Serial Number:[                              beaf11]"
+    return /Unit Serial Number:\s*\[\s*([^\]]*?)\s*\]/i.exec(r.stdout)?.[1] ?? `(none: ${r.out.trim()})`;
   }
 }
 
