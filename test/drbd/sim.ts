@@ -69,6 +69,8 @@ export interface SimOpts {
   prefix?: string;
   /** the module starts not loaded */
   unloaded?: boolean;
+  /** fake crm_attribute and modprobe on PATH (default); off inside a real cluster */
+  shims?: boolean;
 }
 
 export function makeSim(o: SimOpts = {}): Sim {
@@ -77,11 +79,13 @@ export function makeSim(o: SimOpts = {}): Sim {
   mkdirSync(bin, { recursive: true });
   mkdirSync(join(dir, "dev"), { recursive: true });
   for (const t of SIM_TOOLS) symlinkSync(FAKES, join(bin, t));
-  writeFileSync(join(bin, "crm_attribute"), crmAttribute(dir));
-  chmodSync(join(bin, "crm_attribute"), 0o755);
-  // modprobe shim: "loads" the simulated module on this node.
-  writeFileSync(join(bin, "modprobe"), `#!/bin/sh\nexec "${join(bin, "tsstor-drbd-sim")}" modprobe "$@"\n`);
-  chmodSync(join(bin, "modprobe"), 0o755);
+  if (o.shims !== false) {
+    writeFileSync(join(bin, "crm_attribute"), crmAttribute(dir));
+    chmodSync(join(bin, "crm_attribute"), 0o755);
+    // modprobe shim: "loads" the simulated module on this node.
+    writeFileSync(join(bin, "modprobe"), `#!/bin/sh\nexec "${join(bin, "tsstor-drbd-sim")}" modprobe "$@"\n`);
+    chmodSync(join(bin, "modprobe"), 0o755);
+  }
   const nodes = o.nodes ?? ["alpha", "beta"];
   const res = o.res ?? "r0";
   const minor = o.minor ?? 10;

@@ -16,6 +16,7 @@
 // tsstor-drbd-sim commands:
 //   init NODE... [--kernel=V] [--unloaded]   create nodes (module loaded unless --unloaded)
 //   md NODE RES VOL DISK [GEN]               meta data: UpToDate|Outdated|Inconsistent|Consistent
+//                                            (without GEN the data generation is kept)
 //   load|unload|crash NODE                   module; crash = the node's kernel dies (peers lose it)
 //   modprobe [-s] drbd [...]                 load the module on this node (a `modprobe` shim)
 //   cut|heal A B                             network partition between two nodes
@@ -358,8 +359,9 @@ function control(args: string[]): number {
           return 0;
         case "md": {
           const [n, res, vol, disk, gen] = rest;
-          const g = Number(gen ?? 1);
-          (need(n).md[res!] ??= {})[vol!] = { disk: disk as never, gen: g, bitmap: {} };
+          const old = need(n).md[res!]?.[vol!];
+          const g = gen !== undefined ? Number(gen) : (old?.gen ?? 1);
+          (need(n).md[res!] ??= {})[vol!] = { disk: disk as never, gen: g, bitmap: gen !== undefined || !old ? {} : old.bitmap };
           s.nextGen = Math.max(s.nextGen, g + 1);
           return 0;
         }
