@@ -115,6 +115,33 @@ t.test("an Outdated or Inconsistent node is never promoted", async (t) => {
   }
 });
 
+t.test("DRBD's crm-fence-peer.9.sh finds our clone; its constraint keeps the fenced peer from promotion", async (t) => {
+  const [p] = await rig.waitResource("p_drbd-clone", { role: "Promoted" });
+  const u = other(p!);
+  await rig.waitResource("p_drbd-clone", { role: "Unpromoted", node: u });
+  const ids = { n1: "0", n2: "1" } as Record<string, string>;
+  // As drbdadm calls the fence-peer handler on the Primary when it loses its peer.
+  const handlerEnv = { DRBD_RESOURCE: "r0", DRBD_MY_NODE_ID: ids[p!]!, UP_TO_DATE_NODES: `0x${(1 << Number(ids[p!])).toString(16)}`, DRBD_NODE_ID_0: "n1", DRBD_NODE_ID_1: "n2" };
+  sim.ctl("cut", p!, u);
+  const f = await rig.node(p!).run("/usr/lib/drbd/crm-fence-peer.9.sh", ["--timeout=30", "--dc-timeout=10"], { env: handlerEnv, timeoutMs: 60_000 });
+  t.ok([4, 5].includes(f.code), `fence-peer exit code ${f.code} (4: peer outdated by constraint, 5: peer down): ${f.out.trim().split("\n").slice(-3).join(" | ")}`);
+  const cons = (await rig.node(p!).run("cibadmin", ["-Q", "-o", "constraints"])).stdout;
+  t.match(cons, new RegExp(`<rsc_location rsc="p_drbd-clone" id="drbd-fence-by-handler-r0-p_drbd-clone">`), "constraint on our promotable clone, id as DRBD names it");
+  t.match(cons, /<rule role="(Master|Promoted)" score="-INFINITY" id="drbd-fence-by-handler-r0-rule-p_drbd-clone">/);
+  await powerCut(p!);
+  await rig.waitOnline([u], { timeoutMs: 30_000 });
+  await sleep(8_000);
+  const s = await rig.status(u);
+  t.same(where(s, "p_drbd-clone", "Promoted"), [], "the fenced survivor is not promoted, although its score is set");
+  t.equal(await score(u, u), "1000", "(its DRBD score: UpToDate, peer unknown)");
+  sim.ctl("heal", p!, u);
+  await boot(p!);
+  await rig.waitResource("p_drbd-clone", { role: "Promoted", node: p, timeoutMs: 60_000 });
+  const uf = await rig.node(p!).run("/usr/lib/drbd/crm-unfence-peer.9.sh", [], { env: { ...handlerEnv, UP_TO_DATE_NODES: "0x3" }, timeoutMs: 60_000 });
+  t.equal(uf.code, 0, uf.out.trim().split("\n").slice(-2).join(" | "));
+  t.notMatch((await rig.node(p!).run("cibadmin", ["-Q", "-o", "constraints"])).stdout, /drbd-fence-by-handler/, "unfence removed it");
+});
+
 t.test("a Promoted instance is demoted before it stops; stopped instances leave no score", async (t) => {
   const [p] = await rig.waitResource("p_drbd-clone", { role: "Promoted" });
   const u = other(p!);
