@@ -1,4 +1,7 @@
-// The multi-call agent binary: every agent in one executable, linked once per agent name.
+// Entry of the multi-call agent binary. Metadata is rendered at build time
+// (scripts/gen-metadata.ts), so the XML library is not loaded by every action.
+import metadata from "../build/gen/metadata.json" with { type: "json" };
 import { main } from "../lib/main.js";
+import { agents } from "./index.js";
 
-main([]);
+main(agents, metadata);

@@ -16,6 +16,12 @@ export const TMP = join(ROOT, "bench", "tmp");
 export interface Cmd {
   argv: string[];
   env: Record<string, string>;
+  /** run inside this network namespace (hyperfine itself runs there, so no wrapper is timed) */
+  netns?: string;
+}
+
+function inNs(c: Cmd, argv: string[]): string[] {
+  return c.netns ? ["ip", "netns", "exec", c.netns, ...argv] : argv;
 }
 
 export interface Measure {
@@ -84,9 +90,11 @@ export function time(cmd: Cmd, opts: { runs?: number; warmup?: number; prepare?:
   const json = join(TMP, `hf-${process.pid}.json`);
   const wrap = (c: Cmd) => ["env", "-i", ...Object.entries(c.env).map(([k, v]) => `${k}=${v}`), ...c.argv].map(shq).join(" ");
   const args = ["-N", "--style", "none", "--export-json", json, "--runs", String(opts.runs ?? 30), "--warmup", String(opts.warmup ?? 3), "-i"];
+  // hyperfine runs --prepare through a shell; the command itself runs without one (-N)
   if (opts.prepare) args.push("--prepare", wrap(opts.prepare));
   args.push(wrap(cmd));
-  const r = spawnSync("hyperfine", args, { encoding: "utf8" });
+  const [h, ...rest] = inNs(cmd, ["hyperfine", ...args]);
+  const r = spawnSync(h!, rest, { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`hyperfine failed: ${r.stderr}`);
   const res = JSON.parse(readFileSync(json, "utf8")).results[0];
   rmSync(json, { force: true });
@@ -104,7 +112,8 @@ export function time(cmd: Cmd, opts: { runs?: number; warmup?: number; prepare?:
 /** Peak RSS (kB) of the agent process tree's largest member, via GNU time. */
 export function peakRss(cmd: Cmd): number | undefined {
   if (!existsSync("/usr/bin/time")) return undefined;
-  const r = spawnSync("/usr/bin/time", ["-f", "%M", "env", "-i", ...Object.entries(cmd.env).map(([k, v]) => `${k}=${v}`), ...cmd.argv], { encoding: "utf8" });
+  const [h, ...rest] = inNs(cmd, ["/usr/bin/time", "-f", "%M", "env", "-i", ...Object.entries(cmd.env).map(([k, v]) => `${k}=${v}`), ...cmd.argv]);
+  const r = spawnSync(h!, rest, { encoding: "utf8" });
   const last = r.stderr.trim().split("\n").pop() ?? "";
   const n = Number(last);
   return Number.isFinite(n) ? n : undefined;
@@ -114,7 +123,8 @@ export function peakRss(cmd: Cmd): number | undefined {
 export function processes(cmd: Cmd): number | undefined {
   mkdirSync(TMP, { recursive: true });
   const out = join(TMP, `strace-${process.pid}.txt`);
-  const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=execve", "-e", "signal=none", "-o", out, "env", "-i", ...Object.entries(cmd.env).map(([k, v]) => `${k}=${v}`), ...cmd.argv], { encoding: "utf8" });
+  const [h, ...rest] = inNs(cmd, ["strace", "-f", "-qq", "-e", "trace=execve", "-e", "signal=none", "-o", out, "env", "-i", ...Object.entries(cmd.env).map(([k, v]) => `${k}=${v}`), ...cmd.argv]);
+  const r = spawnSync(h!, rest, { encoding: "utf8" });
   if (r.error) return undefined;
   const lines = readFileSync(out, "utf8").split("\n").filter((l) => /execve\(/.test(l) && !/= -1 /.test(l));
   rmSync(out, { force: true });
@@ -122,11 +132,17 @@ export function processes(cmd: Cmd): number | undefined {
   return Math.max(0, lines.length - 2);
 }
 
+/** Run a command once (e.g. the prepare step) outside hyperfine. */
+export function once(c: Cmd): number {
+  const [h, ...rest] = inNs(c, ["env", "-i", ...Object.entries(c.env).map(([k, v]) => `${k}=${v}`), ...c.argv]);
+  return spawnSync(h!, rest).status ?? 128;
+}
+
 export function measure(cmd: Cmd, opts: Parameters<typeof time>[1] = {}): Measure {
   const m = time(cmd, opts);
-  if (opts.prepare) spawnSync("env", ["-i", ...Object.entries(opts.prepare.env).map(([k, v]) => `${k}=${v}`), ...opts.prepare.argv]);
+  if (opts.prepare) once(opts.prepare);
   m.peak_rss_kb = peakRss(cmd);
-  if (opts.prepare) spawnSync("env", ["-i", ...Object.entries(opts.prepare.env).map(([k, v]) => `${k}=${v}`), ...opts.prepare.argv]);
+  if (opts.prepare) once(opts.prepare);
   m.processes = processes(cmd);
   return m;
 }

@@ -10,7 +10,7 @@ import { Budget } from "./budget.js";
 import { effectiveLevel, isProbe, parseEnv, speaks11, type Env, type OcfEnv } from "./env.js";
 import { withLock } from "./lock.js";
 import { Logger } from "./log.js";
-import { renderMetadata } from "./metadata.js";
+import type { Dialect } from "./metadata.js";
 import { OCF, OcfError, isOcfCode, ocfName, type OcfCode } from "./ocf.js";
 import { formatErrors, parseParams } from "./params.js";
 import { PromotionScore } from "./promotion.js";
@@ -35,6 +35,11 @@ export interface Ctx<P extends Record<string, ParamDecl>> {
   lock<T>(name: string, fn: () => T): T;
   /** This instance's promotion score (crm_attribute --promotion). */
   readonly promotion: PromotionScore;
+  /**
+   * Run this same action again under a wrapper (e.g. `ip netns exec NS`), with `env` merged
+   * over ours; its stdout/stderr pass through and its exit code is returned.
+   */
+  reexec(wrapper: string[], env: Record<string, string>): number;
 }
 
 type Result = number | void;
@@ -94,19 +99,29 @@ export interface RunOutcome {
  * Run one action. `out`/`err` default to the process's fds; tests pass collectors.
  * Returns the exit code (the caller exits with it).
  */
-export function runAction<P extends Record<string, ParamDecl>>(
-  agent: Agent<P>,
-  actionArg: string | undefined,
-  rawEnv: Env,
-  out: (s: string) => void = (s) => writeSync(1, s),
-  err?: (s: string) => void,
-): number {
+export interface RunActionOpts {
+  out?: (s: string) => void;
+  err?: (s: string) => void;
+  /** how to start this agent again: [path, ...args before the action] */
+  self?: string[];
+  /** the metadata document, rendered at build time (the agents binary does not load the XML library) */
+  metadata?: (dialect: Dialect) => string;
+}
+
+export function runAction<P extends Record<string, ParamDecl>>(agent: Agent<P>, actionArg: string | undefined, rawEnv: Env, o: RunActionOpts = {}): number {
+  const out = o.out ?? ((s: string) => writeSync(1, s));
+  const err = o.err;
+  const self = o.self ?? [];
   const { decl, handlers } = agent;
   const env = parseEnv(rawEnv);
   const log = new Logger(decl.name, env.instance, env.trace, err);
 
   if (actionArg === "meta-data") {
-    out(renderMetadata(decl as AgentDecl, speaks11(env) ? "1.1" : "1.0"));
+    if (!o.metadata) {
+      log.exitReason(env.exitReasonPrefix, "metadata was not built into this binary");
+      return OCF.ERR_GENERIC;
+    }
+    out(o.metadata(speaks11(env) ? "1.1" : "1.0"));
     return OCF.SUCCESS;
   }
   if (actionArg === "usage" || actionArg === "help") {
@@ -151,6 +166,16 @@ export function runAction<P extends Record<string, ParamDecl>>(
     lock: (name, fn) =>
       withLock({ dir: env.rscTmp, name, budget, onWait: (h) => log.info(`waiting for lock ${name} (held by ${h})`) }, fn),
     promotion: new PromotionScore({ runner, instance: env.instance, node: env.meta.onNode, rscTmp: env.rscTmp }),
+    reexec: (wrapper, extra) => {
+      if (!self.length) throw new OcfError(OCF.ERR_GENERIC, "cannot re-run the agent: its own path is unknown");
+      const [cmd, ...args] = [...wrapper, ...self, action];
+      const r = runner.run(cmd!, args, { env: extra });
+      out(r.stdout);
+      (err ?? ((s: string) => writeSync(2, s)))(r.stderr);
+      if (r.missing) throw new OcfError(OCF.ERR_INSTALLED, `${cmd} not found`);
+      if (r.timedOut) throw new OcfError(OCF.ERR_GENERIC, `${action} under ${wrapper.join(" ")} timed out`);
+      return r.code;
+    },
   };
 
   const invalidCode = (): OcfCode =>
@@ -158,8 +183,8 @@ export function runAction<P extends Record<string, ParamDecl>>(
 
   const finish = (code: number, reason?: string): number => {
     const c = isOcfCode(code) ? code : OCF.ERR_GENERIC;
-    if (reason) log.exitReason(env.exitReasonPrefix, reason);
     log.debug(`${action} -> ${ocfName(c)} in ${budget.elapsedMs().toFixed(1)} ms`);
+    if (reason) log.exitReason(env.exitReasonPrefix, reason); // the reason is the last line
     return c;
   };
 

@@ -6,7 +6,7 @@
 // time, so a reused pid does not count) is stale and taken over. Waiting is bounded by the budget.
 
 import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Budget } from "./budget.js";
 import { OcfError, OCF } from "./ocf.js";
 import { sleepMs } from "./run.js";
@@ -38,6 +38,7 @@ function ensureDir(dir: string): void {
 
 /** Write a file so readers see the old or the new content, never a torn one. */
 export function writeAtomic(path: string, data: string, mode = 0o600): void {
+  ensureDir(dirname(path));
   const tmp = `${path}.tmp.${process.pid}`;
   writeFileSync(tmp, data, { mode });
   const fd = openSync(tmp, "r");

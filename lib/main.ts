@@ -1,25 +1,30 @@
 // Entry point of the multi-call agent binary: the agent is chosen by the name it was invoked
 // as (the symlink in resource.d/tsstor/), or by the first argument when run by its own name.
 
-import { basename } from "node:path";
+import { basename, resolve } from "node:path";
 import { writeSync } from "node:fs";
 import { runAction, type Agent } from "./agent.js";
 
-export function main(agents: Agent<any>[]): never {
+export type Prebuilt = Record<string, { "1.1": string; "1.0": string }>;
+
+export function main(agents: Agent<any>[], metadata: Prebuilt): never {
   const invoked = basename(process.argv0 || "");
   let args = process.argv.slice(2);
   let agent = agents.find((a) => a.decl.name === invoked);
+  const self = [process.argv0.includes("/") ? resolve(process.argv0) : process.argv0];
   if (!agent && args[0] === "--list") {
     writeSync(1, agents.map((a) => `${a.decl.name}\n`).join(""));
     process.exit(0);
   }
   if (!agent) {
     agent = agents.find((a) => a.decl.name === args[0]);
+    if (agent) self.push(agent.decl.name);
     args = args.slice(1);
   }
   if (!agent) {
     writeSync(2, `usage: ${invoked} AGENT ACTION\nagents: ${agents.map((a) => a.decl.name).join(" ")}\n`);
     process.exit(3);
   }
-  process.exit(runAction(agent, args[0], process.env));
+  const md = metadata[agent.decl.name];
+  process.exit(runAction(agent, args[0], process.env, { self, metadata: md ? (d) => md[d] : undefined }));
 }

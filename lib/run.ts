@@ -6,7 +6,7 @@
 import { createRequire } from "node:module";
 import type { Budget } from "./budget.js";
 import type { Logger } from "./log.js";
-import { OcfError, OCF } from "./ocf.js";
+import { OcfError, OCF, type OcfCode } from "./ocf.js";
 
 export interface RunOpts {
   /** Fed on stdin: the only way a secret reaches a child. */
@@ -113,11 +113,7 @@ export class Runner {
     if (limit <= 0) {
       throw new OcfError(OCF.ERR_GENERIC, `time budget exhausted before running ${cmd}`);
     }
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(this.baseEnv)) if (v !== undefined) env[k] = v;
-    env.PATH ||= DEFAULT_PATH;
-    env.LC_ALL = "C";
-    Object.assign(env, opts.env);
+    const env = this.childEnv(opts.env);
     const input = typeof opts.input === "string" ? enc.encode(opts.input) : opts.input;
     const t0 = performance.now();
     const r = spawnImpl(argv, input, env, limit);
@@ -131,10 +127,41 @@ export class Runner {
     return res;
   }
 
+  /**
+   * Start a program in the background (it outlives the action; same process group, so a
+   * Pacemaker timeout kill still takes it). Returns its pid, or undefined when it cannot start.
+   */
+  background(cmd: string, args: readonly string[], opts: Pick<RunOpts, "env"> = {}): number | undefined {
+    const argv = [cmd, ...args];
+    const env = this.childEnv(opts.env);
+    this.log.debug(`exec (background) ${this.log.mask(argv.map(quoteForLog).join(" "))}`);
+    try {
+      if (typeof Bun !== "undefined") {
+        const p = Bun.spawn({ cmd: argv, stdin: "ignore", stdout: "ignore", stderr: "ignore", env });
+        p.unref();
+        return p.pid;
+      }
+      const cp = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
+      const p = cp.spawn(cmd, args, { stdio: "ignore", env });
+      p.unref();
+      return p.pid;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private childEnv(extra?: Record<string, string>): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(this.baseEnv)) if (v !== undefined) env[k] = v;
+    env.PATH ||= DEFAULT_PATH;
+    env.LC_ALL = "C";
+    return Object.assign(env, extra);
+  }
+
   /** Run and require exit 0, else end the action with `code` and a reason naming the command. */
-  must(cmd: string, args: readonly string[], opts: RunOpts = {}, code: number = OCF.ERR_GENERIC): RunResult {
+  must(cmd: string, args: readonly string[], opts: RunOpts = {}, code: OcfCode = OCF.ERR_GENERIC): RunResult {
     const r = this.run(cmd, args, opts);
-    if (r.code !== 0) throw new OcfError(code as never, describeFailure(r));
+    if (r.code !== 0) throw new OcfError(code, describeFailure(r));
     return r;
   }
 }

@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 BUN=node_modules/@oven/bun-linux-x64-baseline/bin/bun
 [ -x "$BUN" ] || { echo "build: $BUN missing; run npm ci" >&2; exit 1; }
 
+rm -rf build && mkdir -p build/agents build/test build/gen
+# metadata first: the agents binary embeds it, and tsc checks the import of it
+"$BUN" scripts/gen-metadata.ts
+
 npx --no-install tsc -p .
 
-rm -rf build && mkdir -p build/agents build/test
 "$BUN" build --compile --minify --sourcemap=none agents/main.ts --outfile build/tsstor-agents >/dev/null
 "$BUN" build --compile --minify --sourcemap=none test/fixtures/test-agent-main.ts --outfile build/test/tsstor-test-agent >/dev/null
 ln -s tsstor-test-agent build/test/TestAgent
@@ -47,9 +50,7 @@ done
 
 if [ "${1:-}" = "--update-metadata" ]; then
   rm -f metadata/*.xml
-  for a in $(build/tsstor-agents --list); do
-    env -i OCF_RA_VERSION_MAJOR=1 OCF_RA_VERSION_MINOR=1 "build/agents/$a" meta-data > "metadata/$a.xml"
-  done
+  "$BUN" scripts/gen-metadata.ts --write metadata
   echo "metadata/ refreshed"
 fi
 

@@ -33,6 +33,8 @@ export interface RunOpts {
   args?: string[];
   timeoutMs?: number;
   cwd?: string;
+  /** run under a wrapper, e.g. ["ip", "netns", "exec", NS] */
+  wrap?: string[];
 }
 
 export function lastReason(stderr: string): string | undefined {
@@ -65,14 +67,14 @@ export function ocfEnv(agent: string, o: RunOpts = {}): Record<string, string> {
 export function runAgent(bin: string, action: string | undefined, o: RunOpts = {}): AgentRun {
   const name = bin.split("/").pop()!;
   const t0 = performance.now();
-  const r = spawnSync(bin, action === undefined ? [] : [action, ...(o.args ?? [])], {
+  const argv = [...(o.wrap ?? []), bin, ...(action === undefined ? [] : [action, ...(o.args ?? [])])];
+  const r = spawnSync(argv[0]!, argv.slice(1), {
     env: ocfEnv(name, o),
     encoding: "utf8",
     timeout: o.timeoutMs ?? 120000,
     uid: o.uid,
     gid: o.gid,
     cwd: o.cwd ?? "/",
-    argv0: bin,
   });
   const ms = performance.now() - t0;
   if (r.error) throw r.error;
