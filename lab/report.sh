@@ -7,6 +7,8 @@ rows=$(cat "$run"/single/n1/results.tsv "$run"/pair/n1/results.tsv "$run"/pair/n
 pass=$(printf '%s\n' "$rows" | awk -F'\t' '$5=="PASS"' | grep -c . || true)
 fail=$(printf '%s\n' "$rows" | awk -F'\t' '$5=="FAIL"' | grep -c . || true)
 skip=$(printf '%s\n' "$rows" | awk -F'\t' '$5=="SKIP"' | grep -c . || true)
+refp=$(printf '%s\n' "$rows" | awk -F'\t' '$5=="ref-pass"' | grep -c . || true)
+reff=$(printf '%s\n' "$rows" | awk -F'\t' '$5=="ref-fail"' | grep -c . || true)
 fmt() { [ -n "${1:-}" ] && printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)) || echo "not run"; }
 cat <<HEAD
 # Kernel lab results
@@ -28,7 +30,19 @@ Suite times (inside the VMs):
 |---|---|
 $(cat "$run"/single/n1/suite-times.tsv "$run"/pair/n1/suite-times.tsv 2>/dev/null | awk -F'\t' '{ printf "| %s | %s |\n", $1, $2 }')
 
-**$pass passed, $fail failed, $skip skipped.**
+**tsstor: $pass passed, $fail failed, $skip skipped.** Upstream agents run as a reference on the
+same cases: $refp as tsstor expects, $reff not (rows \`ref-pass\`/\`ref-fail\`; they never fail the lab).
+
+## Per agent and action
+
+| agent | action | pass | fail | skip |
+|---|---|---|---|---|
+$(printf '%s\n' "$rows" | awk -F'\t' 'NF >= 5 && $2 != "-" {
+    k = $2 " | " $3; if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+    if ($5 == "PASS" || $5 == "ref-pass") p[k]++; else if ($5 == "FAIL" || $5 == "ref-fail") f[k]++; else s[k]++ }
+  END { for (i = 1; i <= n; i++) { k = order[i]; printf "| %s | %d | %d | %d |\n", k, p[k], f[k], s[k] } }')
+
+## Every case
 
 | suite | agent | action | case | result | detail |
 |---|---|---|---|---|---|

@@ -4,7 +4,7 @@
 # Every suite writes result rows to /results/results.tsv (see lib.sh) and recordings to
 # /results/recordings/. n2 in a pair only serves commands for n1 (lib.sh: on_peer).
 set -u
-source /lab/job
+set -a; source /lab/job; set +a
 source /lab/guest/lib.sh
 lab_setup_node
 echo "TSSTOR-LAB: $ROLE ready after $(cut -d' ' -f1 /proc/uptime) s; suites: $SUITES"
