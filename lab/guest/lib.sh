@@ -104,6 +104,19 @@ rec() {
   progress "REC $tool/$case rc=$rc"
   return $rc
 }
+# rec_in TOOL CASE INPUT CMD...: like rec, with INPUT (a string) on stdin, kept as CASE.in.
+rec_in() {
+  local tool=$1 case=$2 input=$3; shift 3
+  local d="$RESULTS/recordings/$tool"
+  mkdir -p "$d"
+  printf '%s' "$input" > "$d/$case.in"
+  printf '%q ' "$@" | sed 's/ $//' > "$d/$case.cmd"; echo >> "$d/$case.cmd"
+  "$@" 3>&- < "$d/$case.in" > "$d/$case.out" 2> "$d/$case.err"
+  local rc=$?
+  echo "$rc" > "$d/$case.rc"
+  progress "REC $tool/$case rc=$rc (stdin)"
+  return $rc
+}
 # note TOOL CASE TEXT: what state the system was in when CASE was recorded.
 note() { mkdir -p "$RESULTS/recordings/$1"; echo "$3" > "$RESULTS/recordings/$1/$2.note"; }
 # rec_file TOOL CASE FILE: a file's content (e.g. /proc/drbd) as a recording.

@@ -15,6 +15,8 @@ modprobe gfs2
 rec $G 01-corosync-cmapctl-cluster-name corosync-cmapctl totem.cluster_name
 rec $G 02-corosync-cmapctl-g corosync-cmapctl -g totem.cluster_name
 rec $G 03-corosync-cmapctl-missing corosync-cmapctl -g totem.nosuchkey
+rec $G 03a-corosync-cmapctl-totem-prefix corosync-cmapctl totem.
+rec $G 03b-dlm-tool-status dlm_tool status
 rec $G 04-mkfs-gfs2 mkfs.gfs2 -O -p lock_dlm -t lab:fs0 -j 2 -J 8 $A
 rec $G 05-mkfs-gfs2-other-cluster mkfs.gfs2 -O -p lock_dlm -t other:fs1 -j 1 -J 8 $B
 rec $G 06-tunegfs2-l tunegfs2 -l $A
@@ -23,6 +25,7 @@ rec $G 08-blkid-export blkid -p -o export $A
 rec $G 09-blkid-label blkid -o value -s LABEL $A
 rec $G 10-superblock-hexdump sh -c "dd if=$A bs=4096 skip=16 count=1 status=none | od -A d -t x1 -v | head -40"
 rec $G 11-gfs2-edit-jindex gfs2_edit -p jindex $A
+rec $G 11a-gfs2-edit-jindex-j1 gfs2_edit -p jindex $B
 rec $G 12-gfs2-edit-sb gfs2_edit -p sb field sb_lockproto $A
 rec $G 13-tunegfs2-l-not-gfs2 tunegfs2 -l /dev/disk/by-id/virtio-data
 mkdir -p /mnt/g0 /mnt/g1 /mnt/meta

@@ -48,6 +48,30 @@ rec $T 31-global-get targetcli / get global auto_add_default_portal auto_add_map
 rec $T 32-cd-nonexistent targetcli /iscsi/iqn.2003-01.org.tsstor.lab:nope ls
 rec $T 33-tpg-enable-exists targetcli /iscsi/$IQN/tpg1 enable
 rec $T 34-batch-stdin sh -c "printf '%s\n' 'ls /iscsi 1' 'exit' | targetcli"
+# batch mode (one targetcli process, commands on stdin), as the tsstor adapter runs it: errors go
+# to stderr and the batch goes on
+G='set global auto_save_on_exit=false auto_add_default_portal=false auto_enable_tpgt=false auto_add_mapped_luns=false auto_cd_after_create=false export_backstore_name_as_model=true'
+rec_in $T 35-batch-set-global-create-errors "$G
+/iscsi create $IQN
+/iscsi create iqn.2003-01.org.tsstor.lab:t2
+/iscsi/iqn.2003-01.org.tsstor.lab:t2/tpg1/portals create 127.0.0.1 3261
+/iscsi/iqn.2003-01.org.tsstor.lab:t2/tpg1/portals create 127.0.0.1 3261
+/iscsi/iqn.2003-01.org.tsstor.lab:t2/tpg1 enable
+/backstores/fileio create name=f0 file_or_dev=/var/tmp/f0.img
+/iscsi/iqn.2003-01.org.tsstor.lab:t2/tpg1/luns create /backstores/fileio/f0 5
+/iscsi/iqn.2003-01.org.tsstor.lab:t2/tpg1/acls create $INIT2
+/iscsi/iqn.2003-01.org.tsstor.lab:t2/tpg1/acls/$INIT2 create 5 /backstores/fileio/f0
+exit
+" env TARGETCLI_HOME=/tmp/tch targetcli
+rec_in $T 36-batch-ls-delete "ls /iscsi/iqn.2003-01.org.tsstor.lab:t2
+/iscsi delete iqn.2003-01.org.tsstor.lab:t2
+/iscsi delete iqn.2003-01.org.tsstor.lab:t2
+exit
+" env TARGETCLI_HOME=/tmp/tch targetcli
+rec_in $T 37-batch-unknown-path "/iscsi/iqn.2003-01.org.tsstor.lab:nope/tpg1 enable
+ls /nope
+exit
+" env TARGETCLI_HOME=/tmp/tch targetcli
 dump_tree $T 40-configfs-tree /sys/kernel/config/target
 rec $T 41-lun-delete-missing targetcli /iscsi/$IQN/tpg1/luns delete lun7
 rec $T 42-acl-delete-missing targetcli /iscsi/$IQN/tpg1/acls delete iqn.1993-08.org.debian:01:none

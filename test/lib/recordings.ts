@@ -5,6 +5,7 @@
 //                                 <case>.out  stdout, byte for byte
 //                                 <case>.err  stderr
 //                                 <case>.rc   exit code
+//                                 <case>.in   what it read on stdin (optional)
 //                                 <case>.note what state the system was in (optional)
 //         test/recordings/<tool>/VERSIONS     the versions of the tools and kernel recorded
 //         test/recordings/<tool>/README.note  where and how the cases were recorded
@@ -33,6 +34,8 @@ export interface Recording {
   stdout: string;
   stderr: string;
   code: number;
+  /** stdin, for commands fed a batch */
+  stdin: string | undefined;
   note: string | undefined;
 }
 
@@ -107,6 +110,7 @@ export function recording(tool: string, name: string): Recording {
     stdout: read(`${base}.out`) ?? "",
     stderr: read(`${base}.err`) ?? "",
     code: Number((read(`${base}.rc`) ?? "0").trim()),
+    stdin: read(`${base}.in`),
     note: read(`${base}.note`)?.trim(),
   };
 }

@@ -62,12 +62,22 @@ async function replay(t: Tap, tool: string, spec: ReplaySpec): Promise<void> {
   for (const name of recordedCases(tool)) {
     if (skip.has(name)) continue;
     const rec = recording(tool, name);
-    const bin = rec.argv[0]!;
-    if (!existsSync(join(FAKES, bin))) {
-      if (check.has(name)) t.fail(`${tool}/${name}: no fake ${bin} in build/test/fakes`);
+    let argv = rec.argv;
+    // `env NAME=VALUE... tool`: the tool is the fake, the assignments join its environment
+    const cmdEnv = { ...env };
+    if (argv[0] === "env") {
+      argv = argv.slice(1);
+      while (argv[0]?.includes("=")) {
+        const [k, ...v] = argv[0].split("=");
+        cmdEnv[k!] = v.join("=").replaceAll("/tmp/", `${state}/`);
+        argv = argv.slice(1);
+      }
+    }
+    if (!argv.length || !existsSync(join(FAKES, argv[0]!))) {
+      if (check.has(name)) t.fail(`${tool}/${name}: no fake ${argv[0]} in build/test/fakes`);
       continue;
     }
-    const r = spawnSync(join(FAKES, bin), rec.argv.slice(1), { env, encoding: "utf8", cwd: state });
+    const r = spawnSync(join(FAKES, argv[0]!), argv.slice(1), { env: cmdEnv, encoding: "utf8", cwd: state, input: rec.stdin ?? "" });
     if (!check.has(name)) continue;
     const bad = compareWithRecording(rec, { stdout: r.stdout, stderr: r.stderr, code: r.status ?? -1 }, spec.compare);
     if (!bad.length) t.pass(`${tool}/${name}`);

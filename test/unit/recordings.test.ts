@@ -19,7 +19,7 @@ t.test("shape keeps the format and drops the values", async (t) => {
 });
 
 t.test("compareWithRecording: exact stdout, shaped stderr, exit code", async (t) => {
-  const rec: Recording = { tool: "x", case: "c", cmd: "x", argv: ["x"], stdout: "a 1\n", stderr: "err 12\n", code: 1, note: undefined };
+  const rec: Recording = { tool: "x", case: "c", cmd: "x", argv: ["x"], stdout: "a 1\n", stderr: "err 12\n", code: 1, stdin: undefined, note: undefined };
   t.same(compareWithRecording(rec, { stdout: "a 1\n", stderr: "err 99\n", code: 1 }), []);
   t.equal(compareWithRecording(rec, { stdout: "a 2\n", code: 1 })[0]?.field, "stdout");
   t.same(compareWithRecording(rec, { stdout: "a 2\n", code: 1 }, { stdout: "shape" }), []);
