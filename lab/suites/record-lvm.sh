@@ -96,9 +96,14 @@ rec $D 20-info-c-select-shared dmsetup info -c -S "vg_name=vgs && lv_name=lv0"
 rec $L 70-lvchange-an lvchange -an vgs/lv0
 rec $L 71-vgchange-lockstart-again vgchange --lock-start vgs
 # --- lvmlockd with dlm (one-node corosync) ----------------------------------------------
+# the sanlock VG holds the global lock: remove it and restart lvmlockd once dlm runs, so the
+# dlm VG gets the global lock (mixing both gives "Global lock failed: error -22")
+vgchange --lock-start vgs >/dev/null 2>&1; vgchange -an vgs >/dev/null 2>&1
+rec $L 72-vgremove-shared-sanlock vgremove -y vgs
+lvmlockctl --stop-lockspaces >/dev/null 2>&1; kill "$(pidof lvmlockd)"; sleep 2
 truncate -s 1G /var/tmp/shared-dlm.img
 DPV=$(losetup -f --show /var/tmp/shared-dlm.img)
-start_corosync && start_dlm
+start_corosync && start_dlm && start_lvmlockd
 rec $K 10-dlm-tool-ls-empty dlm_tool ls
 rec $K 11-dlm-tool-status dlm_tool status
 rec $L 80-vgcreate-shared-dlm vgcreate --shared --lock-type dlm vgd $DPV
