@@ -31,6 +31,33 @@ import * as op from "./drbd-sim/ops.js";
 import { admVersion, events2, shStatus, status } from "./drbd-sim/render.js";
 import { cut, diskState, dropDevNode, newNode, node, selfNode, withState, type SimState } from "./drbd-sim/state.js";
 
+// drbdsetup-84's answer to a DRBD 9 command (recorded: wait-connect-resource on 8.4.11).
+const USAGE_84 = `
+USAGE: drbdsetup command device arguments options
+
+Device is usually /dev/drbdX or /dev/drbd/X.
+
+Commands are:
+    primary             secondary           attach              
+    disk-options        detach              connect             
+    net-options         disconnect          resize              
+    resource-options    new-current-uuid    invalidate          
+    invalidate-remote   pause-sync          resume-sync         
+    suspend-io          resume-io           outdate             
+    verify              down                state               
+    role                sh-status           cstate              
+    dstate              show-gi             get-gi              
+    show                status              check-resize        
+    events              events2             wait-connect        
+    wait-sync           new-resource        new-minor           
+    del-minor           del-resource        
+
+To get more details about a command issue 'drbdsetup help cmd'.
+
+
+invalid command
+`;
+
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 function emit(r: op.OpResult): number {
@@ -82,6 +109,10 @@ function drbdsetup(args: string[]): number {
     out("DRBDADM_BUILDTAG=GIT-hash:\\ 409097fe02187f83790b88ac3e0d94f3c167adab\\ reproducible\\ build\\,\\ 2023-01-09\\ 14:51:18\nDRBDADM_API_VERSION=2\nDRBD_KERNEL_VERSION_CODE=0x000000\nDRBDADM_VERSION_CODE=0x091600\nDRBDADM_VERSION=9.22.0\n");
     return 0;
   }
+  if ((cmd === "wait-connect-resource" || cmd === "wait-connect-connection" || cmd === "wait-connect-volume") && withState((s) => node(s, selfNode()).kernel.startsWith("8."))) {
+    out(USAGE_84);
+    return 20;
+  }
   if (cmd === "wait-connect-resource" || cmd === "wait-connect-connection" || cmd === "wait-connect-volume" || cmd === "wait-connect") {
     let name = pos[0] ?? "";
     if (cmd === "wait-connect") {
@@ -97,7 +128,6 @@ function drbdsetup(args: string[]): number {
     switch (cmd) {
       case "events2":
         if (!c.n.loaded) return emit(op.noModule());
-        if (v84) return emit({ code: 20, out: "", err: "drbdsetup events2: not supported by the simulated 8.4 module (use sh-status)\n" });
         return emit(op.ok(events2(s, c.self, which, now)));
       case "status":
         if (!c.n.loaded) return emit(op.noModule());
@@ -106,6 +136,8 @@ function drbdsetup(args: string[]): number {
       case "sh-status":
         if (!v84) return emit({ code: 20, out: "", err: "drbdsetup: unknown command 'sh-status'\n" });
         if (!c.n.loaded) return emit(op.noModule());
+        // an unknown resource: no output, exit 19 (recorded on 8.4.11)
+        if (which !== "all" && !c.n.resources[which]) return 19;
         return emit(op.ok(shStatus(s, c.self, which, now)));
       case "role":
         if (!c.n.resources[which]) return emit({ code: 10, out: "", err: `${which}: Unknown resource\n` });
@@ -153,7 +185,7 @@ interface AdmArgs {
 }
 
 function parseAdm(args: string[]): AdmArgs {
-  const a: AdmArgs = { conf: "/etc/drbd.conf", dry: false, verbose: false, cmd: "", pos: [], opts: new Map() };
+  const a: AdmArgs = { conf: process.env.TSSTOR_DRBD_SIM_CONF || "/etc/drbd.conf", dry: false, verbose: false, cmd: "", pos: [], opts: new Map() };
   for (let i = 0; i < args.length; i++) {
     const x = args[i]!;
     if (x === "-c" || x === "--config-file") a.conf = args[++i] ?? "";
@@ -217,20 +249,68 @@ function forEachMinor(c: op.Ctx, rc: ResourceConf, verb: string, fn: (minor: num
   return op.ok();
 }
 
+/**
+ * DRBD 8.4's drbdadm hands role commands to drbdsetup-84 per minor: errors name the minor
+ * ("0: State change failed: ...", "Command 'drbdsetup-84 primary 0' ..."); a resource that is
+ * down answers "(127) Device minor not allocated" (all recorded on 8.4.11).
+ */
+function perMinor84(c: op.Ctx, rc: ResourceConf, verb: string, fn: () => op.OpResult): op.OpResult {
+  const minor = rc.volumes[0]!.minor;
+  const line = `drbdsetup-84 ${verb} ${minor}`;
+  if (!c.n.resources[rc.name]) return failed({ code: 10, out: "", err: `${minor}: Failure: (127) Device minor not allocated\nadditional info from kernel:\nunknown minor\n` }, line);
+  const r = fn();
+  if (r.code === 0) return r;
+  return failed({ ...r, err: r.err.replace(new RegExp(`^${rc.name}: `, "gm"), `${minor}: `) }, line);
+}
+
 function admOne(c: op.Ctx, a: AdmArgs, rc: ResourceConf, peer: string | undefined): op.OpResult {
   const name = rc.name;
   const on = (line: string, r: op.OpResult) => (r.code === 0 ? r : failed(r, line));
   const peers = rc.peers.filter((p) => !peer || p.name === peer);
+  const v84 = c.n.kernel.startsWith("8.");
+  const r0 = c.n.resources[name];
+  if (v84) {
+    switch (a.cmd) {
+      case "primary":
+        return perMinor84(c, rc, "primary", () => op.primary(c, name, a.opts.has("force")));
+      case "secondary":
+        return perMinor84(c, rc, "secondary", () => op.secondary(c, name));
+      case "role":
+        return perMinor84(c, rc, "role", () => {
+          const p = Object.values(r0!.conns)[0];
+          const pr = p && op.peerRole(c, name, p);
+          return op.ok(`${r0!.role}/${pr ?? "Unknown"}\n`);
+        });
+      case "cstate":
+        return perMinor84(c, rc, "cstate", () => {
+          const p = Object.values(r0!.conns)[0];
+          return op.ok(`${!p || !p.connect ? "StandAlone" : p.established ? "Connected" : "WFConnection"}\n`);
+        });
+      case "dstate": {
+        // up: local/peer from the kernel; down: drbdmeta reads the meta data
+        if (!r0) return op.ok(rc.volumes.map((v) => `${c.n.md[name]?.[String(v.vnr)]?.disk ?? "DUnknown"}\n`).join(""));
+        const p = Object.values(r0.conns)[0];
+        return op.ok(rc.volumes.map((v) => `${diskState(c.n, name, String(v.vnr))}/${p ? op.peerDisk(c, name, p, String(v.vnr)) : "DUnknown"}\n`).join(""));
+      }
+    }
+  }
   switch (a.cmd) {
     case "sh-dev":
       return op.ok(rc.volumes.map((v) => `${v.device}\n`).join(""));
     case "sh-minor":
       return op.ok(rc.volumes.map((v) => `${v.minor}\n`).join(""));
+    case "sh-md-dev":
+    case "sh-ll-dev":
+      return op.ok(rc.volumes.map((v) => `${v.disk ?? "none"}\n`).join(""));
     case "dump":
       return op.ok(dumpResource(rc));
     case "create-md":
       for (const v of rc.volumes) op.createMd(c, name, v.vnr);
-      return op.ok("initializing activity log\ninitializing bitmap (32 KB) to all zero\nWriting meta data...\nNew drbd meta data block successfully created.\n");
+      return {
+        code: 0,
+        out: "md_offset 1073737728\nal_offset 1073704960\nbm_offset 1073672192\n\nFound some data\n\n ==> This might destroy existing data! <==\ninitializing activity log\nWriting meta data...\nNew drbd meta data block successfully created.\n",
+        err: a.opts.has("force") ? "\nDo you want to proceed?\n*** confirmation forced via --force option ***\ninitializing bitmap (32 KB) to all zero\n" : "initializing bitmap (32 KB) to all zero\n",
+      };
     case "up":
     case "adjust":
       return adjust(c, rc, a.opts.has("skip-net"), peer);
@@ -299,6 +379,10 @@ function drbdadm(args: string[]): number {
   } catch (e) {
     if (e instanceof ConfError) return emit({ code: e.code, out: "", err: `${e.message}\n` });
     throw e;
+  }
+  if (a.cmd === "sh-resources") return emit(op.ok(`${resourceNames(stmts).join(" ")}\n`));
+  if (a.opts.has("skip-net") && withState((s) => node(s, selfNode()).kernel.startsWith("8."))) {
+    return emit({ code: 1, out: "", err: "drbdadm: unrecognized option '--skip-net'\ntry 'drbdadm help'\n" });
   }
   const targets = a.pos.length ? a.pos : a.cmd === "status" ? ["all"] : [];
   if (!targets.length) return emit({ code: 20, out: "", err: `USAGE: drbdadm ${a.cmd} [OPTION...] {all|RESOURCE...}\n` });

@@ -3,7 +3,7 @@
 // state changes ("(-12) Device is held open by someone", "(-1) Multiple primaries not allowed by
 // config"), 17 "(-2) Need access to UpToDate data", 20 local errors (module not loaded).
 
-import { diskState, dropDevNode, hasQuorum, makeDevNode, md, newGen, peerOf, type SimNode, type SimResource, type SimState } from "./state.js";
+import { diskState, dropDevNode, hasQuorum, makeDevNode, md, newGen, peerOf, type SimConnection, type SimNode, type SimResource, type SimState } from "./state.js";
 
 export interface OpResult {
   code: number;
@@ -202,4 +202,13 @@ export function createMd(c: Ctx, name: string, vol: number): void {
 export function allConnected(c: Ctx, name: string): boolean {
   const r = c.n.resources[name];
   return !!r && Object.values(r.conns).every((x) => x.established);
+}
+
+/** The peer's role/disk over an established connection (Unknown/DUnknown otherwise). */
+export function peerRole(c: Ctx, name: string, conn: SimConnection): string {
+  return peerOf(c.s, c.self, name, conn)?.res.role ?? "Unknown";
+}
+export function peerDisk(c: Ctx, name: string, conn: SimConnection, vol: string): string {
+  const p = peerOf(c.s, c.self, name, conn);
+  return p ? diskState(p.node, name, vol) : "DUnknown";
 }

@@ -49,11 +49,12 @@ function promotionInfo(s: SimState, self: string, res: string, r: SimResource): 
 
 const volKeys = (r: SimResource) => Object.keys(r.volumes).sort((a, b) => Number(a) - Number(b));
 
-/** `drbdsetup events2 --now [RES|all]`. */
+/** `drbdsetup events2 --now [RES|all]`; DRBD 8.4's kernel reports fewer fields (recorded in the lab). */
 export function events2(s: SimState, self: string, which: string, now: number): string {
   const n = s.nodes[self];
   const out: string[] = [];
   const names = Object.keys(n?.resources ?? {}).sort().filter((r) => which === "all" || r === which);
+  if (n?.kernel.startsWith("8.")) return events2v84(s, self, names, now);
   for (const res of names) {
     const r = n!.resources[res]!;
     const pi = promotionInfo(s, self, res, r);
@@ -84,6 +85,29 @@ export function events2(s: SimState, self: string, which: string, now: number): 
   return `${out.join("\n")}\n`;
 }
 
+function events2v84(s: SimState, self: string, names: string[], now: number): string {
+  const n = s.nodes[self]!;
+  const out: string[] = [];
+  for (const res of names) {
+    const r = n.resources[res]!;
+    const c = Object.values(r.conns)[0];
+    // 8.4 has one peer, node id 0, named "peer" while it has a net configuration (not StandAlone).
+    const cn = c && c.connect ? " conn-name:peer" : "";
+    const p = c && peerOf(s, self, res, c);
+    out.push(`exists resource name:${res} role:${r.role} suspended:no`);
+    if (c) out.push(`exists connection name:${res} peer-node-id:0${cn} connection:${connState(c)} role:${p ? p.res.role : "Unknown"}`);
+    for (const vol of volKeys(r)) out.push(`exists device name:${res} volume:${vol} minor:${r.volumes[vol]!.minor} disk:${diskState(n, res, vol)}`);
+    if (c) {
+      for (const vol of volKeys(r)) {
+        const pv = peerVol(s, self, res, c, vol, now);
+        out.push(`exists peer-device name:${res} peer-node-id:0${cn} volume:${vol} replication:${pv.replication} peer-disk:${pv.peerDisk} resync-suspended:no${pv.done !== undefined ? ` done:${pv.done.toFixed(2)}` : ""}`);
+      }
+    }
+  }
+  out.push("exists -");
+  return `${out.join("\n")}\n`;
+}
+
 /** `drbdsetup status [RES]` as printed to a pipe (not a tty): client:/peer-client: shown for Diskless. */
 export function status(s: SimState, self: string, which: string, now: number): string {
   const n = s.nodes[self];
@@ -105,15 +129,19 @@ export function status(s: SimState, self: string, which: string, now: number): s
       if (!q) parts.push("quorum:no");
       out += `  ${parts.join(" ")}\n`;
     }
+    const v84 = n!.kernel.startsWith("8.");
     for (const c of Object.values(r.conns).sort((a, b) => a.name.localeCompare(b.name))) {
       const cs = connState(c);
       const p = peerOf(s, self, res, c);
-      out += `  ${c.name}${cs !== "Connected" ? ` connection:${cs}` : ` role:${p ? p.res.role : "Unknown"}`}\n`;
+      // 8.4: one connection called "peer", not listed at all while StandAlone (no net config)
+      if (v84 && cs === "StandAlone") continue;
+      out += `  ${v84 ? "peer" : c.name}${cs !== "Connected" ? ` connection:${cs}` : ` role:${p ? p.res.role : "Unknown"}`}\n`;
       if (cs !== "Connected") continue;
       for (const vol of vols) {
         const pv = peerVol(s, self, res, c, vol, now);
         const parts = single ? [] : [`volume:${vol}`];
-        if (pv.replication !== "Established") parts.push(`replication:${pv.replication}`);
+        // 8.4's drbdsetup prints the replication state whenever connected
+        if (pv.replication !== "Established" || v84) parts.push(`replication:${pv.replication}`);
         parts.push(`peer-disk:${pv.peerDisk}`);
         if (pv.peerDisk === "Diskless") parts.push(`peer-client:${pv.peerClient ? "yes" : "no"}`);
         if (pv.done !== undefined) parts.push(`done:${pv.done.toFixed(2)}`);

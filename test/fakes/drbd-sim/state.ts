@@ -309,7 +309,7 @@ export function syncDone(v: SimVolume, now: number): number {
 
 /** Device nodes stand in for the kernel's /dev/drbdN (and udev's named ones). */
 export function makeDevNode(path: string, minor: number): void {
-  if (existsSync(path)) return;
+  if (existsSync(path) || process.env.TSSTOR_DRBD_SIM_NO_DEVNODES) return;
   spawnSync("mknod", [path, "b", "147", String(minor)]);
 }
 
