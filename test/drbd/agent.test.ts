@@ -91,6 +91,14 @@ t.test("promotable lifecycle on two nodes: scores, promote, demote, stop demotes
   t.notOk(existsSync(sim.dev(10)), "device node gone with the last node");
 });
 
+t.test("a probe where the resource is not configured (or no configuration at all) is 7, not 5", async (t) => {
+  const { run } = started();
+  t.equal(run("alpha", "monitor", { clone: false, params: { drbd_resource: "r9" } }).code, 7, "resource not in this node's configuration");
+  t.equal(run("alpha", "monitor", { clone: false, params: { drbdconf: "/nonexistent/drbd.conf" } }).code, 7, "configuration file missing");
+  t.equal(run("gamma", "monitor", { clone: false }).code, 7, "a node the configuration does not name");
+  t.equal(run("alpha", "stop", { params: { drbd_resource: "r9" } }).code, 0, "and stop succeeds there");
+});
+
 t.test("an unchanged score is not re-written; a monitor runs one drbdsetup and nothing else", async (t) => {
   const { sim, run } = started();
   const log = join(sim.dir, "fake.log");
@@ -251,6 +259,9 @@ t.test("DRBD 8.4: lifecycle through sh-status", async (t) => {
   t.notOk(cmds.some((c) => c.includes("events2")), "no events2 on 8.4");
   t.ok(cmds.some((c) => c.endsWith(" attach r0")), "8.4 attaches with drbdadm attach");
   t.ok(cmds.some((c) => /^drbdsetup wait-connect \S+drbd10 --wfc-timeout=1/.test(c)), "8.4 waits per device");
+  // 8.4 adjusts towards the peer named in the notify data (drbdadm --peer)
+  t.equal(run("alpha", "notify", { meta: { notify_type: "pre", notify_operation: "start", notify_start_uname: "beta ", notify_promoted_uname: " " }, env: { TSSTOR_FAKE_LOG: log } }).code, 0);
+  t.ok(readFileSync(log, "utf8").includes(JSON.stringify(["-c", sim.conf, "--peer", "beta", "-v", "adjust", "r0"])), "drbdadm --peer beta -v adjust r0");
   t.equal(run("alpha", "stop").code, 0);
   t.equal(run("beta", "monitor", { meta: monitorMeta() }).code, 0);
   t.equal(sim.score("beta"), 1000);
