@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { defineHandlers, type Ctx } from "../lib/agent.js";
 import { defineAgent, p } from "../lib/declaration.js";
 import { locate } from "../lib/crm_resource.js";
-import { Drbd, DRBD_RC, drbdError, waitForDevices } from "../lib/drbd.js";
+import { anyDrbdDevice, Drbd, DRBD_RC, DrbdSetupMissing, drbdError, waitForDevices } from "../lib/drbd.js";
 import { DEFAULT_ADJUST, decideScore, degradedReason, parseAdjust, statusFlags, unexpectedPrimary, type Adjust, type PeerPrimaryPolicy } from "../lib/drbd-score.js";
-import { describeState, parseVersionString, versionCode, type DrbdState, type KernelVersion } from "../lib/drbd-state.js";
+import { describeState, parseVersionString, unconfigured, versionCode, type DrbdState, type KernelVersion } from "../lib/drbd-state.js";
 import { ocfIsFalse, ocfIsTrue } from "../lib/env.js";
 import { OCF, fail } from "../lib/ocf.js";
 import { sleepMs } from "../lib/run.js";
@@ -339,10 +339,22 @@ function start(ctx: C): number {
         pause(ctx);
       }
     } else {
-      // With DRBD 9 a created resource shows as a configured Secondary, attached or not.
-      if (attachFailed) {
-        const a = attach();
-        if (a.code !== 0) throw fail.generic(`failed to attach: ${drbdError(a)}`);
+      // With DRBD 9 a created resource shows as a configured Secondary, attached or not; an
+      // earlier start killed half-way leaves it so too: attach what is missing first.
+      const incomplete = st.volumes.length < devices.length || st.volumes.some((v) => v.disk === "Diskless" && !v.client);
+      if (incomplete || attachFailed) {
+        const a = v9 ? attach() : drbd.adm(st.volumes.length < devices.length ? ["adjust", res] : ["attach", res]);
+        if (a.code !== 0) {
+          if (attachFailed) throw fail.generic(`failed to attach: ${drbdError(a)}`);
+          attachFailed = true;
+          last = `attach: ${drbdError(a)}`;
+          pause(ctx);
+          continue;
+        }
+        if (incomplete) {
+          attachFailed = false;
+          continue;
+        }
       }
       if (!ctx.params.connect_only_after_promote) {
         // adjust's exit code does not matter: we are running either way.
@@ -379,6 +391,18 @@ function maybeOutdateSelf(ctx: C, drbd: Drbd, st: DrbdState): void {
   ctx.promotion.remove();
 }
 
+/** The state for stop: without drbdsetup, "down" only when no DRBD device exists at all. */
+function stopState(ctx: C, drbd: Drbd, k: KernelVersion): DrbdState {
+  try {
+    return drbd.state(k);
+  } catch (e) {
+    if (!(e instanceof DrbdSetupMissing)) throw e;
+    if (anyDrbdDevice()) throw fail.generic(`drbdsetup not found, and DRBD devices exist: cannot tell whether ${ctx.params.drbd_resource} is down`);
+    ctx.log.warn("drbdsetup not found, but no DRBD device exists on this node: nothing to stop");
+    return unconfigured(ctx.params.drbd_resource);
+  }
+}
+
 function stop(ctx: C): number {
   const drbd = drbdOf(ctx);
   const res = ctx.params.drbd_resource;
@@ -392,7 +416,7 @@ function stop(ctx: C): number {
     let last = "";
     for (;;) {
       if (ctx.budget.expired()) throw fail.generic(`stop failed: ${last || describeState(drbd.state(k))}`);
-      const st = drbd.state(k);
+      const st = stopState(ctx, drbd, k);
       if (!st.configured) break;
       const cmd = st.role === "Primary" ? "secondary" : "down";
       if (cmd === "secondary") ctx.log.warn(`${res} still Primary, demoting`);
@@ -402,7 +426,7 @@ function stop(ctx: C): number {
         pause(ctx);
       }
     }
-    maybeOutdateSelf(ctx, drbd, drbd.state(k));
+    maybeOutdateSelf(ctx, drbd, stopState(ctx, drbd, k));
   }
   // Old scores must not linger: they confuse the scheduler when the node is put in standby.
   ctx.promotion.forget();

@@ -52,6 +52,8 @@ export interface DrbdState {
   mayPromote?: boolean;
   promotionScore?: number;
   source: "events2" | "sh-status" | "none";
+  /** the output ended as it should ("exists -", "_sh_status_process"): not cut short */
+  complete?: boolean;
 }
 
 export function unconfigured(resource: string, source: DrbdState["source"] = "none"): DrbdState {
@@ -105,7 +107,10 @@ export function parseEvents2(text: string, resource: string): DrbdState {
   for (const line of text.split("\n")) {
     const words = line.trim().split(/\s+/);
     if (words[0] !== "exists") continue;
-    if (words[1] === "-") break;
+    if (words[1] === "-") {
+      st.complete = true;
+      break;
+    }
     const f = fields(words.slice(2));
     if (f.get("name") !== resource) continue;
     switch (words[1]) {
@@ -188,6 +193,7 @@ export function parseShStatus(text: string, resource: string): DrbdState {
   for (const raw of text.split("\n")) {
     const line = raw.trim();
     if (line === "_sh_status_process") {
+      st.complete = true;
       blocks.push(cur);
       cur = new Map();
       continue;

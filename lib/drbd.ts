@@ -5,7 +5,7 @@
 // configuration file goes through drbdadm; commands that must work without it (a stop whose
 // configuration vanished) use drbdsetup directly.
 
-import { readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describeFailure, sleepMs, type Runner, type RunResult } from "./run.js";
 import type { Budget } from "./budget.js";
@@ -23,6 +23,22 @@ export const DRBD_RC = {
   /** local drbdsetup error (netlink, module not loadable, syntax) */
   LOCAL: 20,
 } as const;
+
+/** drbdsetup itself is not installed (exit reason: install drbd-utils). */
+export class DrbdSetupMissing extends OcfError {
+  constructor() {
+    super(OCF.ERR_INSTALLED, "drbdsetup not found (install drbd-utils)");
+  }
+}
+
+/** Any DRBD block device on this node at all? (/sys/block, no tool needed) */
+export function anyDrbdDevice(sysBlock = "/sys/block"): boolean {
+  try {
+    return readdirSync(sysBlock).some((d) => d.startsWith("drbd"));
+  } catch {
+    return true; // cannot tell: assume there may be one
+  }
+}
 
 export interface DrbdOpts {
   runner: Runner;
@@ -56,14 +72,21 @@ export class Drbd {
     if (!k) return unconfigured(this.o.resource);
     if (k.major >= 9) {
       const r = this.setup(["events2", "--now", this.o.resource], { timeoutMs: 15000 });
+      if (r.missing) throw new DrbdSetupMissing();
       if (r.code !== 0) throw new OcfError(OCF.ERR_GENERIC, `cannot read the DRBD state: ${drbdError(r)}`);
-      return parseEvents2(r.stdout, this.o.resource);
+      const st = parseEvents2(r.stdout, this.o.resource);
+      // Without its final "exists -" the output was cut short: never mistake it for "not running".
+      if (!st.complete) throw new OcfError(OCF.ERR_GENERIC, "cannot read the DRBD state: drbdsetup events2 output incomplete");
+      return st;
     }
     const r = this.setup(["sh-status", this.o.resource], { timeoutMs: 15000 });
+    if (r.missing) throw new DrbdSetupMissing();
     // 8.4 reports an unknown resource with a non-zero exit and no output: not running.
     if (r.code !== 0 && r.stdout.trim() === "") return unconfigured(this.o.resource, "sh-status");
     if (r.code !== 0) throw new OcfError(OCF.ERR_GENERIC, `cannot read the DRBD state: ${drbdError(r)}`);
-    return parseShStatus(r.stdout, this.o.resource);
+    const st = parseShStatus(r.stdout, this.o.resource);
+    if (r.stdout.trim() !== "" && !st.complete) throw new OcfError(OCF.ERR_GENERIC, "cannot read the DRBD state: drbdsetup sh-status output incomplete");
+    return st;
   }
 
   setup(args: string[], opts: { timeoutMs?: number } = {}): RunResult {

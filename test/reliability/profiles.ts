@@ -8,6 +8,7 @@ import type { Agent } from "../../lib/agent.js";
 import { agents } from "../../agents/index.js";
 import { BUILD, scratchDir } from "../lib/harness.js";
 import { NetPair } from "../lib/netns.js";
+import { makeSim } from "../drbd/sim.js";
 
 export interface System {
   /** wrapper to run the agent in (e.g. ip netns exec NS) */
@@ -54,6 +55,26 @@ export const profiles: Profile[] = [
         params: { ip, arp_count: "1" },
         present: () => net.addrs(4).includes(` ${ip}/`),
         teardown: () => net.destroy(),
+      };
+    },
+  },
+  {
+    agent: "drbd",
+    decl: declOf("drbd"),
+    base: { drbd_resource: "r0" },
+    // drbd-utils and the rest through the DRBD simulator (test/drbd/sim.ts) behind the shim
+    tools: ["drbdsetup", "drbdadm", "crm_attribute", "modprobe"],
+    system: (n) => {
+      const sim = makeSim({ prefix: "drbdrel", minor: 60 + n, nodes: ["alpha", "beta"] });
+      const env = sim.env("alpha");
+      return {
+        env: { ...env, TSSTOR_REAL_PATH: env.PATH! },
+        params: { drbd_resource: "r0", drbdconf: sim.conf, ignore_missing_notifications: "true", wfc_timeout: "0" },
+        present: () => /^exists resource name:r0 /m.test(sim.tool("alpha", "drbdsetup", ["events2", "--now", "r0"]).stdout),
+        teardown: () => {
+          sim.tool("alpha", "drbdsetup", ["down", "r0"]);
+          rmSync(sim.dir, { recursive: true, force: true });
+        },
       };
     },
   },
