@@ -14,6 +14,7 @@ t.test("events2: the seed sample (DRBD 9 during the first sync)", async (t) => {
     mayPromote: false,
     promotionScore: 10101,
     source: "events2",
+    complete: true,
     volumes: [{ volume: 0, minor: 1, disk: "UpToDate", client: false, quorum: true, backingDev: "/dev/vdb" }],
     connections: [
       {
@@ -28,8 +29,10 @@ t.test("events2: the seed sample (DRBD 9 during the first sync)", async (t) => {
   t.equal(describeState(st), "Primary disk:UpToDate peers pcmk-2:Connected/Secondary SyncSource Inconsistent 72.16%");
 });
 
-t.test("events2: a live stream is read up to 'exists -' only", async (t) => {
+t.test("events2: a live stream is read up to 'exists -' only; output cut short is marked", async (t) => {
   t.same(parseEvents2(S.SEED_EVENTS2_STREAM, "iscsi_data"), parseEvents2(S.SEED_EVENTS2, "iscsi_data"));
+  t.notOk(parseEvents2(S.SEED_EVENTS2.slice(0, 200), "iscsi_data").complete, "no 'exists -': incomplete");
+  t.notOk(parseShStatus(S.SH_STATUS_84_PRIMARY.slice(0, 100), "r0").complete);
 });
 
 t.test("events2: three nodes, two volumes, diskless client peer, lost quorum", async (t) => {
@@ -71,6 +74,7 @@ t.test("sh-status (8.4): Primary, connected", async (t) => {
     configured: true,
     role: "Primary",
     source: "sh-status",
+    complete: true,
     volumes: [{ volume: 0, minor: 1, disk: "UpToDate", client: false, quorum: true }],
     connections: [
       {
