@@ -83,13 +83,13 @@ try {
     // One untimed run first, so the score (and our cache of it) is settled for both.
     once(cmd(UP, node, action, extra));
     once(cmd(OURS, node, action, extra));
-    const row = compare("drbd", action, scenario, cmd(UP, node, action, extra), cmd(OURS, node, action, extra), { goal });
+    const row = compare("drbd", action, scenario, cmd(UP, node, action, extra), cmd(OURS, node, action, extra), { goal, runs: 40, warmup: 5 });
     row.upstream!.processes = procsPerAction(cmd(UP, node, action, extra));
     row.ours.processes = procsPerAction(cmd(OURS, node, action, extra));
     console.log(`  steady-state processes per ${action}: upstream ${row.upstream!.processes}, ours ${row.ours.processes}`);
     rows.push(row);
   };
-  rows.push(compare("drbd", "meta-data", "", { argv: [UP, "meta-data"], env: ocfEnv("drbd", {}) }, { argv: [OURS, "meta-data"], env: ocfEnv("drbd", {}) }, { goal: 1 }));
+  rows.push(compare("drbd", "meta-data", "", { argv: [UP, "meta-data"], env: ocfEnv("drbd", {}) }, { argv: [OURS, "meta-data"], env: ocfEnv("drbd", {}) }, { goal: 1, runs: 40, warmup: 5 }));
   both("monitor", "Promoted (Primary, peer UpToDate)", "alpha", { OCF_RESKEY_CRM_meta_interval: "10000" }, 0.3);
   both("monitor", "Unpromoted (Secondary, peer UpToDate)", "beta", { OCF_RESKEY_CRM_meta_interval: "20000" }, 0.3);
   both("validate-all", "level 0", "beta", {});
