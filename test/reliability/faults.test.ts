@@ -48,8 +48,12 @@ for (const prof of profiles) {
             if (action === "stop" && r.code === 0) t.notOk(sys.present(), `${what}: stop 0 means gone`);
             // no shimmed child (the hanging one included) may outlive the agent
             await new Promise((res) => setTimeout(res, 100));
+            const calls = existsSync(s.log) ? readFileSync(s.log, "utf8").split("\n").filter(Boolean) : [];
+            if (mode === "fail" && calls.some((l) => JSON.parse(l).tool === tool) && r.code !== 0) {
+              t.match(r.reason ?? "", /injected failure|still on|not on|cannot|timed out|failed/, `${what}: the failure is reported`);
+            }
             if (existsSync(s.log)) {
-              for (const line of readFileSync(s.log, "utf8").split("\n").filter(Boolean)) {
+              for (const line of calls) {
                 const { pid, tool: tl } = JSON.parse(line) as { pid: number; tool: string };
                 t.notOk(alive(pid) && tl !== "arping", `${what}: ${tl} (pid ${pid}) did not outlive the agent`);
               }
