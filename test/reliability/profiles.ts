@@ -2,7 +2,7 @@
 // calls (shimmed for argv logging and fault injection), and a real system to run it on.
 // Every agent joins here as it lands.
 
-import { mkdirSync, symlinkSync, rmSync } from "node:fs";
+import { mkdirSync, symlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Agent } from "../../lib/agent.js";
 import { agents } from "../../agents/index.js";
@@ -67,8 +67,14 @@ export const profiles: Profile[] = [
     system: (n) => {
       const sim = makeSim({ prefix: "drbdrel", minor: 60 + n, nodes: ["alpha", "beta"] });
       const env = sim.env("alpha");
+      // behind the shim, the "real" tools are the simulator's (which must not shim again)
+      const real = join(sim.dir, "real");
+      mkdirSync(real);
+      for (const t of ["drbdsetup", "drbdadm", "crm_attribute", "modprobe"]) {
+        writeFileSync(join(real, t), `#!/bin/sh\nunset TSSTOR_SHIM_DIR\nexec "${join(sim.bin, t)}" "$@"\n`, { mode: 0o755 });
+      }
       return {
-        env: { ...env, TSSTOR_REAL_PATH: env.PATH! },
+        env: { ...env, TSSTOR_REAL_PATH: real },
         params: { drbd_resource: "r0", drbdconf: sim.conf, ignore_missing_notifications: "true", wfc_timeout: "0" },
         present: () => /^exists resource name:r0 /m.test(sim.tool("alpha", "drbdsetup", ["events2", "--now", "r0"]).stdout),
         teardown: () => {
