@@ -15,7 +15,7 @@ import { DEFAULT_ADJUST, decideScore, degradedReason, parseAdjust, statusFlags, 
 import { describeState, parseVersionString, unconfigured, versionCode, type DrbdState, type KernelVersion } from "../lib/drbd-state.js";
 import { ocfIsFalse, ocfIsTrue } from "../lib/env.js";
 import { OCF, fail } from "../lib/ocf.js";
-import { sleepMs } from "../lib/run.js";
+import { sleepMs, type RunResult } from "../lib/run.js";
 
 // ocf:linbit:drbd accepts exactly these characters in resource and file names; a leading "-"
 // would read as an option to drbdadm, so it is refused too.
@@ -272,6 +272,11 @@ function loadedModule(ctx: C, drbd: Drbd): KernelVersion {
   return k;
 }
 
+/** The error worth reporting: a call cut short by the budget does not hide DRBD's own reason. */
+function worse(last: string, r: RunResult, prefix = ""): string {
+  return r.timedOut && last ? last : `${prefix}${drbdError(r)}`;
+}
+
 /** Sleep a second between retries, but never past the budget. */
 function pause(ctx: C, ms = 1000): void {
   sleepMs(Math.min(ms, ctx.budget.remainingMs()));
@@ -422,7 +427,7 @@ function stop(ctx: C): number {
       if (cmd === "secondary") ctx.log.warn(`${res} still Primary, demoting`);
       const r = useAdm ? drbd.adm([cmd, res]) : drbd.setup([cmd, res]);
       if (r.code !== 0) {
-        last = `${cmd}: ${drbdError(r)}`;
+        last = worse(last, r, `${cmd}: `);
         pause(ctx);
       }
     }
@@ -470,7 +475,7 @@ function promote(ctx: C): number {
       break;
     }
     if (r.code !== 0) {
-      reason = `promote failed: ${drbdError(r)}`;
+      reason = worse(reason, r, "promote failed: ");
       pause(ctx);
     }
   }
@@ -496,7 +501,7 @@ function demote(ctx: C): number {
     // "Device is held open by someone" (exit 11) retries until the timeout, as upstream.
     const r = drbd.adm(["secondary", ctx.params.drbd_resource]);
     if (r.code !== 0) {
-      last = drbdError(r);
+      last = worse(last, r);
       pause(ctx);
     }
   }
