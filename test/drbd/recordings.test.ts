@@ -4,7 +4,7 @@
 // an empty state, held to the recorded stdout, stderr and exit codes.
 import t from "tap";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compareWithRecording, recordedCases, recording } from "../lib/recordings.js";
 import { parseEvents2, parseShStatus } from "../../lib/drbd-state.js";
@@ -26,6 +26,7 @@ const decide = (st: ReturnType<typeof parseShStatus>) => {
 };
 
 const tmp = scratchDir("drbdrec");
+t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 function upstreamScore(kind: "v9" | "v84", text: string): string {
   const f = join(tmp, `in-${Math.random().toString(36).slice(2)}`);
   writeFileSync(f, text);
@@ -91,6 +92,7 @@ const UNCHECKED: Record<string, string> = {
 
 t.test("the simulator replays the recorded 8.4 sequence (stdout exact, stderr shape, exit codes)", async (t) => {
   const dir = scratchDir("drbdreplay");
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const bin = join(dir, "bin");
   mkdirSync(bin);
   for (const x of ["drbdadm", "drbdsetup", "tsstor-drbd-sim"]) symlinkSync(FAKES, join(bin, x));

@@ -4,7 +4,7 @@
 // (test/drbd/upstream-score.sh). Deliberate differences are marked and explained.
 import t from "tap";
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decideScore, degradedReason, parseAdjust, statusFlags, type Adjust, type ScoreDecision } from "../../lib/drbd-score.js";
 import { parseEvents2, parseShStatus, type DrbdState } from "../../lib/drbd-state.js";
@@ -68,6 +68,7 @@ function shStatus(r: Row): string {
 }
 
 const tmp = scratchDir("drbdscore");
+t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 let seq = 0;
 function upstream(kind: "v9" | "v84", text: string, r: Row): string {
   const f = join(tmp, `s${seq++}`);

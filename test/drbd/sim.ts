@@ -2,7 +2,7 @@
 // fake tools on PATH, a fake crm_attribute that keeps promotion scores per node in files, and the
 // OCF environment that points the agent at one simulated node.
 
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { BUILD, scratchDir } from "../lib/harness.js";
@@ -55,6 +55,12 @@ exit 0
 `;
 }
 
+// Simulator directories go when the test process ends (TSSTOR_KEEP_SIM=1 keeps them).
+const created: string[] = [];
+process.on("exit", () => {
+  if (!process.env.TSSTOR_KEEP_SIM) for (const d of created) rmSync(d, { recursive: true, force: true });
+});
+
 export interface SimOpts {
   nodes?: string[];
   /** module version of the nodes (default 9.2.12) */
@@ -75,6 +81,7 @@ export interface SimOpts {
 
 export function makeSim(o: SimOpts = {}): Sim {
   const dir = scratchDir(o.prefix ?? "drbdsim");
+  created.push(dir);
   const bin = join(dir, "bin");
   mkdirSync(bin, { recursive: true });
   mkdirSync(join(dir, "dev"), { recursive: true });

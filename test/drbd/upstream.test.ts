@@ -2,7 +2,7 @@
 // agent itself: each case runs the upstream code and ours on the same input.
 import t from "tap";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseLocate } from "../../lib/crm_resource.js";
 import { agentPath, runAgent, scratchDir } from "../lib/harness.js";
@@ -13,6 +13,7 @@ const sh = (cmd: string, args: string[], env: Record<string, string> = {}) => sp
 t.test("Pacemaker 2.1 says 'Promoted' in crm_resource --locate; upstream only looks for 'Master'", async (t) => {
   // A real scheduler run on a CIB file: a promotable clone Promoted on n1.
   const dir = scratchDir("drbdlocate");
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const cib = join(dir, "cib.xml");
   t.equal(sh("bash", ["-c", `cibadmin --empty > ${cib}`]).status, 0);
   for (const a of [["property", "set", "stonith-enabled=false"], ["property", "set", "no-quorum-policy=ignore"], ["resource", "create", "st", "ocf:pacemaker:Stateful", "promotable", "notify=true"]]) {
