@@ -139,5 +139,8 @@ for d in "$RUN"/single/n1 "$RUN"/pair/n1 "$RUN"/pair/n2; do
 done
 if grep -q $'\tFAIL\t' "$RUN"/*/*/results.tsv 2>/dev/null; then rc=1; fi
 [ "$keep" = 1 ] || rm -f "$RUN"/*/*.qcow2 "$RUN"/*/*-data.img "$RUN"/pair/shared*.img "$RUN"/payload-*.img
+if grep -qs $'\tFAIL\t' "$RUN"/*/*/results.tsv; then
+  log "failed cases:"; awk -F'\t' '$5 == "FAIL" { printf "  %s %s %s: %s (%s)\n", $1, $2, $3, $4, $6 }' "$RUN"/*/*/results.tsv >&2
+fi
 log "done in ${TOTAL_S}s (image ${IMAGE_S}s); results: lab/RESULTS.md, logs: $RUN; exit $rc"
 exit $rc

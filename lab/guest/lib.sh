@@ -174,7 +174,8 @@ PY
 
 # ---- two VMs: n1 drives, n2 serves commands ------------------------------------------------
 serve_peer() {
-  socat TCP-LISTEN:$PEER_PORT,reuseaddr,fork EXEC:/lab/guest/peer-exec.sh &
+  # -t: after n1 half-closes, wait for the whole output (the default 0.5 s cuts long commands)
+  socat -t 3600 TCP-LISTEN:$PEER_PORT,reuseaddr,fork EXEC:/lab/guest/peer-exec.sh &
   local pid=$!
   while [ ! -e /tmp/peer-done ]; do sleep 1; done
   kill "$pid"
@@ -234,7 +235,8 @@ logging {
 CONF
   mkdir -p /var/log/corosync
   corosync </dev/null >/dev/null 2>&1
-  for _ in $(seq 1 60); do corosync-quorumtool -s >/dev/null 2>&1 && return 0; sleep 1; done
+  # up = answering (quorum needs the other node too: dlm_controld and Pacemaker wait for it)
+  for _ in $(seq 1 60); do corosync-cfgtool -s >/dev/null 2>&1 && return 0; sleep 1; done
   echo "corosync did not come up"; return 1
 }
 # dlm_controld without fencing (the lab has no fence devices).
