@@ -77,7 +77,7 @@ cp -r "$LAB_DIR/guest" "$LAB_DIR/suites" "$RUN/payload/"
 payload_img() { # ROLE NODES SUITES -> image path
   local p="$RUN/payload-$1"
   rm -rf "$p"; cp -a "$RUN/payload" "$p"
-  printf 'ROLE=%s\nNODES=%s\nSUITES="%s"\n' "$1" "$2" "$3" > "$p/job"
+  printf 'ROLE=%s\nNODES=%s\nSUITES="%s"\nLAB_TRACE=%s\n' "$1" "$2" "$3" "${TSSTOR_LAB_TRACE:-}" > "$p/job"
   mkfs.ext4 -q -F -L payload -d "$p" "$RUN/payload-$1.img" 512M >/dev/null
   rm -rf "$p"
   echo "$RUN/payload-$1.img"

@@ -183,7 +183,7 @@ serve_peer() {
 # on_peer SCRIPT: run bash SCRIPT on n2 (with this lib sourced); prints its output, returns its rc.
 on_peer() {
   local out rc
-  out=$(printf '%s\n' "$1" | base64 -w0 | socat -t 3600 -T 3600 - TCP:10.213.9.2:$PEER_PORT,connect-timeout=5)
+  out=$(printf '%s\n' "$1" | base64 -w0 | timeout "${PEER_TIMEOUT:-900}" socat -t 3600 -T 3600 - TCP:10.213.9.2:$PEER_PORT,connect-timeout=5)
   rc=$(printf '%s\n' "$out" | sed -n 's/^__RC__=//p' | tail -1)
   printf '%s\n' "$out" | grep -v '^__RC__='
   return "${rc:-255}"
