@@ -331,5 +331,6 @@ start_pacemaker() {
   pidof pacemakerd >/dev/null && return 0
   mkdir -p /var/log/pacemaker /var/lib/pacemaker/cib && chown -R hacluster:haclient /var/lib/pacemaker /var/log/pacemaker
   setsid pacemakerd </dev/null >/var/log/pacemaker/pacemakerd.out 2>&1 &
-  wait_for 120 crmadmin -D -t 2000
+  # (crmadmin -D -t 2000 hangs for minutes in Pacemaker 2.1.5 despite -t: read crm_mon instead)
+  wait_for 180 sh -c "timeout 20 crm_mon -1 2>/dev/null | grep -q 'Current DC: n'"
 }
