@@ -3,6 +3,7 @@
 # Cases recorded in this run overwrite the committed ones; cases not recorded in this run stay
 # (a run of one phase must not drop the other phase's cases: delete renamed cases by hand).
 set -euo pipefail
+shopt -s nullglob
 source "$(dirname "$0")/lib.sh"
 run=$1
 dest="$REPO_DIR/test/recordings"
