@@ -19,7 +19,7 @@ QEMU TCG (software CPU), 1 vCPU and ${TSSTOR_LAB_VM_MEM:-1024} MiB per VM. Agent
 
 | | time |
 |---|---|
-| whole run | $(fmt "${TOTAL_S:-}") |
+| this invocation of run.sh | $(fmt "${TOTAL_S:-}") |
 | image (cached after the first run) | $(fmt "${IMAGE_S:-}") |
 | single-VM phase (boot + suites) | $(fmt "${SINGLE_S:-}") |
 | two-VM phase (boot + suites) | $(fmt "${PAIR_S:-}") |

@@ -71,13 +71,17 @@ IMG=$(bash "$LAB_DIR/image.sh")
 IMAGE_S=$((SECONDS - t))
 
 # 4. payload + VMs
-rm -rf "$RUN"; mkdir -p "$RUN/payload/bin"
+# only the phases run now are replaced: `--phase single` then `--phase pair` add up to one report
+rm -rf "$RUN/payload" "$RUN"/payload-* "$RUN/host"
+[ -z "$SINGLE_SUITES" ] || rm -rf "$RUN/single"
+[ -z "$PAIR_SUITES" ] || rm -rf "$RUN/pair"
+mkdir -p "$RUN/payload/bin"
 cp build/tsstor-agents "$RUN/payload/bin/"
 cp -r "$LAB_DIR/guest" "$LAB_DIR/suites" "$RUN/payload/"
 payload_img() { # ROLE NODES SUITES -> image path
   local p="$RUN/payload-$1"
   rm -rf "$p"; cp -a "$RUN/payload" "$p"
-  printf 'ROLE=%s\nNODES=%s\nSUITES="%s"\n' "$1" "$2" "$3" > "$p/job"
+  printf 'ROLE=%s\nNODES=%s\nSUITES="%s"\nLAB_TRACE=%s\n' "$1" "$2" "$3" "${TSSTOR_LAB_TRACE:-}" > "$p/job"
   mkfs.ext4 -q -F -L payload -d "$p" "$RUN/payload-$1.img" 512M >/dev/null
   rm -rf "$p"
   echo "$RUN/payload-$1.img"
@@ -92,7 +96,7 @@ if [ -n "$SINGLE_SUITES" ]; then
   vm_wait n1 "$RUN/single" "${TSSTOR_LAB_SINGLE_TIMEOUT:-1800}" || rc=1
   lab_kill_all
   vm_results n1 "$RUN/single"
-  PHASE_S[single]=$((SECONDS - t))
+  PHASE_S[single]=$((SECONDS - t)); echo "${PHASE_S[single]}" > "$RUN/single/phase-seconds"
   log "phase single: $((SECONDS - t)) s, guest exit $(cat "$RUN/single/n1/exit-code" 2>/dev/null || echo none)"
 fi
 if [ -n "$PAIR_SUITES" ]; then
@@ -114,7 +118,7 @@ if [ -n "$PAIR_SUITES" ]; then
   vm_wait n2 "$RUN/pair" 60 || true
   lab_kill_all
   vm_results n1 "$RUN/pair"; vm_results n2 "$RUN/pair"
-  PHASE_S[pair]=$((SECONDS - t))
+  PHASE_S[pair]=$((SECONDS - t)); echo "${PHASE_S[pair]}" > "$RUN/pair/phase-seconds"
   log "phase pair: $((SECONDS - t)) s, guest exit $(cat "$RUN/pair/n1/exit-code" 2>/dev/null || echo none)"
 fi
 
@@ -128,7 +132,9 @@ if [ "$record" = 0 ] && [ -d "$REPO_DIR/test/recordings" ]; then
     "$(tail -1 "$RUN/host/check-recordings.log")" > "$RUN/host/recordings-check/results.tsv"
 fi
 TOTAL_S=$((SECONDS - T0))
-export IMAGE_S TOTAL_S SINGLE_S=${PHASE_S[single]:-} PAIR_S=${PHASE_S[pair]:-} AGENTS
+SINGLE_S=$(cat "$RUN/single/phase-seconds" 2>/dev/null || true)
+PAIR_S=$(cat "$RUN/pair/phase-seconds" 2>/dev/null || true)
+export IMAGE_S TOTAL_S SINGLE_S PAIR_S AGENTS
 bash "$LAB_DIR/report.sh" "$RUN" > "$LAB_DIR/RESULTS.md" || rc=1
 if [ "$record" = 1 ]; then
   bash "$LAB_DIR/collect-recordings.sh" "$RUN"
@@ -139,5 +145,8 @@ for d in "$RUN"/single/n1 "$RUN"/pair/n1 "$RUN"/pair/n2; do
 done
 if grep -q $'\tFAIL\t' "$RUN"/*/*/results.tsv 2>/dev/null; then rc=1; fi
 [ "$keep" = 1 ] || rm -f "$RUN"/*/*.qcow2 "$RUN"/*/*-data.img "$RUN"/pair/shared*.img "$RUN"/payload-*.img
+if grep -qs $'\tFAIL\t' "$RUN"/*/*/results.tsv; then
+  log "failed cases:"; awk -F'\t' '$5 == "FAIL" { printf "  %s %s %s: %s (%s)\n", $1, $2, $3, $4, $6 }' "$RUN"/*/*/results.tsv >&2
+fi
 log "done in ${TOTAL_S}s (image ${IMAGE_S}s); results: lab/RESULTS.md, logs: $RUN; exit $rc"
 exit $rc

@@ -45,6 +45,7 @@ vm_start() {
     -kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
     -append "console=ttyS0 root=LABEL=root rw quiet systemd.show_status=0 panic=-1" \
     -serial "file:$run/$name-console.log" \
+    -serial "unix:$run/$name-shell.sock,server=on,wait=off" \
     $(disk_args "$run/$name-root.qcow2" root qcow2) \
     $(disk_args "$payload" payload raw ro) \
     $(disk_args "$run/$name-results.img" results raw) \
@@ -54,6 +55,9 @@ vm_start() {
   echo "$!" > "$run/$name.pid"
   log "$name: qemu pid $!"
 }
+
+# Debugging a running VM: a root shell on its second serial port (guest/main.sh starts it):
+#   socat -,raw,echo=0 UNIX-CONNECT:/var/cache/tsstor-lab/run/PHASE/NAME-shell.sock
 
 # vm_wait NAME RUNDIR TIMEOUT_S: wait until the VM powers itself off; kill it at the timeout.
 vm_wait() {

@@ -174,7 +174,8 @@ PY
 
 # ---- two VMs: n1 drives, n2 serves commands ------------------------------------------------
 serve_peer() {
-  socat TCP-LISTEN:$PEER_PORT,reuseaddr,fork EXEC:/lab/guest/peer-exec.sh &
+  # -t: after n1 half-closes, wait for the whole output (the default 0.5 s cuts long commands)
+  socat -t 3600 TCP-LISTEN:$PEER_PORT,reuseaddr,fork EXEC:/lab/guest/peer-exec.sh &
   local pid=$!
   while [ ! -e /tmp/peer-done ]; do sleep 1; done
   kill "$pid"
@@ -182,7 +183,7 @@ serve_peer() {
 # on_peer SCRIPT: run bash SCRIPT on n2 (with this lib sourced); prints its output, returns its rc.
 on_peer() {
   local out rc
-  out=$(printf '%s\n' "$1" | base64 -w0 | socat -t 3600 -T 3600 - TCP:10.213.9.2:$PEER_PORT,connect-timeout=5)
+  out=$(printf '%s\n' "$1" | base64 -w0 | timeout "${PEER_TIMEOUT:-900}" socat -t 3600 -T 3600 - TCP:10.213.9.2:$PEER_PORT,connect-timeout=5)
   rc=$(printf '%s\n' "$out" | sed -n 's/^__RC__=//p' | tail -1)
   printf '%s\n' "$out" | grep -v '^__RC__='
   return "${rc:-255}"
@@ -234,7 +235,8 @@ logging {
 CONF
   mkdir -p /var/log/corosync
   corosync </dev/null >/dev/null 2>&1
-  for _ in $(seq 1 60); do corosync-quorumtool -s >/dev/null 2>&1 && return 0; sleep 1; done
+  # up = answering (quorum needs the other node too: dlm_controld and Pacemaker wait for it)
+  for _ in $(seq 1 60); do corosync-cfgtool -s >/dev/null 2>&1 && return 0; sleep 1; done
   echo "corosync did not come up"; return 1
 }
 # dlm_controld without fencing (the lab has no fence devices).
@@ -329,5 +331,6 @@ start_pacemaker() {
   pidof pacemakerd >/dev/null && return 0
   mkdir -p /var/log/pacemaker /var/lib/pacemaker/cib && chown -R hacluster:haclient /var/lib/pacemaker /var/log/pacemaker
   setsid pacemakerd </dev/null >/var/log/pacemaker/pacemakerd.out 2>&1 &
-  wait_for 120 crmadmin -D -t 2000
+  # (crmadmin -D -t 2000 hangs for minutes in Pacemaker 2.1.5 despite -t: read crm_mon instead)
+  wait_for 180 sh -c "timeout 20 crm_mon -1 2>/dev/null | grep -q 'Current DC: n'"
 }

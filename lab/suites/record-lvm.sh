@@ -10,6 +10,9 @@ versions $K sanlock version
 versions $K dlm_tool -V
 note $L README "Recorded in the lab VM (Debian bookworm, kernel $(uname -r)). PV=$PVDEV (virtio disk, serial data). Cases in order."
 modprobe dm_mod
+rec $D 00-info-c-no-devices-at-all dmsetup info -c
+rec $D 00a-info-c-select-no-devices-at-all dmsetup info -c --noheadings -o name -S vg_name=vg0
+rec $D 00b-ls-no-devices dmsetup ls
 # --- a local (not shared) VG -------------------------------------------------------------
 rec $L 01-pvcreate pvcreate $PVDEV
 rec $L 02-vgcreate vgcreate vg0 $PVDEV
