@@ -129,3 +129,66 @@ t.test("the simulator replays the recorded 8.4 sequence (stdout exact, stderr sh
   const h = run("drbdadm", "secondary", "r0");
   t.same(compareWithRecording(recording("drbd", "s1-31-secondary-held-open"), { stdout: h.stdout, stderr: h.stderr, code: h.status ?? -1 }), [], "held open: as recorded");
 });
+
+// ---- two nodes (p2-): the lab's two VMs n1/n2, both up and connected before the first case ----
+
+const CONF2 = CONF.replace("127.0.0.1", "10.213.9.1").replace("127.0.0.2", "10.213.9.2");
+
+/** Simulator steps standing in for time passing in the lab (a resync running, then done). */
+const BEFORE: Record<string, string[][]> = {
+  "p2-12-primary-force": [["sync-ms", "3600000"]],
+  "p2-21-disk-options-resync-rate": [["finish-sync"], ["sync-ms", "0"]],
+};
+
+t.test("the simulator replays the recorded two-node 8.4 sequence (both nodes)", async (t) => {
+  const dir = scratchDir("drbdreplay2");
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const bin = join(dir, "bin");
+  mkdirSync(bin);
+  for (const x of ["drbdadm", "drbdsetup", "tsstor-drbd-sim"]) symlinkSync(FAKES, join(bin, x));
+  writeFileSync(join(dir, "drbd.conf"), CONF2);
+  const env = (node: string) => ({
+    PATH: `${bin}:/usr/bin:/bin`,
+    TSSTOR_DRBD_SIM_DIR: join(dir, "sim"),
+    TSSTOR_DRBD_SIM_NODE: node,
+    TSSTOR_DRBD_SIM_KERNEL: "8.4.11",
+    TSSTOR_DRBD_SIM_CONF: join(dir, "drbd.conf"),
+    TSSTOR_DRBD_SIM_NO_DEVNODES: "1",
+  });
+  const run = (node: string, argv: string[]) => spawnSync(join(bin, argv[0]!), argv.slice(1), { env: env(node), encoding: "utf8" });
+  for (const n of ["n1", "n2"]) {
+    run(n, ["drbdadm", "create-md", "--force", "r0"]);
+    run(n, ["drbdadm", "up", "r0"]);
+  }
+  let checked = 0;
+  for (const name of recordedCases("drbd")) {
+    if (!name.startsWith("p2-")) continue;
+    for (const step of BEFORE[name] ?? []) run("n1", ["tsstor-drbd-sim", ...step]);
+    const rec = recording("drbd", name);
+    if (rec.argv[0] !== "drbdadm" && rec.argv[0] !== "drbdsetup") continue;
+    const node = /-n2(-|$)/.test(name) ? "n2" : "n1";
+    const r = run(node, rec.argv);
+    if (name.includes("statistics")) continue;
+    // resync progress differs run to run: the shape of those outputs, the bytes of all others
+    const how = /sh-status|status$/.test(name) && name.includes("resync") ? "shape" : "exact";
+    const bad = compareWithRecording(rec, { stdout: r.stdout, stderr: r.stderr, code: r.status ?? -1 }, { stdout: how });
+    checked++;
+    if (!bad.length) t.pass(`${name} (${node})`);
+    for (const m of bad) t.same(m.got, m.want, `${name} on ${node}: ${m.field} (${rec.cmd})`);
+  }
+  t.ok(checked >= 100, `${checked} recorded cases checked`);
+});
+
+t.test("real 8.4, two nodes: parsers and score on every recorded state of both nodes", async (t) => {
+  const states = [...new Set(recordedCases("drbd").filter((c) => c.startsWith("p2-") && c.endsWith("-sh-status")).map((c) => c.slice(0, -"-sh-status".length)))];
+  t.ok(states.length >= 16);
+  for (const base of states) {
+    const sh = recording("drbd", `${base}-sh-status`);
+    if (sh.code !== 0) continue;
+    const a = parseShStatus(sh.stdout, "r0");
+    const b = parseEvents2(recording("drbd", `${base}-events2-now`).stdout, "r0");
+    t.same([b.role, b.volumes, b.connections[0]?.peerRole, b.connections[0]?.peerDevices.map((p) => [p.replication, p.peerDisk])], [a.role, a.volumes, a.connections[0]?.peerRole, a.connections[0]?.peerDevices.map((p) => [p.replication, p.peerDisk])], `${base}: events2 and sh-status agree`);
+    t.equal(decide(a), upstreamScore("v84", sh.stdout), `${base}: our score = ocf:linbit:drbd's (${decide(a)})`);
+    t.equal(decide(b), upstreamScore("v9", recording("drbd", `${base}-events2-now`).stdout), `${base}: also through the events2 path`);
+  }
+});

@@ -284,11 +284,14 @@ function admOne(c: op.Ctx, a: AdmArgs, rc: ResourceConf, peer: string | undefine
       case "cstate":
         return perMinor84(c, rc, "cstate", () => {
           const p = Object.values(r0!.conns)[0];
-          return op.ok(`${!p || !p.connect ? "StandAlone" : p.established ? "Connected" : "WFConnection"}\n`);
+          const v = Object.values(r0!.volumes)[0];
+          const syncing = p?.established && v ? (v.sync ? "SyncTarget" : op.peerSyncing(c, name, p) ? "SyncSource" : undefined) : undefined;
+          return op.ok(`${!p || !p.connect ? "StandAlone" : !p.established ? "WFConnection" : (syncing ?? "Connected")}\n`);
         });
       case "dstate": {
-        // up: local/peer from the kernel; down: drbdmeta reads the meta data
-        if (!r0) return op.ok(rc.volumes.map((v) => `${c.n.md[name]?.[String(v.vnr)]?.disk ?? "DUnknown"}\n`).join(""));
+        // up: local/peer from the kernel; down: drbdmeta reads the meta data flags, which cannot
+        // say UpToDate (recorded: "Consistent" after down of a connected UpToDate Secondary)
+        if (!r0) return op.ok(rc.volumes.map((v) => `${({ UpToDate: "Consistent" } as Record<string, string>)[c.n.md[name]?.[String(v.vnr)]?.disk ?? ""] ?? c.n.md[name]?.[String(v.vnr)]?.disk ?? "DUnknown"}\n`).join(""));
         const p = Object.values(r0.conns)[0];
         return op.ok(rc.volumes.map((v) => `${diskState(c.n, name, String(v.vnr))}/${p ? op.peerDisk(c, name, p, String(v.vnr)) : "DUnknown"}\n`).join(""));
       }
@@ -350,6 +353,9 @@ function admOne(c: op.Ctx, a: AdmArgs, rc: ResourceConf, peer: string | undefine
       return forEachMinor(c, rc, "outdate", (m) => op.outdate(c, m));
     case "check-resize":
     case "unfence-peer":
+    case "disk-options":
+    case "net-options":
+    case "resource-options":
       return op.ok();
     case "role": {
       const r = c.n.resources[name];

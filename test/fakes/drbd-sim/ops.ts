@@ -212,3 +212,7 @@ export function peerDisk(c: Ctx, name: string, conn: SimConnection, vol: string)
   const p = peerOf(c.s, c.self, name, conn);
   return p ? diskState(p.node, name, vol) : "DUnknown";
 }
+export function peerSyncing(c: Ctx, name: string, conn: SimConnection): boolean {
+  const p = peerOf(c.s, c.self, name, conn);
+  return !!p && Object.values(p.res.volumes).some((v) => v.sync?.from === c.self);
+}

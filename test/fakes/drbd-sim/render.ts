@@ -100,7 +100,8 @@ function events2v84(s: SimState, self: string, names: string[], now: number): st
     if (c) {
       for (const vol of volKeys(r)) {
         const pv = peerVol(s, self, res, c, vol, now);
-        out.push(`exists peer-device name:${res} peer-node-id:0${cn} volume:${vol} replication:${pv.replication} peer-disk:${pv.peerDisk} resync-suspended:no${pv.done !== undefined ? ` done:${pv.done.toFixed(2)}` : ""}`);
+        // (8.4's events2 has no resync progress field; sh-status and status have it)
+        out.push(`exists peer-device name:${res} peer-node-id:0${cn} volume:${vol} replication:${pv.replication} peer-disk:${pv.peerDisk} resync-suspended:no`);
       }
     }
   }
