@@ -68,10 +68,12 @@ export interface OcfEnv {
   reskeys: Record<string, string>;
   /**
    * Roots of kernel interfaces the agents read. Only tests move them (TSSTOR_*_ROOT), to run
-   * the same agent code against an emulation where this kernel lacks the subsystem
-   * (configfs for LIO; proc for /proc/drbd, which the DRBD simulator writes).
+   * the same agent code against an emulation where this kernel lacks the subsystem.
+   * `tgtIpcSocket` is tgt's own TGT_IPC_SOCKET (tgtadm and tgtd honour it too); undefined means
+   * tgt's compiled-in default. `proc` is the root of /proc reads (/proc/drbd, which the DRBD
+   * simulator writes).
    */
-  paths: { configfs: string; proc: string };
+  paths: { configfs: string; tgtIpcSocket?: string; proc: string };
 }
 
 function num(v: string | undefined): number | undefined {
@@ -154,7 +156,11 @@ export function parseEnv(env: Env): OcfEnv {
     meta: parseMeta(env),
     notify: parseNotify(env),
     reskeys,
-    paths: { configfs: env.TSSTOR_CONFIGFS_ROOT || "/sys/kernel/config", proc: env.TSSTOR_PROC_ROOT || "/proc" },
+    paths: {
+      configfs: env.TSSTOR_CONFIGFS_ROOT || "/sys/kernel/config",
+      tgtIpcSocket: env.TGT_IPC_SOCKET || undefined,
+      proc: env.TSSTOR_PROC_ROOT || "/proc",
+    },
   };
 }
 
