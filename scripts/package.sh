@@ -14,7 +14,7 @@ DESTDIR="$PWD/$STAGE" bash packaging/install.sh >/dev/null
 
 # man pages, docs, bash completion
 "$BUN" scripts/gen-man.ts "$STAGE/usr/share/man/man7" >/dev/null
-if [ -x build/tsstor ] && [ -f scripts/gen-cli-man.ts ]; then
+if [ -x build/tsstor ]; then
   mkdir -p "$STAGE/usr/share/man/man8" "$STAGE/usr/share/bash-completion/completions"
   "$BUN" scripts/gen-cli-man.ts build/tsstor "$STAGE/usr/share/man/man8/tsstor.8"
   build/tsstor completion > "$STAGE/usr/share/bash-completion/completions/tsstor" 2>/dev/null || true
