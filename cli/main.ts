@@ -6,10 +6,13 @@ import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { InvalidOptions, drbdFsStack, gfs2Stack, iscsiStack, type Plan } from "./stacks.js";
 import { ApplyError, applyPlan, renderScript } from "./pcs.js";
+import { statusCommand } from "./status.js";
+import { GraphError, planDot, writeGraph } from "./status/graph.js";
 
 const VERSION = "0.1.0";
 
-function out(plan: Plan, argv: { apply?: boolean; cib?: string; quiet?: boolean }, raw: string[]): void {
+function out(plan: Plan, argv: { apply?: boolean; cib?: string; quiet?: boolean; graph?: string }, raw: string[]): void {
+  if (argv.graph) writeGraph(planDot(plan), argv.graph);
   if (!argv.apply) {
     process.stdout.write(renderScript(plan, raw));
     return;
@@ -23,7 +26,8 @@ const common = (y: Argv) =>
     .option("apply", { type: "boolean", default: false, describe: "apply atomically (pcs cluster cib -> pcs -f -> cib-push) instead of printing the script" })
     .option("cib", { type: "string", describe: "with --apply: edit this CIB file instead of the live cluster" })
     .option("quiet", { type: "boolean", default: false, describe: "with --apply: do not echo each pcs command" })
-    .option("monitor-interval", { type: "string", describe: "monitor interval of the stack's resources" });
+    .option("monitor-interval", { type: "string", describe: "monitor interval of the stack's resources" })
+    .option("graph", { type: "string", describe: "also draw the stack to FILE (.svg, .png, .pdf or .dot) with Graphviz dot" });
 
 const strs = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]).flatMap((s) => s.split(",")).filter(Boolean);
 
@@ -33,7 +37,7 @@ export function run(args: string[]): number | Promise<number> {
     if (e instanceof InvalidOptions) {
       process.stderr.write(`tsstor: ${e.message}\nnothing was run.\n`);
       code = 2;
-    } else if (e instanceof ApplyError) {
+    } else if (e instanceof ApplyError || e instanceof GraphError) {
       process.stderr.write(`tsstor: ${e.message}\n`);
       code = 1;
     } else throw e;
@@ -156,6 +160,7 @@ export function run(args: string[]): number | Promise<number> {
         code = import("./demo.js").then((m) => m.runDemo({ build: a.build }));
       },
     )
+    .command(statusCommand((c) => (code = c), VERSION))
     .fail((msg, err) => {
       if (err) throw err;
       process.stderr.write(`tsstor: ${msg}\nnothing was run.\n`);
