@@ -357,11 +357,12 @@ function drbdRows(crm: CrmStatus, rs: Rsc[], local: LocalView, allNodes: string[
           // DRBD 9 names a connection after the peer's host name; 8.4 has one, called "peer"
           const peer = allNodes.includes(c.name) ? c.name : others.length === 1 ? others[0]! : c.name;
           const p = rowFor(peer);
-          const known = c.connection === "Connected";
+          // as this node's DRBD sees the peer: "Unknown"/"DUnknown" while not connected
           Object.assign(p, {
             connection: c.connection,
             source: "peer" as const,
-            ...(known ? { role: c.peerRole, disk: c.peerDevices.map((d) => `${c.peerDevices.length > 1 ? `${d.volume}:` : ""}${d.peerClient ? "Diskless" : d.peerDisk}`).join(",") } : {}),
+            role: c.peerRole,
+            disk: c.peerDevices.map((d) => `${c.peerDevices.length > 1 ? `${d.volume}:` : ""}${d.peerClient ? "Diskless" : d.peerDisk}`).join(",") || "DUnknown",
           });
           for (const d of c.peerDevices) {
             if (d.done === undefined || !/^(SyncSource|SyncTarget|PausedSync[ST])$/.test(d.replication)) continue;
@@ -485,7 +486,10 @@ export function buildReport(o: BuildOpts): StatusReport {
         ...(r.clone ? { clone: r.clone } : {}),
         promotable: r.promotable,
         ...(r.group ? { group: r.group } : {}),
-        instances: rscInstances(crm, r.id).map((i) => ({ ...(i.node ? { node: i.node } : {}), role: i.role, failed: i.failed, managed: i.managed, blocked: i.blocked })),
+        instances: rscInstances(crm, r.id)
+          .map((i) => ({ ...(i.node ? { node: i.node } : {}), role: i.role, failed: i.failed, managed: i.managed, blocked: i.blocked }))
+          // crm_mon lists clone instances in no fixed order: by node, stopped last
+          .sort((a, b) => (a.node ? allNodes.indexOf(a.node) : 1e9) - (b.node ? allNodes.indexOf(b.node) : 1e9)),
       })),
       vips: vipRows(crm, rs, local),
       targets: targetRows(crm, rs, local, notes),
