@@ -4,7 +4,7 @@
 // short monitor intervals), the target preferring n1 so the expected outputs are stable, and a
 // client namespace holding an iSCSI session open through the virtual IP.
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync } from "node:fs";
+import { chmodSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { iscsiStack } from "../../cli/stacks.js";
 import { makeSim, type Sim } from "../drbd/sim.js";
@@ -19,6 +19,8 @@ export const AGENTS = ["drbd", "iSCSITarget", "iSCSILogicalUnit", "IPaddr2"];
 
 export interface StatusRig {
   rig: Rig;
+  /** scratch directory (the LUN's backing file, graphs); removed by stop() */
+  dir: string;
   sim: Sim;
   backing: string;
   /** tsstor status ARGS on a node (inside all its namespaces, with the node's environment) */
@@ -53,11 +55,13 @@ export async function startStatusRig(log: (m: string) => void): Promise<StatusRi
     await rig.waitResource("iscsi-drbd-clone", { role: "Unpromoted", node: "n2", timeoutMs: 60_000 });
   } catch (e) {
     await rig.stop();
+    rmSync(dir, { recursive: true, force: true });
     throw e;
   }
   const sessions = new Set<ChildProcess>();
   return {
     rig,
+    dir,
     sim,
     backing,
     status: async (node, args = [], env = {}) => rig.node(node).run(CLI, ["status", ...args], { timeoutMs: 60_000, env }),
@@ -78,6 +82,7 @@ export async function startStatusRig(log: (m: string) => void): Promise<StatusRi
     stop: async () => {
       for (const p of sessions) p.kill("SIGKILL");
       await rig.stop();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
