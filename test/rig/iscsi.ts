@@ -155,15 +155,13 @@ export async function hardKillFailover(rig: Rig, d: Deployed, o: { pre?: number;
       await writer;
       throw new Error(`no read through ${d.vip} within 120 s of the kill`);
     }
-    const owners = await rig.arpOwners(d.vip, 0, 1);
-    if (owners.includes(survivorMac)) {
+    if ((await rig.waitArp(d.vip, survivorMac, { timeoutMs: 10_000 })) !== undefined) {
       const v = await c.verify([0], 10_000);
       if (v.ok) {
         failoverMs = Date.now() - t0;
         break;
       }
     }
-    await sleep(50);
   }
   failedOver = true;
   log(`first verified read through ${d.vip} from ${survivor}: ${(failoverMs / 1000).toFixed(2)} s after the kill`);

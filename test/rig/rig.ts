@@ -431,6 +431,31 @@ export class Rig {
     return [...new Set([...r.stdout.matchAll(/reply from [0-9.]+ \[([0-9A-Fa-f:]+)\]/g)].map((m) => m[1]!.toLowerCase()))].sort();
   }
 
+  /**
+   * Wait until `mac` answers ARP for `addr`, seen from client i: a one-request arping (1 s wait)
+   * is launched every `everyMs` (overlapping; arping here takes whole seconds as interval), so
+   * the answer is seen within ~everyMs of the address appearing. Returns Date.now() of the
+   * answer, or undefined after timeoutMs.
+   */
+  async waitArp(addr: string, mac: string, o: { client?: number; everyMs?: number; timeoutMs?: number } = {}): Promise<number | undefined> {
+    const end = Date.now() + (o.timeoutMs ?? 60_000);
+    let seen: number | undefined;
+    const inflight = new Set<Promise<void>>();
+    while (seen === undefined && Date.now() < end) {
+      const p: Promise<void> = this.client(o.client ?? 0)
+        .run("arping", ["-b", "-c", "1", "-w", "1", "-I", "eth0", addr], { timeoutMs: 5_000 })
+        .then((r) => {
+          const m = /reply from [0-9.]+ \[([0-9A-Fa-f:]+)\]/.exec(r.stdout)?.[1]?.toLowerCase();
+          if (m === mac && seen === undefined) seen = Date.now();
+        })
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+      await sleep(o.everyMs ?? 100);
+    }
+    await Promise.all(inflight);
+    return seen;
+  }
+
   /** Tail of a node's log file: pacemaker.log, corosync.log, pacemakerd.out, corosync.out. */
   tail(node: string, file = "pacemaker.log", lines = 40): string {
     const rel = file === "pacemaker.log" ? "log-pacemaker/pacemaker.log" : file === "corosync.log" ? "log-corosync/corosync.log" : file;
