@@ -53,6 +53,7 @@ export function run(args: string[]): number | Promise<number> {
             common(y)
               .option("prefix", { type: "string", default: "iscsi", describe: "resource id prefix" })
               .option("drbd-resource", { type: "string", describe: "DRBD resource backing the LUNs" })
+              .option("drbdconf", { type: "string", describe: "drbd.conf for the DRBD agent (default /etc/drbd.conf)" })
               .option("no-drbd", { type: "boolean", default: false, describe: "no DRBD: the LUN paths are a shared SAN LUN both nodes see" })
               .option("iqn", { type: "string", demandOption: true, describe: "target IQN" })
               .option("lun", { type: "string", array: true, demandOption: true, describe: "N:/dev/path (repeat for more LUNs)" })
@@ -69,6 +70,7 @@ export function run(args: string[]): number | Promise<number> {
                 iscsiStack({
                   prefix: a.prefix,
                   drbdResource: a["drbd-resource"],
+                  drbdconf: a.drbdconf,
                   san: a["no-drbd"],
                   iqn: a.iqn,
                   luns: strs(a.lun),
@@ -113,6 +115,7 @@ export function run(args: string[]): number | Promise<number> {
             common(y)
               .option("prefix", { type: "string", default: "drbdfs", describe: "resource id prefix" })
               .option("drbd-resource", { type: "string", demandOption: true })
+              .option("drbdconf", { type: "string", describe: "drbd.conf for the DRBD agent (default /etc/drbd.conf)" })
               .option("device", { type: "string", demandOption: true, describe: "DRBD device, e.g. /dev/drbd0" })
               .option("directory", { type: "string", demandOption: true, describe: "mount point" })
               .option("fstype", { type: "string", default: "ext4" })
@@ -128,6 +131,7 @@ export function run(args: string[]): number | Promise<number> {
                 drbdFsStack({
                   prefix: a.prefix,
                   drbdResource: a["drbd-resource"],
+                  drbdconf: a.drbdconf,
                   device: a.device,
                   directory: a.directory,
                   fstype: a.fstype,
