@@ -25,7 +25,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec, execSync, must, sleep, killPid, pidAlive, BASE_ENV, type ExecResult, type ExecOpts } from "./exec.js";
-import { destroyNetns, ip, netnsList, writeClaim, removeClaim, readClaims, type Claim } from "./net.js";
+import { destroyNetns, ip, netnsList, writeClaim, removeClaim, readClaims, tryClaim, type Claim } from "./net.js";
 import { parseCrmMon, where, summarize, type CrmStatus, type Role } from "./crm-mon.js";
 
 export { parseCrmMon, where, summarize, instances } from "./crm-mon.js";
@@ -131,14 +131,24 @@ function installHandlers(): void {
   }
 }
 
-/** Claim the first free prefix tsr, tsr2, tsr3...: `ip netns add` of the switch is atomic. */
+/**
+ * Claim the first free prefix tsr, tsr2, tsr3...: the claim file is created exclusively (O_EXCL)
+ * before any namespace exists, so a concurrent cleanup never mistakes a starting rig for a
+ * leftover; a claim whose owner died is cleaned and taken over.
+ */
 function claimPrefix(): string {
-  const claims = new Map(readClaims().map((c) => [c.prefix, c]));
   for (let i = 1; i < 50; i++) {
     const prefix = i === 1 ? "tsr" : `tsr${i}`;
-    const c = claims.get(prefix);
-    if (c && !pidAlive(c.owner)) cleanupClaim(c); // owner died without teardown
-    if (execSync("ip", ["netns", "add", `${prefix}-sw`]).code === 0) return prefix;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (tryClaim({ prefix, owner: process.pid, dir: "", namespaces: [], pids: [] })) {
+        for (const ns of netnsList()) if (ns.startsWith(`${prefix}-`)) destroyNetns(ns); // unclaimed leftovers
+        must("ip", ["netns", "add", `${prefix}-sw`]);
+        return prefix;
+      }
+      const c = readClaims().find((x) => x.prefix === prefix);
+      if (c && pidAlive(c.owner)) break; // in use: next prefix
+      if (c) cleanupClaim(c); // owner died without teardown
+    }
   }
   throw new Error("rig: no free tsr prefix (run the rig cleanup command)");
 }
