@@ -4,6 +4,9 @@
 //   tsstor stack ... --apply --cib FILE            apply it to a CIB file (pcs -f), e.g. for crm_simulate
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { InvalidOptions, drbdFsStack, gfs2Stack, iscsiStack, type Plan } from "./stacks.js";
 import { ApplyError, applyPlan, renderScript } from "./pcs.js";
 
@@ -25,6 +28,23 @@ const common = (y: Argv) =>
     .option("quiet", { type: "boolean", default: false, describe: "with --apply: do not echo each pcs command" })
     .option("monitor-interval", { type: "string", describe: "monitor interval of the stack's resources" });
 
+/**
+ * The demo drives the test rig (test/rig/), which stays out of this binary: run its source with
+ * the checkout's Bun. Signals are passed on, so Ctrl-C still tears everything down.
+ */
+function demo(args: string[]): Promise<number> {
+  const root = process.env.TSSTOR_ROOT ?? dirname(dirname(process.execPath));
+  const bun = join(root, "node_modules/@oven/bun-linux-x64-baseline/bin/bun");
+  const src = join(root, "cli/demo.ts");
+  if (!existsSync(bun) || !existsSync(src)) {
+    process.stderr.write(`tsstor demo: needs the source checkout (${src}) with npm ci done\n`);
+    return Promise.resolve(1);
+  }
+  const child = spawn(bun, [src, ...args], { stdio: "inherit" });
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => child.kill(sig));
+  return new Promise((resolve) => child.on("exit", (c, s) => resolve(c ?? (s === "SIGINT" ? 130 : 1))));
+}
+
 const strs = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]).flatMap((s) => s.split(",")).filter(Boolean);
 
 export function run(args: string[]): number | Promise<number> {
@@ -40,6 +60,8 @@ export function run(args: string[]): number | Promise<number> {
   };
   yargs(args)
     .scriptName("tsstor")
+    // "--no-drbd" is an option of its own, not the negation of a "--drbd"
+    .parserConfiguration({ "boolean-negation": false })
     .version(VERSION)
     .strict()
     .demandCommand(1)
@@ -155,9 +177,12 @@ export function run(args: string[]): number | Promise<number> {
     .command(
       "demo",
       "2-node cluster in namespaces: deploy the iSCSI stack, hard-kill the active node, show the failover, tear down",
-      (y) => y.option("build", { type: "boolean", default: false, describe: "rebuild first" }),
+      (y) =>
+        y
+          .option("build", { type: "boolean", default: false, describe: "rebuild first" })
+          .option("no-drbd", { type: "boolean", default: false, describe: "the shared-LUN variant (no DRBD)" }),
       (a) => {
-        code = import("./demo.js").then((m) => m.runDemo({ build: a.build }));
+        code = demo([...(a.build ? ["--build"] : []), ...(a["no-drbd"] ? ["--no-drbd"] : [])]);
       },
     )
     .fail((msg, err) => {
