@@ -130,6 +130,10 @@ Required for IPv6 link-local addresses.`,
     { name: "validate-all", timeout: 20 },
     { name: "meta-data", timeout: 5 },
   ],
+  examples: [
+    "pcs resource create vip ocf:tsstor:IPaddr2 ip=192.168.122.10 cidr_netmask=24 op monitor interval=10s",
+    "pcs resource create vip6 ocf:tsstor:IPaddr2 ip=2001:db8::10 cidr_netmask=64 nic=eth0",
+  ],
 });
 
 type C = Ctx<typeof decl.params>;

@@ -10,3 +10,4 @@ for f in "${files[@]}"; do
   echo "== $f"
   "$BUN" "$f"
 done
+node_modules/@oven/bun-linux-x64-baseline/bin/bun scripts/bench-report.ts

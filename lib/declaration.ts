@@ -75,6 +75,8 @@ export interface AgentDecl<P extends Record<string, ParamDecl> = Record<string, 
   actions: ActionDecl[];
   /** OCF_CHECK_LEVEL values monitor understands (default [0]). */
   monitorDepths?: number[];
+  /** pcs commands for the man page's EXAMPLES */
+  examples?: string[];
 }
 
 // ---- typed parameter values ---------------------------------------------------------------

@@ -172,7 +172,7 @@ export function describeFailure(r: RunResult): string {
   if (r.missing) return `${name} not found`;
   if (r.timedOut) return `${name} timed out`;
   const last = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-1)[0] ?? "";
-  return `${name} ${r.argv[1] ?? ""} failed (rc=${r.code})${last ? `: ${last}` : ""}`.replace(/ +/g, " ");
+  return `${name} failed (rc=${r.code})${last ? `: ${last.slice(0, 300)}` : ""}`;
 }
 
 function quoteForLog(a: string): string {

@@ -25,15 +25,19 @@ mkdir -p build/test/fakes
   echo 'const all: Record<string, FakeMain> = {};'
   i=0
   for f in test/fakes/*.ts; do
-    [ "$(basename "$f")" = lib.ts ] && continue
+    case "$(basename "$f")" in lib.ts|shim.ts) continue ;; esac
     echo "import { fakes as f$i } from \"../../$f\";"
     echo "Object.assign(all, f$i);"
     i=$((i+1))
   done
+  echo 'import { shim } from "../../test/fakes/shim.js";'
+  echo 'import { existsSync } from "node:fs";'
   echo 'const name = basename(process.argv0);'
   echo 'const args = process.argv.slice(2);'
   echo 'if (name === "tsstor-fakes") { console.log(Object.keys(all).join("\\n")); process.exit(0); }'
   echo 'logArgv(name, args);'
+  echo '// shim mode: our name is linked in TSSTOR_SHIM_DIR (argv0 may hold the bare name, so check the link)'
+  echo 'if (process.env.TSSTOR_SHIM_DIR && existsSync(`${process.env.TSSTOR_SHIM_DIR}/${name}`)) process.exit(shim(name, args));'
   echo 'const f = all[name];'
   echo 'if (!f) { console.error(`fake ${name}: unknown`); process.exit(127); }'
   echo 'process.exit(f(args));'

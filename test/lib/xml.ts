@@ -5,7 +5,7 @@ import { dirname, resolve } from "node:path";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(here, "../..");
-export const RNG_11 = resolve(REPO, "../shared/schemas/ocf-ra-api-1.1.rng");
+export const RNG_11 = resolve(REPO, "test/schemas/ocf-ra-api-1.1.rng");
 export const DTD_DIR = "/usr/share/resource-agents";
 
 export function checkRng(xml: string, rng = RNG_11): { ok: boolean; out: string } {

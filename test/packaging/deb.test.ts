@@ -1,0 +1,119 @@
+// The Debian package installed into a clean Debian 12 root (a debootstrap chroot, cached), then
+// used the way an operator would: pcs describes the agents, crm_resource shows every agent's
+// metadata, the man pages render; purge removes everything. Also: the RPM spec builds.
+import t from "tap";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { scratchDir } from "../lib/harness.js";
+import { REPO } from "../lib/xml.js";
+import { acquireLock } from "../../lib/lock.js";
+import { Budget } from "../../lib/budget.js";
+
+const PKGS = ["pacemaker-cli-utils", "pcs", "man-db", "iproute2"];
+const CACHE = "/var/cache/tsstor";
+const BASE = join(CACHE, `pkgtest-${createHash("sha256").update(PKGS.join(" ")).digest("hex").slice(0, 12)}`);
+
+function run(cmd: string, args: string[], o: { cwd?: string; env?: Record<string, string> } = {}) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", cwd: o.cwd ?? REPO, env: { ...process.env, ...o.env }, timeout: 1800_000, maxBuffer: 64 << 20 });
+  return { code: r.status ?? 128, out: `${r.stdout ?? ""}${r.stderr ?? ""}`, stdout: r.stdout ?? "" };
+}
+
+function mirror(): string {
+  const src = run("sh", ["-c", "grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null; grep -h '^deb ' /etc/apt/sources.list 2>/dev/null"]).stdout;
+  const m = /(?:URIs:\s*|deb\s+(?:\[[^\]]*\]\s*)?)(\S+\/debian)\b/.exec(src);
+  return m?.[1] ?? "http://deb.debian.org/debian";
+}
+
+/** A minimal bookworm root with Pacemaker's CLI, pcs and man, built once and cached. */
+function baseRoot(): string {
+  mkdirSync(CACHE, { recursive: true });
+  const lock = acquireLock({ dir: CACHE, name: "pkgtest", budget: new Budget(0, undefined, 1800_000) });
+  try {
+    if (existsSync(join(BASE, ".done"))) return BASE;
+    rmSync(BASE, { recursive: true, force: true });
+    const d = run("debootstrap", ["--variant=minbase", "bookworm", BASE, mirror()]);
+    if (d.code !== 0) throw new Error(`debootstrap failed: ${d.out.slice(-2000)}`);
+    copyFileSync("/etc/resolv.conf", join(BASE, "etc/resolv.conf"));
+    const a = run("chroot", [BASE, "sh", "-c", `apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${PKGS.join(" ")}`]);
+    if (a.code !== 0) throw new Error(`apt in chroot failed: ${a.out.slice(-2000)}`);
+    writeFileSync(join(BASE, ".done"), "");
+    return BASE;
+  } finally {
+    lock.release();
+  }
+}
+
+t.test("the .deb installs, works with pcs/crm_resource/man, and purges cleanly", async (t) => {
+  const p = run("bash", ["scripts/package.sh"]);
+  t.equal(p.code, 0, p.out);
+  const deb = join(REPO, p.stdout.trim().split("\n").pop()!);
+  t.ok(existsSync(deb), deb);
+  const base = baseRoot();
+
+  // a throwaway root: overlay over the cached base
+  const tmp = scratchDir("debroot");
+  const [upper, work, root] = ["upper", "work", "root"].map((d) => join(tmp, d));
+  for (const d of [upper!, work!, root!]) mkdirSync(d);
+  const mounts: string[] = [];
+  const mount = (args: string[], at: string) => {
+    const r = run("mount", [...args, at]);
+    if (r.code !== 0) throw new Error(`mount ${args.join(" ")} ${at}: ${r.out}`);
+    mounts.unshift(at);
+  };
+  t.teardown(() => {
+    for (const m of mounts) run("umount", ["-l", m]);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  mount(["-t", "overlay", "overlay", "-o", `lowerdir=${base},upperdir=${upper},workdir=${work}`], root!);
+  mount(["-t", "proc", "proc"], join(root!, "proc"));
+  mount(["--bind", "/dev"], join(root!, "dev"));
+  copyFileSync(deb, join(root!, "tmp/tsstor.deb"));
+  const ch = (cmd: string) => run("chroot", [root!, "sh", "-c", cmd], { env: { LC_ALL: "C", PATH: "/usr/sbin:/usr/bin:/sbin:/bin", DEBIAN_FRONTEND: "noninteractive" } });
+
+  const inst = ch("apt-get install -y -q --no-install-recommends /tmp/tsstor.deb");
+  t.equal(inst.code, 0, inst.out.slice(-3000));
+  const agents = ch("ls /usr/lib/ocf/resource.d/tsstor").stdout.split("\n").filter(Boolean);
+  t.ok(agents.includes("IPaddr2"), `agents installed: ${agents.join(" ")}`);
+  const desc = ch("pcs resource describe ocf:tsstor:IPaddr2");
+  t.equal(desc.code, 0, desc.out);
+  t.match(desc.stdout, /ip \(required\)/);
+  for (const a of agents) {
+    const md = ch(`crm_resource --show-metadata ocf:tsstor:${a}`);
+    t.equal(md.code, 0, `${a}: ${md.out.slice(0, 300)}`);
+    t.match(md.stdout, new RegExp(`<resource-agent name="${a}"`));
+    const man = ch(`MANPAGER=cat man ocf_tsstor_${a} 2>&1`);
+    t.match(man.stdout, /SUPPORTED PARAMETERS/, `man ocf_tsstor_${a} renders`);
+  }
+  const purge = ch("apt-get purge -y -q tsstor");
+  t.equal(purge.code, 0, purge.out.slice(-2000));
+  for (const f of ["/usr/lib/tsstor", "/usr/lib/ocf/resource.d/tsstor", "/usr/share/doc/tsstor", "/usr/share/man/man7/ocf_tsstor_IPaddr2.7.gz"]) {
+    t.equal(ch(`test -e ${f}`).code, 1, `${f} removed by purge`);
+  }
+  t.equal(ch("dpkg -s tsstor").code, 1, "no trace in dpkg");
+});
+
+t.test("the RPM spec builds (rpmbuild on this host)", async (t) => {
+  if (run("sh", ["-c", "command -v rpmbuild"]).code !== 0) return void t.pass("skipped: rpmbuild not installed");
+  const src = scratchDir("rpmsrc");
+  const top = scratchDir("rpmtop");
+  t.teardown(() => {
+    rmSync(src, { recursive: true, force: true });
+    rmSync(top, { recursive: true, force: true });
+  });
+  // the checkout's files (tracked and new), as a source tree
+  const files = run("git", ["ls-files", "-co", "--exclude-standard"]).stdout.split("\n").filter((f) => f && existsSync(join(REPO, f)));
+  for (const f of files) {
+    mkdirSync(join(src, f, ".."), { recursive: true });
+    copyFileSync(join(REPO, f), join(src, f));
+  }
+  const r = run("rpmbuild", ["-bb", "--nodeps", "--define", `_sourcedir ${src}`, "--define", `_topdir ${top}`, join(src, "packaging/rpm/tsstor.spec")]);
+  t.equal(r.code, 0, r.out.slice(-3000));
+  const rpms = readdirSync(join(top, "RPMS/x86_64"));
+  t.equal(rpms.length, 1, rpms.join(" "));
+  const list = run("rpm", ["-qlp", join(top, "RPMS/x86_64", rpms[0]!)]).stdout;
+  t.match(list, /\/usr\/lib\/tsstor\/tsstor-agents/);
+  t.match(list, /\/usr\/lib\/ocf\/resource.d\/tsstor\/IPaddr2/);
+  t.match(list, /ocf_tsstor_IPaddr2\.7/);
+});
