@@ -2,5 +2,7 @@
 import type { Agent } from "../lib/agent.js";
 import { agent as Filesystem } from "./Filesystem.js";
 import { agent as IPaddr2 } from "./IPaddr2.js";
+import { agent as iSCSILogicalUnit } from "./iSCSILogicalUnit.js";
+import { agent as iSCSITarget } from "./iSCSITarget.js";
 
-export const agents: Agent<any>[] = [IPaddr2, Filesystem];
+export const agents: Agent<any>[] = [IPaddr2, Filesystem, iSCSITarget, iSCSILogicalUnit];

@@ -69,8 +69,10 @@ export interface OcfEnv {
   /**
    * Roots of kernel interfaces the agents read. Only tests move them (TSSTOR_*_ROOT), to run
    * the same agent code against an emulation where this kernel lacks the subsystem.
+   * `tgtIpcSocket` is tgt's own TGT_IPC_SOCKET (tgtadm and tgtd honour it too); undefined means
+   * tgt's compiled-in default.
    */
-  paths: { configfs: string };
+  paths: { configfs: string; tgtIpcSocket?: string };
 }
 
 function num(v: string | undefined): number | undefined {
@@ -153,7 +155,7 @@ export function parseEnv(env: Env): OcfEnv {
     meta: parseMeta(env),
     notify: parseNotify(env),
     reskeys,
-    paths: { configfs: env.TSSTOR_CONFIGFS_ROOT || "/sys/kernel/config" },
+    paths: { configfs: env.TSSTOR_CONFIGFS_ROOT || "/sys/kernel/config", tgtIpcSocket: env.TGT_IPC_SOCKET || undefined },
   };
 }
 

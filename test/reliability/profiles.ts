@@ -9,6 +9,7 @@ import type { Agent } from "../../lib/agent.js";
 import { agents } from "../../agents/index.js";
 import { BUILD, scratchDir } from "../lib/harness.js";
 import { NetPair } from "../lib/netns.js";
+import { TgtRig } from "../iscsi/rig.js";
 
 export interface System {
   /** wrapper to run the agent in (e.g. ip netns exec NS) */
@@ -81,6 +82,41 @@ export const profiles: Profile[] = [
           run("losetup", ["-d", dev]);
           rmSync(dir, { recursive: true, force: true });
         },
+      };
+    },
+  },
+  {
+    agent: "iSCSITarget",
+    decl: declOf("iSCSITarget"),
+    base: { implementation: "tgt", iqn: "iqn.2026-01.org.tsstor.test:reliability" },
+    tools: ["tgtadm"],
+    system: (n) => {
+      const rig = new TgtRig(`r${n}`);
+      const iqn = `iqn.2026-01.org.tsstor.test:rel${n}`;
+      return {
+        env: rig.env(),
+        params: { implementation: "tgt", iqn, allowed_initiators: "iqn.1993-08.org.debian:01:rel", incoming_username: "reluser", incoming_password: "rel-Secret-pw" },
+        present: () => rig.tgtadm(["--op", "show", "--mode", "target"]).stdout.includes(`: ${iqn}\n`),
+        teardown: () => rig.destroy(),
+      };
+    },
+  },
+  {
+    agent: "iSCSILogicalUnit",
+    decl: declOf("iSCSILogicalUnit"),
+    base: { implementation: "tgt", target_iqn: "iqn.2026-01.org.tsstor.test:reliability", lun: "1", path: "/dev/null" },
+    tools: ["tgtadm"],
+    system: (n) => {
+      const rig = new TgtRig(`l${n}`);
+      const iqn = `iqn.2026-01.org.tsstor.test:rellu${n}`;
+      rig.tgtadm(["--op", "new", "--mode", "target", "--tid", "1", "--targetname", iqn]);
+      const img = join(rig.dir, "lu.img");
+      spawnSync("truncate", ["-s", "8M", img]);
+      return {
+        env: rig.env(),
+        params: { implementation: "tgt", target_iqn: iqn, lun: "1", path: img, product_id: "reliability" },
+        present: () => /LUN: 1\n/.test(rig.tgtadm(["--op", "show", "--mode", "target"]).stdout),
+        teardown: () => rig.destroy(),
       };
     },
   },
