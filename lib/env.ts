@@ -40,6 +40,8 @@ export interface MetaEnv {
   interval: number;
   name: string | undefined;
   onNode: string | undefined;
+  /** CRM_meta_on_node_uuid: the corosync node id in a corosync cluster */
+  onNodeUuid: string | undefined;
   clone: number | undefined;
   cloneMax: number | undefined;
   cloneNodeMax: number | undefined;
@@ -72,7 +74,7 @@ export interface OcfEnv {
    * `tgtIpcSocket` is tgt's own TGT_IPC_SOCKET (tgtadm and tgtd honour it too); undefined means
    * tgt's compiled-in default.
    */
-  paths: { configfs: string; tgtIpcSocket?: string };
+  paths: { configfs: string; tgtIpcSocket?: string; lvm: string };
 }
 
 function num(v: string | undefined): number | undefined {
@@ -122,6 +124,7 @@ export function parseMeta(env: Env): MetaEnv {
     interval: num(m("interval")) ?? 0,
     name: m("name"),
     onNode: m("on_node")?.trim() || undefined,
+    onNodeUuid: m("on_node_uuid")?.trim() || undefined,
     clone,
     cloneMax,
     cloneNodeMax: num(m("clone_node_max")),
@@ -155,7 +158,12 @@ export function parseEnv(env: Env): OcfEnv {
     meta: parseMeta(env),
     notify: parseNotify(env),
     reskeys,
-    paths: { configfs: env.TSSTOR_CONFIGFS_ROOT || "/sys/kernel/config", tgtIpcSocket: env.TGT_IPC_SOCKET || undefined },
+    // LVM_SYSTEM_DIR is LVM's own variable: the LVM tools we run read the same lvm.conf we check.
+    paths: {
+      configfs: env.TSSTOR_CONFIGFS_ROOT || "/sys/kernel/config",
+      tgtIpcSocket: env.TGT_IPC_SOCKET || undefined,
+      lvm: env.LVM_SYSTEM_DIR || "/etc/lvm",
+    },
   };
 }
 

@@ -10,6 +10,23 @@ import { agents } from "../../agents/index.js";
 import { BUILD, scratchDir } from "../lib/harness.js";
 import { NetPair } from "../lib/netns.js";
 import { TgtRig } from "../iscsi/rig.js";
+import { World } from "../lvm/world.js";
+
+/** A test node with dlm_controld, shared VG vg1 and (optionally) lvmlockd, for the cluster LVM agents. */
+function lvmSystem(n: number, withLockd: boolean, params: Record<string, string>, present: (w: World) => boolean): System {
+  const w = new World(`rel${n}`).startSync();
+  w.addVg("vg1", "dlm", ["lv1"]);
+  w.daemon("dlm_controld");
+  if (withLockd && w.run(join(BUILD, "agents", "clvm"), "start", {}).code !== 0) throw new Error("lvmlockd did not start");
+  return {
+    wrap: ["/usr/bin/nsenter", "-t", String(w.holder), "-m", "--"],
+    // PATH leads to the fakes; the shim suites override it and reach them through TSSTOR_REAL_PATH
+    env: { ...w.env, TSSTOR_REAL_PATH: w.realToolsDir() },
+    params,
+    present: () => present(w),
+    teardown: () => w.stop(),
+  };
+}
 
 export interface System {
   /** wrapper to run the agent in (e.g. ip netns exec NS) */
@@ -119,6 +136,20 @@ export const profiles: Profile[] = [
         teardown: () => rig.destroy(),
       };
     },
+  },
+  {
+    agent: "clvm",
+    decl: declOf("clvm"),
+    base: { activate_vgs: "vg1" },
+    tools: ["lvmlockd", "lvmlockctl", "vgchange", "dlm_tool"],
+    system: (n) => lvmSystem(n, false, { activate_vgs: "vg1" }, (w) => w.pid("lvmlockd") !== undefined),
+  },
+  {
+    agent: "LVM-activate",
+    decl: declOf("LVM-activate"),
+    base: { vgname: "vg1", lvname: "lv1", vg_access_mode: "lvmlockd" },
+    tools: ["vgs", "lvs", "vgchange", "lvchange"],
+    system: (n) => lvmSystem(n, true, { vgname: "vg1", lvname: "lv1", vg_access_mode: "lvmlockd" }, (w) => w.dm().includes("vg1-lv1")),
   },
 ];
 
