@@ -72,9 +72,10 @@ export interface OcfEnv {
    * Roots of kernel interfaces the agents read. Only tests move them (TSSTOR_*_ROOT), to run
    * the same agent code against an emulation where this kernel lacks the subsystem.
    * `tgtIpcSocket` is tgt's own TGT_IPC_SOCKET (tgtadm and tgtd honour it too); undefined means
-   * tgt's compiled-in default.
+   * tgt's compiled-in default. `proc` is the root of /proc reads (/proc/drbd, which the DRBD
+   * simulator writes).
    */
-  paths: { configfs: string; tgtIpcSocket?: string; lvm: string };
+  paths: { configfs: string; tgtIpcSocket?: string; lvm: string; proc: string };
 }
 
 function num(v: string | undefined): number | undefined {
@@ -163,6 +164,7 @@ export function parseEnv(env: Env): OcfEnv {
       configfs: env.TSSTOR_CONFIGFS_ROOT || "/sys/kernel/config",
       tgtIpcSocket: env.TGT_IPC_SOCKET || undefined,
       lvm: env.LVM_SYSTEM_DIR || "/etc/lvm",
+      proc: env.TSSTOR_PROC_ROOT || "/proc",
     },
   };
 }

@@ -3,12 +3,13 @@
 // Every agent joins here as it lands.
 
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, symlinkSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Agent } from "../../lib/agent.js";
 import { agents } from "../../agents/index.js";
 import { BUILD, scratchDir } from "../lib/harness.js";
 import { NetPair } from "../lib/netns.js";
+import { makeSim } from "../drbd/sim.js";
 import { TgtRig } from "../iscsi/rig.js";
 import { World } from "../lvm/world.js";
 
@@ -150,6 +151,32 @@ export const profiles: Profile[] = [
     base: { vgname: "vg1", lvname: "lv1", vg_access_mode: "lvmlockd" },
     tools: ["vgs", "lvs", "vgchange", "lvchange"],
     system: (n) => lvmSystem(n, true, { vgname: "vg1", lvname: "lv1", vg_access_mode: "lvmlockd" }, (w) => w.dm().includes("vg1-lv1")),
+  },
+  {
+    agent: "drbd",
+    decl: declOf("drbd"),
+    base: { drbd_resource: "r0" },
+    // drbd-utils and the rest through the DRBD simulator (test/drbd/sim.ts) behind the shim
+    tools: ["drbdsetup", "drbdadm", "crm_attribute", "modprobe"],
+    system: (n) => {
+      const sim = makeSim({ prefix: "drbdrel", minor: 60 + n, nodes: ["alpha", "beta"] });
+      const env = sim.env("alpha");
+      // behind the shim, the "real" tools are the simulator's (which must not shim again)
+      const real = join(sim.dir, "real");
+      mkdirSync(real);
+      for (const t of ["drbdsetup", "drbdadm", "crm_attribute", "modprobe"]) {
+        writeFileSync(join(real, t), `#!/bin/sh\nunset TSSTOR_SHIM_DIR\nexec "${join(sim.bin, t)}" "$@"\n`, { mode: 0o755 });
+      }
+      return {
+        env: { ...env, TSSTOR_REAL_PATH: real },
+        params: { drbd_resource: "r0", drbdconf: sim.conf, ignore_missing_notifications: "true", wfc_timeout: "0" },
+        present: () => /^exists resource name:r0 /m.test(sim.tool("alpha", "drbdsetup", ["events2", "--now", "r0"]).stdout),
+        teardown: () => {
+          sim.tool("alpha", "drbdsetup", ["down", "r0"]);
+          rmSync(sim.dir, { recursive: true, force: true });
+        },
+      };
+    },
   },
 ];
 

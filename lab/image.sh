@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Build (once) the lab's Debian bookworm guest image and cache it under $LAB_CACHE/image-KEY/:
+#   root.img   ext4 (label "root") with the cluster/storage packages and the kernel's modules
+#   vmlinuz, initrd.img   the host's Debian 6.1 kernel, which the guests boot directly
+# KEY hashes guest-packages.txt, this script, guest/tsstor-lab-boot and the kernel version, so a
+# change to any of them builds a new image; older images are removed.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+dir=$(lab_image_dir)
+if [ -f "$dir/root.img" ] && [ -f "$dir/done" ]; then
+  echo "$dir"; exit 0
+fi
+kver=$(lab_kernel_version)
+[ -d "/lib/modules/$kver" ] || die "/lib/modules/$kver missing"
+mirror=$(lab_mirror)
+mkdir -p "$LAB_CACHE"
+work="$LAB_CACHE/build.$$"
+root="$work/root"
+cleanup() {
+  for m in proc sys dev/pts dev; do mountpoint -q "$root/$m" 2>/dev/null && umount -l "$root/$m"; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p "$root"
+t0=$SECONDS
+log "image: debootstrap minbase $LAB_SUITE from $mirror"
+debootstrap --variant=minbase "$LAB_SUITE" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+  { tail -20 "$work/debootstrap.log" >&2; die "debootstrap failed"; }
+
+mount -t proc proc "$root/proc"; mount -t sysfs sys "$root/sys"
+mount --bind /dev "$root/dev"; mount --bind /dev/pts "$root/dev/pts"
+printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"; chmod +x "$root/usr/sbin/policy-rc.d"
+mapfile -t pkgs < <(grep -vE '^\s*(#|$)' "$LAB_DIR/guest-packages.txt")
+log "image: apt-get install ${#pkgs[@]} packages"
+chroot "$root" env DEBIAN_FRONTEND=noninteractive LC_ALL=C apt-get install -y -q \
+  --no-install-recommends "${pkgs[@]}" >"$work/apt.log" 2>&1 ||
+  { tail -30 "$work/apt.log" >&2; die "apt-get install in the image failed"; }
+chroot "$root" apt-get clean
+rm -f "$root/usr/sbin/policy-rc.d"
+for m in dev/pts dev sys proc; do umount "$root/$m"; done
+
+log "image: configure"
+mkdir -p "$root/usr/lib/modules"
+cp -a "/lib/modules/$kver" "$root/usr/lib/modules/"
+for b in drbdadm targetcli lvmlockd sanlock dlm_controld mkfs.gfs2 corosync pacemakerd socat; do
+  chroot "$root" sh -c "command -v $b" >/dev/null || die "image lacks $b (see $work/apt.log)"
+done
+chroot "$root" depmod "$kver"
+echo lab > "$root/etc/hostname"
+printf '127.0.0.1 localhost\n' > "$root/etc/hosts"
+printf 'LABEL=root / ext4 rw,noatime 0 1\n' > "$root/etc/fstab"
+chroot "$root" passwd -d root >/dev/null
+# Nothing of the cluster starts by itself: the suites start what they test.
+for u in corosync pacemaker dlm sanlock wdmd lvmlockd lvm2-lvmpolld iscsid open-iscsi \
+         rtslib-fb-targetctl target drbd e2scrub_reread apt-daily.timer apt-daily-upgrade.timer \
+         e2scrub_all.timer fstrim.timer systemd-timesyncd lvm2-monitor blk-availability; do
+  chroot "$root" systemctl disable "$u" >/dev/null 2>&1 || true
+done
+install -m 0755 "$LAB_DIR/guest/tsstor-lab-boot" "$root/usr/local/sbin/tsstor-lab-boot"
+cat > "$root/etc/systemd/system/tsstor-lab.service" <<'UNIT'
+[Unit]
+Description=tsstor lab: run the payload's suites, then power off
+After=local-fs.target systemd-udev-settle.service systemd-modules-load.service
+Wants=systemd-udev-settle.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/tsstor-lab-boot
+TimeoutStartSec=infinity
+StandardOutput=tty
+TTYPath=/dev/ttyS0
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+chroot "$root" systemctl enable tsstor-lab.service >/dev/null 2>&1
+chroot "$root" systemctl mask serial-getty@ttyS0.service getty@tty1.service >/dev/null 2>&1 || true
+# Quiet, fast boot: the console belongs to the suites.
+mkdir -p "$root/etc/systemd/system.conf.d"
+printf '[Manager]\nShowStatus=no\nDefaultTimeoutStopSec=10s\n' > "$root/etc/systemd/system.conf.d/lab.conf"
+cp "/boot/vmlinuz-$kver" "$work/vmlinuz"; cp "/boot/initrd.img-$kver" "$work/initrd.img"
+
+log "image: mkfs.ext4 -d (3G sparse)"
+rm -f "$work/root.img"
+mkfs.ext4 -q -F -L root -d "$root" "$work/root.img" 3G >/dev/null
+rm -rf "${LAB_CACHE:?}"/image-*
+mkdir -p "$dir"
+mv "$work/root.img" "$work/vmlinuz" "$work/initrd.img" "$dir/"
+cp "$work/apt.log" "$dir/apt.log"
+chroot "$root" dpkg-query -W -f '${Package} ${Version}\n' > "$dir/packages.txt" 2>/dev/null || true
+echo "$kver" > "$dir/kernel"
+touch "$dir/done"
+log "image: built in $((SECONDS - t0)) s: $dir"
+echo "$dir"

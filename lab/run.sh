@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# The kernel lab (npm run lab): real LIO, DRBD 8.4, device-mapper/LVM/lvmlockd, GFS2 and DLM in
+# QEMU TCG VMs running Debian's 6.1 kernel, which this host kernel lacks.
+#
+#   bash lab/run.sh [--record] [--no-build] [--phase single|pair|all] [--suites "a b"] [--keep]
+#
+# 1. installs the host packages (QEMU, debootstrap, the kernel) when missing;
+# 2. builds the agents (npm run build) unless --no-build;
+# 3. builds or reuses the cached guest image (lab/image.sh, $TSSTOR_LAB_CACHE or /var/cache/tsstor-lab);
+# 4. phase "single": one VM runs the single-node suites; phase "pair": two VMs (n1, n2) joined by a
+#    socket netdev on 127.0.0.1 and sharing one raw disk (a SAN LUN) run the two-node suites;
+# 5. collects every VM's results disk, writes lab/RESULTS.md (pass/fail per agent and action) and
+#    with --record copies the real tools' outputs into test/recordings/.
+# Exit 0 only when no suite failed. No QEMU outlives this script (killed by PID on every exit).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+source "$LAB_DIR/vm.sh"
+
+record=0 build=1 phase=all keep=0 suites=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --record) record=1 ;;
+    --no-build) build=0 ;;
+    --phase) phase=$2; shift ;;
+    --suites) suites=$2; shift ;;
+    --keep) keep=1 ;;
+    *) die "unknown argument $1 (see the header of lab/run.sh)" ;;
+  esac
+  shift
+done
+
+SINGLE_SUITES="record-lio record-lvm record-drbd1 record-gfs2 lio lvm-sanlock"
+PAIR_SUITES="record-drbd2 lvm-dlm gfs2 drbd" # drbd last: it powers n2 off
+if [ -n "$suites" ]; then
+  s1="" s2=""
+  for s in $suites; do
+    case " $SINGLE_SUITES " in *" $s "*) s1+=" $s" ;; esac
+    case " $PAIR_SUITES " in *" $s "*) s2+=" $s" ;; esac
+  done
+  SINGLE_SUITES=${s1# } PAIR_SUITES=${s2# }
+fi
+[ "$phase" = pair ] && SINGLE_SUITES=""
+[ "$phase" = single ] && PAIR_SUITES=""
+
+T0=$SECONDS
+RUN=${TSSTOR_LAB_RUN:-$LAB_CACHE/run}
+trap 'lab_kill_all' EXIT
+trap 'lab_kill_all; exit 130' INT TERM
+
+# 1. host packages
+HOST_PKGS=(qemu-system-x86 qemu-utils debootstrap linux-image-amd64 e2fsprogs)
+if ! command -v qemu-system-x86_64 >/dev/null || ! command -v debootstrap >/dev/null ||
+   ! ls /boot/vmlinuz-* >/dev/null 2>&1; then
+  log "installing host packages: ${HOST_PKGS[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${HOST_PKGS[@]}" >/dev/null
+fi
+
+# 2. the agents
+cd "$REPO_DIR"
+if [ "$build" = 1 ]; then
+  log "npm run build"
+  bash scripts/build.sh >/dev/null
+fi
+[ -x build/tsstor-agents ] || die "build/tsstor-agents missing: run npm run build"
+AGENTS=$(build/tsstor-agents --list | tr '\n' ' ')
+log "agents in the payload: ${AGENTS:-none}"
+
+# 3. the image
+t=$SECONDS
+IMG=$(bash "$LAB_DIR/image.sh")
+IMAGE_S=$((SECONDS - t))
+
+# 4. payload + VMs
+# only the phases run now are replaced: `--phase single` then `--phase pair` add up to one report
+rm -rf "$RUN/payload" "$RUN"/payload-* "$RUN/host"
+[ -z "$SINGLE_SUITES" ] || rm -rf "$RUN/single"
+[ -z "$PAIR_SUITES" ] || rm -rf "$RUN/pair"
+mkdir -p "$RUN/payload/bin"
+cp build/tsstor-agents "$RUN/payload/bin/"
+cp -r "$LAB_DIR/guest" "$LAB_DIR/suites" "$RUN/payload/"
+payload_img() { # ROLE NODES SUITES -> image path
+  local p="$RUN/payload-$1"
+  rm -rf "$p"; cp -a "$RUN/payload" "$p"
+  printf 'ROLE=%s\nNODES=%s\nSUITES="%s"\nLAB_TRACE=%s\n' "$1" "$2" "$3" "${TSSTOR_LAB_TRACE:-}" > "$p/job"
+  mkfs.ext4 -q -F -L payload -d "$p" "$RUN/payload-$1.img" 512M >/dev/null
+  rm -rf "$p"
+  echo "$RUN/payload-$1.img"
+}
+rc=0
+declare -A PHASE_S=()
+if [ -n "$SINGLE_SUITES" ]; then
+  t=$SECONDS
+  log "phase single: $SINGLE_SUITES"
+  mkdir -p "$RUN/single"
+  vm_start n1 "$RUN/single" "$(payload_img n1 1 "$SINGLE_SUITES")"
+  vm_wait n1 "$RUN/single" "${TSSTOR_LAB_SINGLE_TIMEOUT:-1800}" || rc=1
+  lab_kill_all
+  vm_results n1 "$RUN/single"
+  PHASE_S[single]=$((SECONDS - t)); echo "${PHASE_S[single]}" > "$RUN/single/phase-seconds"
+  log "phase single: $((SECONDS - t)) s, guest exit $(cat "$RUN/single/n1/exit-code" 2>/dev/null || echo none)"
+fi
+if [ -n "$PAIR_SUITES" ]; then
+  t=$SECONDS
+  log "phase pair: $PAIR_SUITES"
+  mkdir -p "$RUN/pair"
+  port=$((20000 + RANDOM % 20000))
+  # two raw images attached to both VMs (SAN LUNs): shared1 for the LVM suite, shared2 for GFS2
+  truncate -s 1G "$RUN/pair/shared1.img" "$RUN/pair/shared2.img"
+  shared="$(disk_args "$RUN/pair/shared1.img" shared1 raw shared) $(disk_args "$RUN/pair/shared2.img" shared2 raw shared)"
+  # shellcheck disable=SC2086
+  vm_start n2 "$RUN/pair" "$(payload_img n2 2 "$PAIR_SUITES")" $shared \
+    -netdev "socket,id=n0,listen=127.0.0.1:$port" -device virtio-net-pci,netdev=n0,mac=52:54:00:12:09:02
+  sleep 1
+  # shellcheck disable=SC2086
+  vm_start n1 "$RUN/pair" "$(payload_img n1 2 "$PAIR_SUITES")" $shared \
+    -netdev "socket,id=n0,connect=127.0.0.1:$port" -device virtio-net-pci,netdev=n0,mac=52:54:00:12:09:01
+  vm_wait n1 "$RUN/pair" "${TSSTOR_LAB_PAIR_TIMEOUT:-2400}" || rc=1
+  vm_wait n2 "$RUN/pair" 60 || true
+  lab_kill_all
+  vm_results n1 "$RUN/pair"; vm_results n2 "$RUN/pair"
+  PHASE_S[pair]=$((SECONDS - t)); echo "${PHASE_S[pair]}" > "$RUN/pair/phase-seconds"
+  log "phase pair: $((SECONDS - t)) s, guest exit $(cat "$RUN/pair/n1/exit-code" 2>/dev/null || echo none)"
+fi
+
+# 5. results
+# the real tools' outputs of this run vs the committed recordings (a format change fails the lab)
+if [ "$record" = 0 ] && [ -d "$REPO_DIR/test/recordings" ]; then
+  mkdir -p "$RUN/host/recordings-check"
+  if node_modules/@oven/bun-linux-x64-baseline/bin/bun test/recordings/check-fresh.ts "$RUN"/*/n*/recordings \
+      > "$RUN/host/check-recordings.log" 2>&1; then st=PASS; else st=FAIL; fi
+  printf 'recordings\t-\t-\treal tool outputs match test/recordings (shape)\t%s\t%s\n' "$st" \
+    "$(tail -1 "$RUN/host/check-recordings.log")" > "$RUN/host/recordings-check/results.tsv"
+fi
+TOTAL_S=$((SECONDS - T0))
+SINGLE_S=$(cat "$RUN/single/phase-seconds" 2>/dev/null || true)
+PAIR_S=$(cat "$RUN/pair/phase-seconds" 2>/dev/null || true)
+export IMAGE_S TOTAL_S SINGLE_S PAIR_S AGENTS
+bash "$LAB_DIR/report.sh" "$RUN" > "$LAB_DIR/RESULTS.md" || rc=1
+if [ "$record" = 1 ]; then
+  bash "$LAB_DIR/collect-recordings.sh" "$RUN"
+fi
+for d in "$RUN"/single/n1 "$RUN"/pair/n1 "$RUN"/pair/n2; do
+  [ -f "$d/exit-code" ] || continue
+  [ "$(cat "$d/exit-code")" = 0 ] || rc=1
+done
+if grep -q $'\tFAIL\t' "$RUN"/*/*/results.tsv 2>/dev/null; then rc=1; fi
+[ "$keep" = 1 ] || rm -f "$RUN"/*/*.qcow2 "$RUN"/*/*-data.img "$RUN"/pair/shared*.img "$RUN"/payload-*.img
+if grep -qs $'\tFAIL\t' "$RUN"/*/*/results.tsv; then
+  log "failed cases:"; awk -F'\t' '$5 == "FAIL" { printf "  %s %s %s: %s (%s)\n", $1, $2, $3, $4, $6 }' "$RUN"/*/*/results.tsv >&2
+fi
+log "done in ${TOTAL_S}s (image ${IMAGE_S}s); results: lab/RESULTS.md, logs: $RUN; exit $rc"
+exit $rc

@@ -1,0 +1,42 @@
+// Real tools vs the committed recordings: every lab run records the real outputs again; this
+// compares them by shape (test/lib/recordings.ts shape(): values masked, format kept) with
+// test/recordings/ and prints each drift, so a Debian update that changes a format fails the lab
+// before the fakes (held to the committed recordings by test/recordings/replay.test.ts) go stale.
+//   bun test/recordings/check-fresh.ts RUN/single/n1/recordings RUN/pair/n1/recordings ...
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { RECORDINGS, shape } from "../lib/recordings.js";
+
+// Outputs that differ from run to run in more than values (timing-dependent states, dmesg).
+const VOLATILE = /(resync|sync(source|target)|dmesg|starting|events2|proc-drbd|after-wrong|configfs-tree)/i;
+
+let drift = 0;
+let compared = 0;
+for (const dir of process.argv.slice(2)) {
+  if (!existsSync(dir)) continue;
+  for (const tool of readdirSync(dir)) {
+    const committed = join(RECORDINGS, tool);
+    if (!existsSync(committed)) {
+      console.log(`check-recordings: ${tool}: not committed yet (bash lab/run.sh --record)`);
+      continue;
+    }
+    for (const f of readdirSync(join(dir, tool))) {
+      const m = /^(.*)\.(out|err|rc)$/.exec(f);
+      if (!m || VOLATILE.test(m[1]!)) continue;
+      const old = join(committed, f);
+      if (!existsSync(old)) {
+        console.log(`check-recordings: ${tool}/${f}: new case (not committed)`);
+        continue;
+      }
+      compared++;
+      const a = shape(readFileSync(old, "utf8"));
+      const b = shape(readFileSync(join(dir, tool, f), "utf8"));
+      if (a !== b) {
+        drift++;
+        console.log(`check-recordings: DRIFT ${tool}/${f}\n--- committed (shape)\n${a.slice(0, 800)}\n--- this run (shape)\n${b.slice(0, 800)}`);
+      }
+    }
+  }
+}
+console.log(`check-recordings: ${compared} outputs compared, ${drift} drifted`);
+process.exit(drift ? 1 : 0);

@@ -1,0 +1,1 @@
+dmsetup info -c -S vg_name=vg0\ \&\&\ lv_name=lv0

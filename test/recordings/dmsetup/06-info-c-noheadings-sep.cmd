@@ -1,0 +1,1 @@
+dmsetup info -c --noheadings --separator : -o name\,uuid\,open\,attr\,blkdevname\,major\,minor

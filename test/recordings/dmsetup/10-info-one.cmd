@@ -1,0 +1,1 @@
+dmsetup info vg0-lv0

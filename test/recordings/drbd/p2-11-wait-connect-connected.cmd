@@ -1,0 +1,1 @@
+drbdsetup wait-connect-resource r0 --wfc-timeout=5

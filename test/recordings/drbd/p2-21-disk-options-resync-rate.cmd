@@ -1,0 +1,1 @@
+drbdadm disk-options --resync-rate=100M r0

@@ -1,0 +1,1 @@
+drbdadm dstate r0

@@ -1,0 +1,1 @@
+drbdadm role r0

@@ -1,0 +1,1 @@
+drbdadm secondary r0

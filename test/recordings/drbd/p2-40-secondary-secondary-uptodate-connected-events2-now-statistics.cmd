@@ -1,0 +1,1 @@
+drbdsetup events2 --now --statistics r0

@@ -1,0 +1,1 @@
+drbdadm cstate r0

@@ -1,0 +1,1 @@
+drbdsetup status r0 --verbose --statistics

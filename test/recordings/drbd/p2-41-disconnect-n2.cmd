@@ -1,0 +1,1 @@
+drbdadm disconnect r0

@@ -1,0 +1,1 @@
+drbdadm outdate r0

@@ -1,0 +1,1 @@
+drbdadm primary r0

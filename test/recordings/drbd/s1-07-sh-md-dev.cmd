@@ -1,0 +1,1 @@
+drbdadm sh-md-dev r0

@@ -1,0 +1,1 @@
+drbdadm sh-ll-dev r0

@@ -1,0 +1,1 @@
+drbdadm dump nosuch

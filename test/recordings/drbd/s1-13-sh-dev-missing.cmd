@@ -1,0 +1,1 @@
+drbdadm sh-dev nosuch

@@ -1,0 +1,1 @@
+drbdadm create-md --force r0

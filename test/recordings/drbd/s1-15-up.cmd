@@ -1,0 +1,1 @@
+drbdadm up r0

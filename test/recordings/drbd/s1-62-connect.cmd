@@ -1,0 +1,1 @@
+drbdadm connect r0

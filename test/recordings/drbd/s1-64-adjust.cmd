@@ -1,0 +1,1 @@
+drbdadm adjust r0

@@ -1,0 +1,1 @@
+drbdadm adjust --skip-net r0

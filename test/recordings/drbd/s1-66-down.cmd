@@ -1,0 +1,1 @@
+drbdadm down r0

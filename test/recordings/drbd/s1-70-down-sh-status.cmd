@@ -1,0 +1,1 @@
+drbdsetup sh-status r0

@@ -1,0 +1,1 @@
+blkid -p -o export /dev/loop2

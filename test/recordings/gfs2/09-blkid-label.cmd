@@ -1,0 +1,1 @@
+blkid -o value -s LABEL /dev/loop2

@@ -1,0 +1,1 @@
+findmnt -J -t gfs2

@@ -1,0 +1,1 @@
+mount -t gfs2meta /mnt/g0 /mnt/meta

@@ -1,0 +1,1 @@
+gfs2_jadd -T -j 1 /mnt/g0

@@ -1,0 +1,1 @@
+tunegfs2 -o locktable=lab:fs1 /dev/loop3

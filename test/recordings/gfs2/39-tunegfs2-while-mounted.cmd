@@ -1,0 +1,1 @@
+tunegfs2 -o locktable=lab:fs9 /dev/loop2

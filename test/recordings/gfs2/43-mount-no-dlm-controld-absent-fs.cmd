@@ -1,0 +1,1 @@
+mount -t gfs2 /dev/nonexistent /mnt/g0

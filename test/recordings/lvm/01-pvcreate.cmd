@@ -1,0 +1,1 @@
+pvcreate /dev/vdd

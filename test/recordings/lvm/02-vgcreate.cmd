@@ -1,0 +1,1 @@
+vgcreate vg0 /dev/vdd

@@ -1,0 +1,1 @@
+lvcreate -L 64M -n lv0 vg0

@@ -1,0 +1,1 @@
+lvcreate -L 32M -n lv1 vg0

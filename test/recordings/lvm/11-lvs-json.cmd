@@ -1,0 +1,1 @@
+lvs --reportformat json

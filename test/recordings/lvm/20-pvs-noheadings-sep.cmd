@@ -1,0 +1,1 @@
+pvs --noheadings --separator \| -o pv_name\,vg_name\,pv_attr\,pv_size\,pv_free\,pv_uuid

@@ -1,0 +1,1 @@
+lvs --noheadings --separator \| vg0/nosuchlv

@@ -1,0 +1,1 @@
+vgs --reportformat json nosuchvg

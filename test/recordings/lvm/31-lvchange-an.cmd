@@ -1,0 +1,1 @@
+lvchange -an vg0/lv0

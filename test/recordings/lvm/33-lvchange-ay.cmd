@@ -1,0 +1,1 @@
+lvchange -ay vg0/lv0

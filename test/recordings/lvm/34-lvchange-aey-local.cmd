@@ -1,0 +1,1 @@
+lvchange -aey vg0/lv0

@@ -1,0 +1,1 @@
+lvchange -ay nosuchvg/lv0

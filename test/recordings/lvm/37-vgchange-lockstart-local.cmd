@@ -1,0 +1,1 @@
+vgchange --lock-start vg0

@@ -1,0 +1,1 @@
+lvextend -L +16M vg0/lv0

@@ -1,0 +1,1 @@
+lvchange --refresh vg0/lv0

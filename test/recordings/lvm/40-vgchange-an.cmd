@@ -1,0 +1,1 @@
+vgchange -an vg0

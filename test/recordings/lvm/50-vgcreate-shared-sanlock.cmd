@@ -1,0 +1,1 @@
+vgcreate --shared --lock-type sanlock vgs /dev/loop0

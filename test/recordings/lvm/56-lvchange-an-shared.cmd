@@ -1,0 +1,1 @@
+lvchange -an vgs/lv0

@@ -1,0 +1,1 @@
+lvchange -asy vgs/lv0

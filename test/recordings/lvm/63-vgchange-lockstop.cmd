@@ -1,0 +1,1 @@
+vgchange --lock-stop vgs

@@ -1,0 +1,1 @@
+lvchange -aey vgs/lv0

@@ -1,0 +1,1 @@
+vgchange --lock-start --lock-opt nowait vgs

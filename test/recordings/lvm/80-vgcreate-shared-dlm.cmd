@@ -1,0 +1,1 @@
+vgcreate --shared --lock-type dlm vgd /dev/loop1

@@ -1,0 +1,1 @@
+lvchange -an vgd/lv0

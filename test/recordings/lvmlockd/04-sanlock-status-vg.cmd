@@ -1,0 +1,1 @@
+sanlock client status

@@ -1,0 +1,1 @@
+targetcli /backstores/block create name=b0 dev=/dev/loop0

@@ -1,0 +1,1 @@
+targetcli /backstores/block create name=b2 dev=/dev/loop0

@@ -1,0 +1,1 @@
+targetcli /iscsi/iqn.2003-01.org.tsstor.lab:t1/tpg1/luns create /backstores/block/b0 1

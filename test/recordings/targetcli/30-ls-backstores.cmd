@@ -1,0 +1,1 @@
+targetcli ls /backstores

@@ -1,0 +1,1 @@
+sh -c printf\ \'%s\\n\'\ \'ls\ /iscsi\ 1\'\ \'exit\'\ \|\ targetcli

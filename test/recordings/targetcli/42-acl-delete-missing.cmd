@@ -1,0 +1,1 @@
+targetcli /iscsi/iqn.2003-01.org.tsstor.lab:t1/tpg1/acls delete iqn.1993-08.org.debian:01:none

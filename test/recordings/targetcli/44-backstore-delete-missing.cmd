@@ -1,0 +1,1 @@
+targetcli /backstores/block delete nope

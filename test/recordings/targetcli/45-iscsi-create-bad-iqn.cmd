@@ -1,0 +1,1 @@
+targetcli /iscsi create notaniqn

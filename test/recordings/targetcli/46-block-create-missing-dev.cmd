@@ -1,0 +1,1 @@
+targetcli /backstores/block create name=b3 dev=/dev/nonexistent

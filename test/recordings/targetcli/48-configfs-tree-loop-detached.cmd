@@ -1,0 +1,1 @@
+find /sys/kernel/config/target -> path | type | content

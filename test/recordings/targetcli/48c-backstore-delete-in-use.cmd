@@ -1,0 +1,1 @@
+targetcli /backstores/fileio delete f0

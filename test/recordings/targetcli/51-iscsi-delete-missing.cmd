@@ -1,0 +1,1 @@
+targetcli /iscsi delete iqn.2003-01.org.tsstor.lab:t1

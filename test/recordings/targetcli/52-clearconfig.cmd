@@ -1,0 +1,1 @@
+targetcli clearconfig confirm=True
