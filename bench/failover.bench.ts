@@ -44,6 +44,15 @@ async function series(agents: string[], label: string, drbd?: RigDrbd): Promise<
       await rig.restart(r.killed);
       // let the returning node settle (probes) before the next kill
       await rig.waitResource(plan.resources[plan.resources.length - 1]!, { on: r.killed });
+      if (drbd) {
+        // and, with DRBD, finish its resync: killing the Primary while the peer is still
+        // Inconsistent would measure an outage, not a failover
+        for (let k = 0; k < 600; k++) {
+          const sc = await rig.node(r.killed).run("crm_attribute", ["-N", r.killed, "-n", "master-iscsi-drbd", "-l", "reboot", "-G", "-q"]);
+          if (sc.stdout.trim() === "10000") break;
+          await new Promise((res) => setTimeout(res, 100));
+        }
+      }
     }
     return { failover, start, replaced };
   } finally {
