@@ -34,7 +34,7 @@ mkdir -p build/test/fakes
   echo 'import { existsSync } from "node:fs";'
   echo 'const name = basename(process.argv0);'
   echo 'const args = process.argv.slice(2);'
-  echo 'if (name === "tsstor-fakes") { console.log(Object.keys(all).join("\\n")); process.exit(0); }'
+  echo 'if (name === "tsstor-fakes") { console.log(Object.keys(all).join(String.fromCharCode(10))); process.exit(0); }'
   echo 'logArgv(name, args);'
   echo '// shim mode: our name is linked in TSSTOR_SHIM_DIR (argv0 may hold the bare name, so check the link)'
   echo 'if (process.env.TSSTOR_SHIM_DIR && existsSync(`${process.env.TSSTOR_SHIM_DIR}/${name}`)) process.exit(shim(name, args));'

@@ -2,7 +2,8 @@
 // calls (shimmed for argv logging and fault injection), and a real system to run it on.
 // Every agent joins here as it lands.
 
-import { mkdirSync, symlinkSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, symlinkSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Agent } from "../../lib/agent.js";
 import { agents } from "../../agents/index.js";
@@ -54,6 +55,32 @@ export const profiles: Profile[] = [
         params: { ip, arp_count: "1" },
         present: () => net.addrs(4).includes(` ${ip}/`),
         teardown: () => net.destroy(),
+      };
+    },
+  },
+  {
+    agent: "Filesystem",
+    decl: declOf("Filesystem"),
+    base: { device: "/dev/tsf-reliability", directory: "/mnt/tsf-reliability", fstype: "ext4" },
+    tools: ["mount", "umount"],
+    system: (n) => {
+      // a real ext4 on a loop device of its own (names from the Filesystem suite's tsf prefix)
+      const dir = scratchDir(`tsf-rel${n}`);
+      const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: "utf8" });
+      run("truncate", ["-s", "64M", join(dir, "img")]);
+      const dev = run("losetup", ["-f", "--show", join(dir, "img")]).stdout.trim();
+      run("mkfs.ext4", ["-q", "-F", dev]);
+      const mnt = join(dir, "mnt");
+      const mounted = () => readFileSync("/proc/self/mountinfo", "utf8").split("\n").some((l) => l.split(" ")[4] === mnt);
+      return {
+        env: { HA_RSCTMP: join(dir, "rsctmp") },
+        params: { device: dev, directory: mnt, fstype: "ext4" },
+        present: mounted,
+        teardown: () => {
+          for (let i = 0; i < 5 && mounted(); i++) run("umount", [mnt]);
+          run("losetup", ["-d", dev]);
+          rmSync(dir, { recursive: true, force: true });
+        },
       };
     },
   },

@@ -1,0 +1,1 @@
+corosync-cmapctl -g totem.cluster_name

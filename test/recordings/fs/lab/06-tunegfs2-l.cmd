@@ -1,0 +1,1 @@
+tunegfs2 -l /dev/loop2

@@ -1,0 +1,1 @@
+tunegfs2 -l /dev/disk/by-id/virtio-data

@@ -1,0 +1,1 @@
+sh -c grep\ \'\ -\ gfs2\ \'\ /proc/self/mountinfo

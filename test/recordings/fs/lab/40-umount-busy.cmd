@@ -1,0 +1,1 @@
+umount /mnt/g0
