@@ -64,6 +64,7 @@ export function run(args: string[]): number | Promise<number> {
     .parserConfiguration({ "boolean-negation": false })
     .version(VERSION)
     .strict()
+    .completion("completion", "print a bash completion script")
     .demandCommand(1)
     .command("stack", "bundled Pacemaker configurations (pcs scripts)", (y) =>
       y
