@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { InvalidOptions, drbdFsStack, gfs2Stack, iscsiStack, type Plan } from "./stacks.js";
 import { ApplyError, applyPlan, renderScript } from "./pcs.js";
+import { doctorCommand } from "./doctor.js";
 
 const VERSION = "0.1.0";
 
@@ -175,6 +176,7 @@ export function run(args: string[]): number | Promise<number> {
           },
         ),
     )
+    .command(doctorCommand((c) => (code = c), VERSION))
     .command(
       "demo",
       "2-node cluster in namespaces: deploy the iSCSI stack, hard-kill the active node, show the failover, tear down",
