@@ -124,7 +124,7 @@ export function migrateScript(s: Sources, argv: string[]): string {
   if (!ok.length) return [...lines, "echo 'nothing to migrate'", ""].join("\n");
   lines.push(
     `for a in ${agents.map(shq).join(" ")}; do`,
-    '  [ -x "/usr/lib/ocf/resource.d/tsstor/$a" ] || { echo "ocf:tsstor:$a is not installed here; install tsstor on every node first" >&2; exit 1; }',
+    '  [ -x "${OCF_ROOT:-/usr/lib/ocf}/resource.d/tsstor/$a" ] || { echo "ocf:tsstor:$a is not installed here; install tsstor on every node first" >&2; exit 1; }',
     "done",
     "work=$(mktemp -d)",
     "trap 'rm -rf \"$work\"' EXIT",
