@@ -195,10 +195,11 @@ export function renderJson(r: Report, version: string): string {
   return `${JSON.stringify({ tool: "tsstor doctor", version, ...r }, null, 2)}\n`;
 }
 
-const EPILOG = `Severities: error = split brain, data loss, or the cluster cannot work as configured;
-warning = a failure waiting for the wrong moment; info = a migration offer or a check that could not run here.
-Exit status: 0 no errors (warnings and info allowed), 1 at least one error, 2 the doctor could not run
-(CIB unreadable, a given file missing, bad options). Hazard ids: tsstor doctor --list.`;
+const EPILOG = [
+  "Severities: error = split brain, data loss, or the cluster cannot work as configured; warning = a failure waiting for the wrong moment; info = a migration offer, or a check that could not run here.",
+  "Exit status: 0 no errors (warnings and info allowed), 1 at least one error, 2 the doctor could not run (CIB unreadable, a file given by option missing, bad options).",
+  "Every hazard with its id and severity: tsstor doctor --list.",
+].join("\n\n");
 
 type Args = {
   cib?: string;

@@ -2,7 +2,7 @@
 // their parameters and meta attributes (clones, promotable clones, groups; Pacemaker 1.1's
 // <master> counts as a promotable clone). Rule-bearing attribute sets are skipped: the doctor
 // reports the unconditional configuration.
-import { XMLParser } from "fast-xml-parser";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
 
 type X = Record<string, any>;
 
@@ -64,6 +64,8 @@ export function cloneOf(p: Primitive): Clone | undefined {
 }
 
 export function parseCib(xml: string): Cib {
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) throw new CibError(`not XML: ${valid.err.msg} (line ${valid.err.line})`);
   let doc: X;
   try {
     doc = parser.parse(xml) as X;
