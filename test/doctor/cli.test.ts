@@ -113,3 +113,20 @@ t.test("help documents severities and exit codes; bash completion knows doctor",
   const o = cli(["--get-yargs-completions", "tsstor", "doctor", "--multi"]);
   t.match(o.stdout, /--multipath-conf/);
 });
+
+t.test("tsstor(8) documents doctor: synopsis, help, hazard list, exit status", async (t) => {
+  const out = join(tmp, "tsstor.8");
+  const g = spawnSync(join(REPO, "node_modules/@oven/bun-linux-x64-baseline/bin/bun"), [join(REPO, "scripts/gen-cli-man.ts"), CLI, out], { encoding: "utf8" });
+  t.equal(g.status, 0, g.stderr);
+  const page = readFileSync(out, "utf8");
+  t.match(page, /\\fBtsstor doctor\\fR \[\\fB\\-f\\fR \\fIFILE\\fR\]/);
+  t.match(page, /\.SS\ntsstor doctor\n\.nf\n/, "the doctor's --help");
+  t.match(page, /\.SH DOCTOR HAZARDS\n\.nf\nstonith\\-disabled +error/);
+  t.match(page, /tsstor doctor: 0 no error finding/);
+  const man = spawnSync("man", ["-l", out], { encoding: "utf8", env: { ...process.env, MANWIDTH: "100", MAN_KEEP_FORMATTING: "0" } });
+  if (man.error) t.comment("man not installed: rendering not checked");
+  else {
+    t.equal(man.status, 0, man.stderr);
+    t.match(man.stdout, /lio-restore-enabled\s+error\s+LIO restore service enabled at boot/);
+  }
+});
