@@ -1,9 +1,11 @@
-// Tokenizers for the brace-structured configuration files `tsstor doctor` reads. Two grammars:
-//  - DRBD (drbd.conf(5)): statements end with ";", sections are `keyword [args] { ... }`,
-//    values may be "quoted", `#` starts a comment. `drbdadm dump` output is the same grammar.
-//  - line based (corosync.conf(5) `key: value`, lvm.conf(5) `key = value` with [ arrays ],
-//    multipath.conf(5) `key value`): one setting per line, `name {` opens a section, `}` closes.
-// Both produce the same tree of Nodes, so the readers only walk it.
+// Parsers for the brace-structured configuration files `tsstor doctor` reads, each following the
+// owning tool's own rules, into one tree of Nodes so the readers only walk it:
+//  - drbd.conf(5): statements end with ";", sections are `keyword [args] { ... }`, values may be
+//    "quoted", `#` starts a comment. `drbdadm dump` output is the same grammar.
+//  - lvm.conf(5): `key = value` (value a string, number or [ list ]) and `name { ... }`, tokens
+//    free of line breaks (a section may sit on one line).
+//  - corosync.conf(5): one `key: value` or `name {` or `}` per line.
+//  - multipath.conf(5): line by line as libmultipath's parser reads it, including what it ignores.
 
 export interface Node {
   /** the words of the statement or of the section header (quotes removed) */

@@ -2,11 +2,9 @@
 // interleave=true.
 import { cloneMeta, isTrue, type Clone, type Primitive } from "../doctor/cib.js";
 import { shq } from "../pcs.js";
-import { isDlm, isGfs2 } from "./gfs2.js";
+import { isDlm, isGfs2, isLockManager } from "./gfs2.js";
 import type { Check, Finding } from "./types.js";
 
-const isLockManager = (p: Primitive) =>
-  p.class === "ocf" && ((p.provider === "heartbeat" && (p.type === "lvmlockd" || p.type === "clvm")) || (p.provider === "tsstor" && (p.type === "clvm" || p.type === "lvmlockd")));
 const isSharedLv = (p: Primitive) => p.class === "ocf" && p.type === "LVM-activate" && p.params.activation_mode === "shared";
 
 function role(p: Primitive): string | undefined {

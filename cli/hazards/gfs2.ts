@@ -7,6 +7,9 @@ import { unavailable, type Check, type Finding } from "./types.js";
 
 export const isGfs2 = (p: Primitive) => p.class === "ocf" && p.type === "Filesystem" && (p.params.fstype ?? "").toLowerCase() === "gfs2";
 export const isDlm = (p: Primitive) => p.class === "ocf" && p.provider === "pacemaker" && p.type === "controld";
+/** lvmlockd (heartbeat lvmlockd, ocf:tsstor:clvm/lvmlockd) or clvmd (heartbeat clvm) */
+export const isLockManager = (p: Primitive) =>
+  p.class === "ocf" && ((p.provider === "heartbeat" && (p.type === "lvmlockd" || p.type === "clvm")) || (p.provider === "tsstor" && (p.type === "clvm" || p.type === "lvmlockd")));
 
 export const checkGfs2: Check = (s) => {
   const out: Finding[] = [];
@@ -31,7 +34,14 @@ export const checkGfs2: Check = (s) => {
       subject: "cluster",
       message: "GFS2 filesystems are configured but no DLM (ocf:pacemaker:controld clone) is",
       reason: "A lock_dlm GFS2 mount needs dlm_controld on every node mounting it; without it the mount fails (\"gfs2: can't find protocol lock_dlm\" / dlm lockspace errors).",
-      fix: ["pcs resource create dlm ocf:pacemaker:controld op monitor interval=30s on-fail=fence clone interleave=true", ...fss.map((f) => `pcs constraint order start dlm-clone then start ${shq(cloneOf(f)?.id ?? f.id)}`)],
+      fix: [
+        "pcs resource create dlm ocf:pacemaker:controld op monitor interval=30s on-fail=fence clone interleave=true",
+        // dlm comes first in the stack: before the LVM lock manager when there is one, else before the mounts
+        ...[...new Set((s.cib.primitives.some(isLockManager) ? s.cib.primitives.filter(isLockManager) : fss).map((p) => cloneOf(p)?.id ?? p.id))].flatMap((id) => [
+          `pcs constraint order start dlm-clone then start ${shq(id)}`,
+          `pcs constraint colocation add ${shq(id)} with dlm-clone INFINITY`,
+        ]),
+      ],
     });
   const cs = unavailable(s.corosync) ? undefined : s.corosync;
   const clusterName = cs?.clusterName ?? s.cib.properties["cluster-name"];
