@@ -9,6 +9,24 @@ import type { Agent } from "../../lib/agent.js";
 import { agents } from "../../agents/index.js";
 import { BUILD, scratchDir } from "../lib/harness.js";
 import { NetPair } from "../lib/netns.js";
+import { TgtRig } from "../iscsi/rig.js";
+import { World } from "../lvm/world.js";
+
+/** A test node with dlm_controld, shared VG vg1 and (optionally) lvmlockd, for the cluster LVM agents. */
+function lvmSystem(n: number, withLockd: boolean, params: Record<string, string>, present: (w: World) => boolean): System {
+  const w = new World(`rel${n}`).startSync();
+  w.addVg("vg1", "dlm", ["lv1"]);
+  w.daemon("dlm_controld");
+  if (withLockd && w.run(join(BUILD, "agents", "clvm"), "start", {}).code !== 0) throw new Error("lvmlockd did not start");
+  return {
+    wrap: ["/usr/bin/nsenter", "-t", String(w.holder), "-m", "--"],
+    // PATH leads to the fakes; the shim suites override it and reach them through TSSTOR_REAL_PATH
+    env: { ...w.env, TSSTOR_REAL_PATH: w.realToolsDir() },
+    params,
+    present: () => present(w),
+    teardown: () => w.stop(),
+  };
+}
 
 export interface System {
   /** wrapper to run the agent in (e.g. ip netns exec NS) */
@@ -83,6 +101,55 @@ export const profiles: Profile[] = [
         },
       };
     },
+  },
+  {
+    agent: "iSCSITarget",
+    decl: declOf("iSCSITarget"),
+    base: { implementation: "tgt", iqn: "iqn.2026-01.org.tsstor.test:reliability" },
+    tools: ["tgtadm"],
+    system: (n) => {
+      const rig = new TgtRig(`r${n}`);
+      const iqn = `iqn.2026-01.org.tsstor.test:rel${n}`;
+      return {
+        env: rig.env(),
+        params: { implementation: "tgt", iqn, allowed_initiators: "iqn.1993-08.org.debian:01:rel", incoming_username: "reluser", incoming_password: "rel-Secret-pw" },
+        present: () => rig.tgtadm(["--op", "show", "--mode", "target"]).stdout.includes(`: ${iqn}\n`),
+        teardown: () => rig.destroy(),
+      };
+    },
+  },
+  {
+    agent: "iSCSILogicalUnit",
+    decl: declOf("iSCSILogicalUnit"),
+    base: { implementation: "tgt", target_iqn: "iqn.2026-01.org.tsstor.test:reliability", lun: "1", path: "/dev/null" },
+    tools: ["tgtadm"],
+    system: (n) => {
+      const rig = new TgtRig(`l${n}`);
+      const iqn = `iqn.2026-01.org.tsstor.test:rellu${n}`;
+      rig.tgtadm(["--op", "new", "--mode", "target", "--tid", "1", "--targetname", iqn]);
+      const img = join(rig.dir, "lu.img");
+      spawnSync("truncate", ["-s", "8M", img]);
+      return {
+        env: rig.env(),
+        params: { implementation: "tgt", target_iqn: iqn, lun: "1", path: img, product_id: "reliability" },
+        present: () => /LUN: 1\n/.test(rig.tgtadm(["--op", "show", "--mode", "target"]).stdout),
+        teardown: () => rig.destroy(),
+      };
+    },
+  },
+  {
+    agent: "clvm",
+    decl: declOf("clvm"),
+    base: { activate_vgs: "vg1" },
+    tools: ["lvmlockd", "lvmlockctl", "vgchange", "dlm_tool"],
+    system: (n) => lvmSystem(n, false, { activate_vgs: "vg1" }, (w) => w.pid("lvmlockd") !== undefined),
+  },
+  {
+    agent: "LVM-activate",
+    decl: declOf("LVM-activate"),
+    base: { vgname: "vg1", lvname: "lv1", vg_access_mode: "lvmlockd" },
+    tools: ["vgs", "lvs", "vgchange", "lvchange"],
+    system: (n) => lvmSystem(n, true, { vgname: "vg1", lvname: "lv1", vg_access_mode: "lvmlockd" }, (w) => w.dm().includes("vg1-lv1")),
   },
 ];
 
