@@ -496,7 +496,10 @@ export class Rig {
   async stopNode(name: string, timeoutMs = 60_000): Promise<void> {
     const n = this.node(name);
     if (!n.up) return;
+    const end = Date.now() + timeoutMs;
     await n.run("pacemakerd", ["--shutdown"], { timeoutMs });
+    // the request returns early: wait for pacemakerd to finish stopping resources and exit
+    while (Date.now() < end && (await n.run("pidof", ["pacemakerd"])).code === 0) await sleep(100);
     await n.run("corosync-cfgtool", ["-H", "--force"], { timeoutMs: 10_000 });
     killPid(n.unsharePid);
     n.up = false;
