@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { InvalidOptions, drbdFsStack, gfs2Stack, iscsiStack, type Plan } from "./stacks.js";
 import { ApplyError, applyPlan, renderScript } from "./pcs.js";
+import { doctorCommand } from "./doctor.js";
 
 const VERSION = "0.1.0";
 
@@ -47,6 +48,8 @@ function demo(args: string[]): Promise<number> {
 
 const strs = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]).flatMap((s) => s.split(",")).filter(Boolean);
 
+class UsageFailed extends Error {}
+
 export function run(args: string[]): number | Promise<number> {
   let code: number | Promise<number> = 0;
   const fail = (e: unknown) => {
@@ -58,7 +61,7 @@ export function run(args: string[]): number | Promise<number> {
       code = 1;
     } else throw e;
   };
-  yargs(args)
+  const parser = yargs(args)
     .scriptName("tsstor")
     // "--no-drbd" is an option of its own, not the negation of a "--drbd"
     .parserConfiguration({ "boolean-negation": false })
@@ -175,6 +178,7 @@ export function run(args: string[]): number | Promise<number> {
           },
         ),
     )
+    .command(doctorCommand((c) => (code = c), VERSION))
     .command(
       "demo",
       "2-node cluster in namespaces: deploy the iSCSI stack, hard-kill the active node, show the failover, tear down",
@@ -190,8 +194,14 @@ export function run(args: string[]): number | Promise<number> {
       if (err) throw err;
       process.stderr.write(`tsstor: ${msg}\nnothing was run.\n`);
       code = 2;
-    })
-    .parseSync();
+      // a .fail() that returns lets yargs go on to run the command's handler: stop here
+      throw new UsageFailed();
+    });
+  try {
+    parser.parseSync();
+  } catch (e) {
+    if (!(e instanceof UsageFailed)) throw e;
+  }
   return code;
 }
 
