@@ -14,7 +14,9 @@ PKGS=(
   # benchmarks, status graphs and tooling
   hyperfine time graphviz librsvg2-bin tmux git ca-certificates
   # packaging tests: a debootstrap chroot, rpmbuild
-  debootstrap rpm dpkg-dev
+  debootstrap rpm dpkg-dev man-db
+  # doctor tests: fence agents metadata for pcs -f
+  fence-agents
 )
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${PKGS[@]}"
