@@ -12,10 +12,13 @@ export class Budget {
   private readonly startedAt: number;
   private readonly now: () => number;
 
-  /** `usableMs` overrides the margin rule (sub-budgets already sit inside a margin). */
-  constructor(totalMs: number, now: () => number = () => performance.now(), usableMs?: number) {
+  /**
+   * `usableMs` overrides the margin rule (sub-budgets already sit inside a margin); `startedAt`
+   * (on the `now` clock) backdates the start, default now.
+   */
+  constructor(totalMs: number, now: () => number = () => performance.now(), usableMs?: number, startedAt?: number) {
     this.now = now;
-    this.startedAt = now();
+    this.startedAt = startedAt ?? now();
     this.totalMs = totalMs;
     this.usableMs = usableMs ?? Math.max(0, totalMs - marginFor(totalMs));
   }
@@ -23,7 +26,9 @@ export class Budget {
   /** From CRM_meta_timeout (ms) or the declared action timeout (s). */
   static fromMeta(metaTimeoutMs: number | undefined, declaredSeconds: number): Budget {
     const total = metaTimeoutMs !== undefined && metaTimeoutMs > 0 ? metaTimeoutMs : declaredSeconds * 1000;
-    return new Budget(total);
+    // Pacemaker's clock runs from the fork: our own start-up (tens of ms, hundreds on a loaded
+    // node) counts too. performance.now() is measured from the process start.
+    return new Budget(total, undefined, undefined, 0);
   }
 
   elapsedMs(): number {

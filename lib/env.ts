@@ -40,6 +40,8 @@ export interface MetaEnv {
   interval: number;
   name: string | undefined;
   onNode: string | undefined;
+  /** CRM_meta_on_node_uuid: the corosync node id in a corosync cluster */
+  onNodeUuid: string | undefined;
   clone: number | undefined;
   cloneMax: number | undefined;
   cloneNodeMax: number | undefined;
@@ -69,8 +71,11 @@ export interface OcfEnv {
   /**
    * Roots of kernel interfaces the agents read. Only tests move them (TSSTOR_*_ROOT), to run
    * the same agent code against an emulation where this kernel lacks the subsystem.
+   * `tgtIpcSocket` is tgt's own TGT_IPC_SOCKET (tgtadm and tgtd honour it too); undefined means
+   * tgt's compiled-in default. `proc` is the root of /proc reads (/proc/drbd, which the DRBD
+   * simulator writes).
    */
-  paths: { configfs: string };
+  paths: { configfs: string; tgtIpcSocket?: string; lvm: string; proc: string };
 }
 
 function num(v: string | undefined): number | undefined {
@@ -120,6 +125,7 @@ export function parseMeta(env: Env): MetaEnv {
     interval: num(m("interval")) ?? 0,
     name: m("name"),
     onNode: m("on_node")?.trim() || undefined,
+    onNodeUuid: m("on_node_uuid")?.trim() || undefined,
     clone,
     cloneMax,
     cloneNodeMax: num(m("clone_node_max")),
@@ -153,7 +159,13 @@ export function parseEnv(env: Env): OcfEnv {
     meta: parseMeta(env),
     notify: parseNotify(env),
     reskeys,
-    paths: { configfs: env.TSSTOR_CONFIGFS_ROOT || "/sys/kernel/config" },
+    // LVM_SYSTEM_DIR is LVM's own variable: the LVM tools we run read the same lvm.conf we check.
+    paths: {
+      configfs: env.TSSTOR_CONFIGFS_ROOT || "/sys/kernel/config",
+      tgtIpcSocket: env.TGT_IPC_SOCKET || undefined,
+      lvm: env.LVM_SYSTEM_DIR || "/etc/lvm",
+      proc: env.TSSTOR_PROC_ROOT || "/proc",
+    },
   };
 }
 

@@ -3,6 +3,7 @@
 // Under a Bun-compiled agent it uses Bun.spawnSync (about 2 ms cheaper per call than
 // node:child_process); under Node (unit tests, CLI) it falls back to child_process.
 
+import { accessSync, constants, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { Budget } from "./budget.js";
 import type { Logger } from "./log.js";
@@ -128,6 +129,18 @@ export class Runner {
   }
 
   /**
+   * Where `cmd` would be found on the PATH children get (no fork), or undefined: for
+   * "is the tool installed" checks (validate-all level 10, implementation auto-detection).
+   */
+  which(cmd: string): string | undefined {
+    if (cmd.includes("/")) return isExecutable(cmd) ? cmd : undefined;
+    for (const dir of (this.baseEnv.PATH || DEFAULT_PATH).split(":")) {
+      if (dir && isExecutable(`${dir}/${cmd}`)) return `${dir}/${cmd}`;
+    }
+    return undefined;
+  }
+
+  /**
    * Start a program in the background (it outlives the action; same process group, so a
    * Pacemaker timeout kill still takes it). Returns its pid, or undefined when it cannot start.
    */
@@ -173,6 +186,15 @@ export function describeFailure(r: RunResult): string {
   if (r.timedOut) return `${name} timed out`;
   const last = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-1)[0] ?? "";
   return `${name} failed (rc=${r.code})${last ? `: ${last.slice(0, 300)}` : ""}`;
+}
+
+function isExecutable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function quoteForLog(a: string): string {

@@ -55,8 +55,11 @@ export function manPage(d: AgentDecl, date: string): string {
   return `${L.join("\n")}\n`;
 }
 
-const outDir = process.argv[2] ?? "build/man";
-mkdirSync(outDir, { recursive: true });
-const date = new Date().toISOString().slice(0, 10);
-for (const a of agents) writeFileSync(join(outDir, `ocf_tsstor_${a.decl.name}.7`), manPage(a.decl, date));
-console.log(`man pages for ${agents.length} agents in ${outDir}`);
+if (import.meta.main) writePages(process.argv[2] ?? "build/man");
+
+function writePages(outDir: string): void {
+  mkdirSync(outDir, { recursive: true });
+  const date = new Date().toISOString().slice(0, 10);
+  for (const a of agents) writeFileSync(join(outDir, `ocf_tsstor_${a.decl.name}.7`), manPage(a.decl, date));
+  console.log(`man pages for ${agents.length} agents in ${outDir}`);
+}

@@ -86,9 +86,12 @@ t.test("the .deb installs, works with pcs/crm_resource/man, and purges cleanly",
     const man = ch(`MANPAGER=cat man ocf_tsstor_${a} 2>&1`);
     t.match(man.stdout, /SUPPORTED PARAMETERS/, `man ocf_tsstor_${a} renders`);
   }
+  t.match(ch("MANPAGER=cat man 8 tsstor 2>&1").stdout, /tsstor stack iscsi/, "man tsstor renders");
+  t.equal(ch("test -s /usr/share/bash-completion/completions/tsstor").code, 0, "bash completion installed");
+  t.match(ch("tsstor stack --help").stdout, /tsstor stack iscsi/, "the tsstor command runs");
   const purge = ch("apt-get purge -y -q tsstor");
   t.equal(purge.code, 0, purge.out.slice(-2000));
-  for (const f of ["/usr/lib/tsstor", "/usr/lib/ocf/resource.d/tsstor", "/usr/share/doc/tsstor", "/usr/share/man/man7/ocf_tsstor_IPaddr2.7.gz"]) {
+  for (const f of ["/usr/lib/tsstor", "/usr/lib/ocf/resource.d/tsstor", "/usr/share/doc/tsstor", "/usr/share/man/man7/ocf_tsstor_IPaddr2.7.gz", "/usr/sbin/tsstor", "/usr/share/man/man8/tsstor.8.gz"]) {
     t.equal(ch(`test -e ${f}`).code, 1, `${f} removed by purge`);
   }
   t.equal(ch("dpkg -s tsstor").code, 1, "no trace in dpkg");
@@ -116,4 +119,6 @@ t.test("the RPM spec builds (rpmbuild on this host)", async (t) => {
   t.match(list, /\/usr\/lib\/tsstor\/tsstor-agents/);
   t.match(list, /\/usr\/lib\/ocf\/resource.d\/tsstor\/IPaddr2/);
   t.match(list, /ocf_tsstor_IPaddr2\.7/);
+  t.match(list, /\/usr\/sbin\/tsstor/);
+  t.match(list, /tsstor\.8/);
 });

@@ -3,12 +3,31 @@
 // Every agent joins here as it lands.
 
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, symlinkSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Agent } from "../../lib/agent.js";
 import { agents } from "../../agents/index.js";
 import { BUILD, scratchDir } from "../lib/harness.js";
 import { NetPair } from "../lib/netns.js";
+import { makeSim } from "../drbd/sim.js";
+import { TgtRig } from "../iscsi/rig.js";
+import { World } from "../lvm/world.js";
+
+/** A test node with dlm_controld, shared VG vg1 and (optionally) lvmlockd, for the cluster LVM agents. */
+function lvmSystem(n: number, withLockd: boolean, params: Record<string, string>, present: (w: World) => boolean): System {
+  const w = new World(`rel${n}`).startSync();
+  w.addVg("vg1", "dlm", ["lv1"]);
+  w.daemon("dlm_controld");
+  if (withLockd && w.run(join(BUILD, "agents", "clvm"), "start", {}).code !== 0) throw new Error("lvmlockd did not start");
+  return {
+    wrap: ["/usr/bin/nsenter", "-t", String(w.holder), "-m", "--"],
+    // PATH leads to the fakes; the shim suites override it and reach them through TSSTOR_REAL_PATH
+    env: { ...w.env, TSSTOR_REAL_PATH: w.realToolsDir() },
+    params,
+    present: () => present(w),
+    teardown: () => w.stop(),
+  };
+}
 
 export interface System {
   /** wrapper to run the agent in (e.g. ip netns exec NS) */
@@ -80,6 +99,81 @@ export const profiles: Profile[] = [
           for (let i = 0; i < 5 && mounted(); i++) run("umount", [mnt]);
           run("losetup", ["-d", dev]);
           rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+  {
+    agent: "iSCSITarget",
+    decl: declOf("iSCSITarget"),
+    base: { implementation: "tgt", iqn: "iqn.2026-01.org.tsstor.test:reliability" },
+    tools: ["tgtadm"],
+    system: (n) => {
+      const rig = new TgtRig(`r${n}`);
+      const iqn = `iqn.2026-01.org.tsstor.test:rel${n}`;
+      return {
+        env: rig.env(),
+        params: { implementation: "tgt", iqn, allowed_initiators: "iqn.1993-08.org.debian:01:rel", incoming_username: "reluser", incoming_password: "rel-Secret-pw" },
+        present: () => rig.tgtadm(["--op", "show", "--mode", "target"]).stdout.includes(`: ${iqn}\n`),
+        teardown: () => rig.destroy(),
+      };
+    },
+  },
+  {
+    agent: "iSCSILogicalUnit",
+    decl: declOf("iSCSILogicalUnit"),
+    base: { implementation: "tgt", target_iqn: "iqn.2026-01.org.tsstor.test:reliability", lun: "1", path: "/dev/null" },
+    tools: ["tgtadm"],
+    system: (n) => {
+      const rig = new TgtRig(`l${n}`);
+      const iqn = `iqn.2026-01.org.tsstor.test:rellu${n}`;
+      rig.tgtadm(["--op", "new", "--mode", "target", "--tid", "1", "--targetname", iqn]);
+      const img = join(rig.dir, "lu.img");
+      spawnSync("truncate", ["-s", "8M", img]);
+      return {
+        env: rig.env(),
+        params: { implementation: "tgt", target_iqn: iqn, lun: "1", path: img, product_id: "reliability" },
+        present: () => /LUN: 1\n/.test(rig.tgtadm(["--op", "show", "--mode", "target"]).stdout),
+        teardown: () => rig.destroy(),
+      };
+    },
+  },
+  {
+    agent: "clvm",
+    decl: declOf("clvm"),
+    base: { activate_vgs: "vg1" },
+    tools: ["lvmlockd", "lvmlockctl", "vgchange", "dlm_tool"],
+    system: (n) => lvmSystem(n, false, { activate_vgs: "vg1" }, (w) => w.pid("lvmlockd") !== undefined),
+  },
+  {
+    agent: "LVM-activate",
+    decl: declOf("LVM-activate"),
+    base: { vgname: "vg1", lvname: "lv1", vg_access_mode: "lvmlockd" },
+    tools: ["vgs", "lvs", "vgchange", "lvchange"],
+    system: (n) => lvmSystem(n, true, { vgname: "vg1", lvname: "lv1", vg_access_mode: "lvmlockd" }, (w) => w.dm().includes("vg1-lv1")),
+  },
+  {
+    agent: "drbd",
+    decl: declOf("drbd"),
+    base: { drbd_resource: "r0" },
+    // drbd-utils and the rest through the DRBD simulator (test/drbd/sim.ts) behind the shim
+    tools: ["drbdsetup", "drbdadm", "crm_attribute", "modprobe"],
+    system: (n) => {
+      const sim = makeSim({ prefix: "drbdrel", minor: 60 + n, nodes: ["alpha", "beta"] });
+      const env = sim.env("alpha");
+      // behind the shim, the "real" tools are the simulator's (which must not shim again)
+      const real = join(sim.dir, "real");
+      mkdirSync(real);
+      for (const t of ["drbdsetup", "drbdadm", "crm_attribute", "modprobe"]) {
+        writeFileSync(join(real, t), `#!/bin/sh\nunset TSSTOR_SHIM_DIR\nexec "${join(sim.bin, t)}" "$@"\n`, { mode: 0o755 });
+      }
+      return {
+        env: { ...env, TSSTOR_REAL_PATH: real },
+        params: { drbd_resource: "r0", drbdconf: sim.conf, ignore_missing_notifications: "true", wfc_timeout: "0" },
+        present: () => /^exists resource name:r0 /m.test(sim.tool("alpha", "drbdsetup", ["events2", "--now", "r0"]).stdout),
+        teardown: () => {
+          sim.tool("alpha", "drbdsetup", ["down", "r0"]);
+          rmSync(sim.dir, { recursive: true, force: true });
         },
       };
     },

@@ -34,3 +34,9 @@ t.test("fromMeta prefers CRM_meta_timeout, else the declared seconds", async (t)
   t.equal(Budget.fromMeta(undefined, 20).totalMs, 20000);
   t.equal(Budget.fromMeta(0, 30).totalMs, 30000);
 });
+
+t.test("fromMeta counts the process's own start-up against the timeout", async (t) => {
+  const b = Budget.fromMeta(5000, 20);
+  t.ok(b.elapsedMs() >= performance.now() - 1, "elapsed since the process started");
+  t.ok(Math.abs(b.elapsedMs() - performance.now()) < 50);
+});

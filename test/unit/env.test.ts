@@ -23,7 +23,7 @@ t.test("meta attributes are numbers, promoted falls back to master", async (t) =
     OCF_RESKEY_CRM_meta_on_node: "node1",
   });
   t.same(m, {
-    timeout: 20000, interval: 10000, name: undefined, onNode: "node1", clone: 1, cloneMax: 2, cloneNodeMax: 1,
+    timeout: 20000, interval: 10000, name: undefined, onNode: "node1", onNodeUuid: undefined, clone: 1, cloneMax: 2, cloneNodeMax: 1,
     promotedMax: 1, promotedNodeMax: 1, notify: true, globallyUnique: false, isClone: true,
   });
   const m2 = parseMeta({ OCF_RESKEY_CRM_meta_promoted_max: "2", OCF_RESKEY_CRM_meta_master_max: "1" });

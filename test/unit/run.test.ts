@@ -60,3 +60,14 @@ t.test("per-call cap below the budget", async (t) => {
   t.ok(run.run("sleep", ["5"], { timeoutMs: 200 }).timedOut);
   t.ok(Date.now() - t0 < 2000);
 });
+
+t.test("which: finds programs on the children's PATH without forking", async (t) => {
+  const { Runner } = await import("../../lib/run.js");
+  const { Budget } = await import("../../lib/budget.js");
+  const { Logger } = await import("../../lib/log.js");
+  const r = new Runner(new Budget(5000), new Logger("t", "t", false, () => {}), { PATH: "/nonexistent:/bin" });
+  t.equal(r.which("sh"), "/bin/sh");
+  t.equal(r.which("no-such-program-xyz"), undefined);
+  t.equal(r.which("/bin/sh"), "/bin/sh");
+  t.equal(new Runner(new Budget(5000), new Logger("t", "t", false, () => {}), {}).which("sh"), "/usr/bin/sh", "default PATH when unset");
+});

@@ -1,0 +1,168 @@
+// The `tsstor` command (never imported by agents/ or lib/: yargs stays out of the agent binary).
+//   tsstor stack iscsi|gfs2|drbd-fs [options]       print a reviewable bash script of pcs commands
+//   tsstor stack ... --apply                       apply it atomically on this cluster node
+//   tsstor stack ... --apply --cib FILE            apply it to a CIB file (pcs -f), e.g. for crm_simulate
+import yargs, { type Argv } from "yargs";
+import { hideBin } from "yargs/helpers";
+import { InvalidOptions, drbdFsStack, gfs2Stack, iscsiStack, type Plan } from "./stacks.js";
+import { ApplyError, applyPlan, renderScript } from "./pcs.js";
+
+const VERSION = "0.1.0";
+
+function out(plan: Plan, argv: { apply?: boolean; cib?: string; quiet?: boolean }, raw: string[]): void {
+  if (!argv.apply) {
+    process.stdout.write(renderScript(plan, raw));
+    return;
+  }
+  applyPlan(plan, { cib: argv.cib, log: argv.quiet ? undefined : (l) => process.stderr.write(`${l}\n`) });
+  process.stderr.write(`tsstor: ${plan.stack} stack applied${argv.cib ? ` to ${argv.cib}` : ""}: ${plan.resources.join(", ")}\n`);
+}
+
+const common = (y: Argv) =>
+  y
+    .option("apply", { type: "boolean", default: false, describe: "apply atomically (pcs cluster cib -> pcs -f -> cib-push) instead of printing the script" })
+    .option("cib", { type: "string", describe: "with --apply: edit this CIB file instead of the live cluster" })
+    .option("quiet", { type: "boolean", default: false, describe: "with --apply: do not echo each pcs command" })
+    .option("monitor-interval", { type: "string", describe: "monitor interval of the stack's resources" });
+
+const strs = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]).flatMap((s) => s.split(",")).filter(Boolean);
+
+export function run(args: string[]): number | Promise<number> {
+  let code: number | Promise<number> = 0;
+  const fail = (e: unknown) => {
+    if (e instanceof InvalidOptions) {
+      process.stderr.write(`tsstor: ${e.message}\nnothing was run.\n`);
+      code = 2;
+    } else if (e instanceof ApplyError) {
+      process.stderr.write(`tsstor: ${e.message}\n`);
+      code = 1;
+    } else throw e;
+  };
+  yargs(args)
+    .scriptName("tsstor")
+    .version(VERSION)
+    .strict()
+    .demandCommand(1)
+    .command("stack", "bundled Pacemaker configurations (pcs scripts)", (y) =>
+      y
+        .demandCommand(1)
+        .command(
+          "iscsi",
+          "DRBD promotable -> iSCSITarget -> LUNs -> virtual IPs (or --no-drbd for a shared SAN LUN)",
+          (y) =>
+            common(y)
+              .option("prefix", { type: "string", default: "iscsi", describe: "resource id prefix" })
+              .option("drbd-resource", { type: "string", describe: "DRBD resource backing the LUNs" })
+              .option("no-drbd", { type: "boolean", default: false, describe: "no DRBD: the LUN paths are a shared SAN LUN both nodes see" })
+              .option("iqn", { type: "string", demandOption: true, describe: "target IQN" })
+              .option("lun", { type: "string", array: true, demandOption: true, describe: "N:/dev/path (repeat for more LUNs)" })
+              .option("ip", { type: "string", array: true, demandOption: true, describe: "virtual IP ADDR[/PREFIX] (repeat for more)" })
+              .option("nic", { type: "string", describe: "interface for the virtual IPs (default: from the routing table)" })
+              .option("portal", { type: "string", array: true, describe: "target portal ADDR:PORT (default 0.0.0.0:3260)" })
+              .option("initiator", { type: "string", array: true, describe: "allowed initiator IQN (repeat; default: any)" })
+              .option("implementation", { type: "string", choices: ["lio-t", "tgt"], describe: "iSCSI target implementation (default: the agent detects)" })
+              .option("tid", { type: "number", describe: "tgt target id" })
+              .option("clone-max", { type: "number", describe: "DRBD clone-max (default 2)" }),
+          (a) => {
+            try {
+              out(
+                iscsiStack({
+                  prefix: a.prefix,
+                  drbdResource: a["drbd-resource"],
+                  san: a["no-drbd"],
+                  iqn: a.iqn,
+                  luns: strs(a.lun),
+                  ips: strs(a.ip),
+                  nic: a.nic,
+                  portals: strs(a.portal),
+                  initiators: strs(a.initiator),
+                  implementation: a.implementation,
+                  tid: a.tid,
+                  cloneMax: a["clone-max"],
+                  monitorInterval: a["monitor-interval"],
+                }),
+                a,
+                args,
+              );
+            } catch (e) {
+              fail(e);
+            }
+          },
+        )
+        .command(
+          "gfs2",
+          "dlm -> lvmlockd -> shared LV -> GFS2 mount, cloned on every node",
+          (y) =>
+            common(y)
+              .option("prefix", { type: "string", default: "gfs2", describe: "resource id prefix" })
+              .option("fs", { type: "string", array: true, demandOption: true, describe: "VG/LV:/mount/point (repeat for more)" })
+              .option("options", { type: "string", describe: "mount options, e.g. noatime" })
+              .option("lock-type", { type: "string", choices: ["dlm", "sanlock"], describe: "lvmlockd lock type (default dlm)" }),
+          (a) => {
+            try {
+              out(gfs2Stack({ prefix: a.prefix, filesystems: strs(a.fs), options: a.options, lockType: a["lock-type"] as "dlm" | "sanlock" | undefined, monitorInterval: a["monitor-interval"] }), a, args);
+            } catch (e) {
+              fail(e);
+            }
+          },
+        )
+        .command(
+          "drbd-fs",
+          "DRBD promotable -> Filesystem (ext4/xfs) -> virtual IP -> optional service",
+          (y) =>
+            common(y)
+              .option("prefix", { type: "string", default: "drbdfs", describe: "resource id prefix" })
+              .option("drbd-resource", { type: "string", demandOption: true })
+              .option("device", { type: "string", demandOption: true, describe: "DRBD device, e.g. /dev/drbd0" })
+              .option("directory", { type: "string", demandOption: true, describe: "mount point" })
+              .option("fstype", { type: "string", default: "ext4" })
+              .option("options", { type: "string", describe: "mount options" })
+              .option("ip", { type: "string", demandOption: true, describe: "virtual IP ADDR[/PREFIX]" })
+              .option("nic", { type: "string" })
+              .option("service", { type: "string", describe: "an agent started last, e.g. systemd:nfs-server" })
+              .option("service-param", { type: "string", array: true, describe: "NAME=VALUE for --service (repeat)" })
+              .option("clone-max", { type: "number" }),
+          (a) => {
+            try {
+              out(
+                drbdFsStack({
+                  prefix: a.prefix,
+                  drbdResource: a["drbd-resource"],
+                  device: a.device,
+                  directory: a.directory,
+                  fstype: a.fstype,
+                  options: a.options,
+                  ip: a.ip,
+                  nic: a.nic,
+                  service: a.service,
+                  serviceParams: a["service-param"]?.map(String),
+                  cloneMax: a["clone-max"],
+                  monitorInterval: a["monitor-interval"],
+                }),
+                a,
+                args,
+              );
+            } catch (e) {
+              fail(e);
+            }
+          },
+        ),
+    )
+    .command(
+      "demo",
+      "2-node cluster in namespaces: deploy the iSCSI stack, hard-kill the active node, show the failover, tear down",
+      (y) => y.option("build", { type: "boolean", default: false, describe: "rebuild first" }),
+      (a) => {
+        code = import("./demo.js").then((m) => m.runDemo({ build: a.build }));
+      },
+    )
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`tsstor: ${msg}\nnothing was run.\n`);
+      code = 2;
+    })
+    .parseSync();
+  return code;
+}
+
+process.exitCode = await run(hideBin(process.argv));

@@ -1,0 +1,322 @@
+// The bundled stacks: each builder validates its options completely, then returns the pcs
+// commands (argv, without "pcs -f FILE") that build the stack in one CIB transaction.
+// Why the constraints look as they do is written next to them; docs/stacks.md has the pictures.
+import { Problems, absPath, agentSpec, drbdResource, duration, iqn, ipWithPrefix, lvmName, mountPoint, nameValue, nic, portal, resourceId } from "./validate.js";
+
+export interface Plan {
+  stack: string;
+  /** comment lines printed at the top of the script */
+  notes: string[];
+  /** pcs argv lists, each run as `pcs -f CIB ...` */
+  commands: string[][];
+  /** every resource id the plan creates, in start order */
+  resources: string[];
+}
+
+export class InvalidOptions extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid options:\n  ${problems.join("\n  ")}`);
+  }
+}
+
+const op = (interval: string, ...more: string[]) => ["op", "monitor", `interval=${interval}`, ...more];
+
+// ---- iSCSI: DRBD promotable -> iSCSITarget -> LUs -> virtual IPs ----
+
+export interface IscsiOptions {
+  prefix: string;
+  /** DRBD resource backing the LUNs; undefined with san=true */
+  drbdResource?: string;
+  /** shared SAN LUN variant: no DRBD, the target simply runs on one node */
+  san?: boolean;
+  iqn: string;
+  /** "N:/dev/path" */
+  luns: string[];
+  portals?: string[];
+  initiators?: string[];
+  /** "ADDR[/PREFIX]" */
+  ips: string[];
+  nic?: string;
+  implementation?: string;
+  /** tgt target id (upstream's tgt implementation requires it) */
+  tid?: number;
+  cloneMax?: number;
+  monitorInterval?: string;
+}
+
+export function iscsiStack(o: IscsiOptions): Plan {
+  const p = new Problems();
+  p.check("--prefix", o.prefix, resourceId);
+  if (o.san && o.drbdResource) p.add("--drbd-resource and --no-drbd exclude each other");
+  if (!o.san && !o.drbdResource) p.add("--drbd-resource is required (or --no-drbd for a shared SAN LUN)");
+  p.check("--drbd-resource", o.drbdResource, drbdResource);
+  p.check("--iqn", o.iqn, iqn);
+  if (o.implementation !== undefined && !["lio-t", "tgt"].includes(o.implementation)) p.add(`--implementation: "${o.implementation}" is not lio-t or tgt`);
+  if (!o.luns.length) p.add("--lun: at least one LUN (N:/dev/path) is required");
+  const luns: Array<{ n: number; path: string }> = [];
+  for (const l of o.luns) {
+    const m = /^(\d{1,5}):(.+)$/.exec(l);
+    if (!m) {
+      p.add(`--lun: "${l}" is not N:/dev/path`);
+      continue;
+    }
+    const n = Number(m[1]);
+    if (n > 16383) p.add(`--lun: LUN ${n} is above 16383`);
+    if (n === 0 && o.implementation === "tgt") p.add("--lun: LUN 0 is tgt's controller LUN; start at 1");
+    p.check(`--lun ${l}`, m[2], absPath);
+    luns.push({ n, path: m[2]! });
+  }
+  p.unique("--lun number", luns.map((l) => String(l.n)));
+  p.unique("--lun path", luns.map((l) => l.path));
+  if (!o.ips.length) p.add("--ip: at least one virtual IP is required (initiators connect to it)");
+  const ips = o.ips.map((v) => ({ v, r: ipWithPrefix(v) }));
+  for (const { v, r } of ips) if (typeof r === "string") p.add(`--ip: ${r}`);
+  p.unique("--ip", ips.map(({ v }) => v.split("/")[0]!));
+  p.check("--nic", o.nic, nic);
+  const portals = o.portals?.length ? o.portals : ["0.0.0.0:3260"];
+  for (const v of portals) {
+    const r = portal(v);
+    if (typeof r === "string") p.add(`--portal: ${r}`);
+    else if (ips.some(({ r: ip }) => typeof ip !== "string" && ip.addr === r.addr)) {
+      // the target starts before the IPs (initiators must not connect before every LUN exists),
+      // so a portal cannot bind to a virtual IP that is not there yet
+      p.add(`--portal ${v}: a portal on a virtual IP cannot be bound before the IP starts; use 0.0.0.0:PORT (or [::]:PORT)`);
+    }
+  }
+  p.unique("--portal", portals);
+  for (const i of o.initiators ?? []) p.check("--initiator", i, iqn);
+  p.unique("--initiator", o.initiators ?? []);
+  p.check("--monitor-interval", o.monitorInterval, duration);
+  if (o.cloneMax !== undefined && !(Number.isInteger(o.cloneMax) && o.cloneMax >= 2 && o.cloneMax <= 32)) p.add("--clone-max: 2-32");
+  if (o.tid !== undefined && !(Number.isInteger(o.tid) && o.tid >= 1 && o.tid <= 65535)) p.add("--tid: 1-65535");
+  if (p.list.length) throw new InvalidOptions(p.list);
+
+  const P = o.prefix;
+  const mon = o.monitorInterval ?? "10s";
+  const drbd = `${P}-drbd`;
+  const drbdClone = `${drbd}-clone`;
+  const target = `${P}-target`;
+  const impl = o.implementation ? [`implementation=${o.implementation}`] : [];
+  const cmds: string[][] = [];
+  const resources: string[] = [];
+  if (!o.san) {
+    // seed 003: monitors with distinct intervals per role; promoted-max 1 (single primary);
+    // notify for the peer-state bookkeeping the DRBD agent does in notify.
+    cmds.push([
+      "resource", "create", drbd, "ocf:tsstor:drbd", `drbd_resource=${o.drbdResource}`,
+      ...op("29s", "role=Promoted"), ...op("31s", "role=Unpromoted"),
+      "promotable", "promoted-max=1", "promoted-node-max=1", `clone-max=${o.cloneMax ?? 2}`, "clone-node-max=1", "notify=true",
+    ]);
+    resources.push(drbdClone);
+  }
+  cmds.push([
+    "resource", "create", target, "ocf:tsstor:iSCSITarget", `iqn=${o.iqn}`, `portals=${portals.join(" ")}`,
+    ...(o.initiators?.length ? [`allowed_initiators=${o.initiators.join(" ")}`] : []), ...impl, ...(o.tid !== undefined ? [`tid=${o.tid}`] : []), ...op(mon),
+  ]);
+  resources.push(target);
+  const luIds: string[] = [];
+  for (const l of luns) {
+    const id = `${P}-lun${l.n}`;
+    luIds.push(id);
+    cmds.push([
+      "resource", "create", id, "ocf:tsstor:iSCSILogicalUnit", `target_iqn=${o.iqn}`, `lun=${l.n}`, `path=${l.path}`,
+      ...(o.initiators?.length ? [`allowed_initiators=${o.initiators.join(" ")}`] : []), ...impl, ...op(mon),
+    ]);
+    resources.push(id);
+  }
+  const ipIds: string[] = [];
+  ips.forEach(({ r }, i) => {
+    if (typeof r === "string") return;
+    const id = `${P}-ip${i + 1}`;
+    ipIds.push(id);
+    cmds.push([
+      "resource", "create", id, "ocf:tsstor:IPaddr2", `ip=${r.addr}`, ...(r.prefix !== undefined ? [`cidr_netmask=${r.prefix}`] : []),
+      ...(o.nic ? [`nic=${o.nic}`] : []), ...op(mon),
+    ]);
+    resources.push(id);
+  });
+  if (!o.san) {
+    // the target lives where DRBD is Primary and starts only after the promotion
+    cmds.push(["constraint", "colocation", "add", target, "with", "Promoted", drbdClone, "INFINITY"]);
+    cmds.push(["constraint", "order", "promote", drbdClone, "then", "start", target]);
+  }
+  for (const lu of luIds) {
+    // mandatory: a LUN cannot exist without its target; a target restart restarts its LUNs
+    cmds.push(["constraint", "colocation", "add", lu, "with", target, "INFINITY"]);
+    cmds.push(["constraint", "order", "start", target, "then", "start", lu]);
+  }
+  for (const ip of ipIds) {
+    // the constraints seed 003 forgot: the VIP must follow the target (and so the Promoted DRBD)
+    cmds.push(["constraint", "colocation", "add", ip, "with", target, "INFINITY"]);
+    cmds.push(["constraint", "order", "start", target, "then", "start", ip]);
+    // IPs come up after every LUN exists (initiators see all LUNs at login), but Optional: a
+    // failed LUN is recovered alone, without dropping every session through the VIP
+    for (const lu of luIds) cmds.push(["constraint", "order", "start", lu, "then", "start", ip, "kind=Optional"]);
+  }
+  return {
+    stack: o.san ? "iscsi (shared SAN LUN, no DRBD)" : "iscsi (DRBD)",
+    notes: [
+      o.san
+        ? `iSCSI target ${o.iqn} on one node at a time over a shared LUN, behind ${o.ips.join(", ")}.`
+        : `DRBD ${o.drbdResource} (promotable, one Primary) -> iSCSI target ${o.iqn} -> ${luIds.length} LUN(s) -> ${ipIds.length} virtual IP(s).`,
+      "Start order: " + (o.san ? "" : "promote DRBD -> ") + "target -> LUNs -> IPs; stop order is the reverse.",
+      "WARNING: without fencing (stonith) a lost cluster link makes both nodes Primary and both serve",
+      "the virtual IP: split brain and diverging data. Configure stonith before production use.",
+    ],
+    commands: cmds,
+    resources,
+  };
+}
+
+// ---- GFS2: dlm -> lvmlockd (ocf:tsstor:clvm) -> shared LV activation -> gfs2 mount, all clones ----
+
+export interface Gfs2Options {
+  prefix: string;
+  /** "VG/LV:/mount/point" */
+  filesystems: string[];
+  options?: string;
+  lockType?: "dlm" | "sanlock";
+  monitorInterval?: string;
+}
+
+export function gfs2Stack(o: Gfs2Options): Plan {
+  const p = new Problems();
+  p.check("--prefix", o.prefix, resourceId);
+  if (!o.filesystems.length) p.add("--fs: at least one VG/LV:/mount/point is required");
+  const fss: Array<{ vg: string; lv: string; dir: string }> = [];
+  for (const f of o.filesystems) {
+    const m = /^([^/:]+)\/([^/:]+):(.+)$/.exec(f);
+    if (!m) {
+      p.add(`--fs: "${f}" is not VG/LV:/mount/point`);
+      continue;
+    }
+    p.check(`--fs ${f} VG`, m[1], lvmName);
+    p.check(`--fs ${f} LV`, m[2], lvmName);
+    p.check(`--fs ${f} mount point`, m[3], mountPoint);
+    fss.push({ vg: m[1]!, lv: m[2]!, dir: m[3]! });
+  }
+  p.unique("--fs VG/LV", fss.map((f) => `${f.vg}/${f.lv}`));
+  p.unique("--fs mount point", fss.map((f) => f.dir));
+  if (o.options !== undefined && !/^[A-Za-z0-9_=.,:@/+-]+$/.test(o.options)) p.add(`--options: "${o.options}" is not a mount option list`);
+  if (o.lockType !== undefined && !["dlm", "sanlock"].includes(o.lockType)) p.add(`--lock-type: "${o.lockType}" is not dlm or sanlock`);
+  p.check("--monitor-interval", o.monitorInterval, duration);
+  if (p.list.length) throw new InvalidOptions(p.list);
+
+  const P = o.prefix;
+  const mon = o.monitorInterval ?? "30s";
+  const dlm = `${P}-dlm`;
+  const lockd = `${P}-lvmlockd`;
+  const cloneMeta = ["clone", "interleave=true"];
+  // a node that loses quorum must freeze (keep its mounts, do no recovery) rather than stop:
+  // stopping gfs2 needs DLM, which needs quorum
+  const cmds: string[][] = [["property", "set", "no-quorum-policy=freeze"]];
+  const resources = [`${dlm}-clone`, `${lockd}-clone`];
+  // dlm and lvmlockd failures can leave locks held cluster-wide: fence the node (needs stonith)
+  cmds.push(["resource", "create", dlm, "ocf:pacemaker:controld", ...op(mon, "on-fail=fence"), ...cloneMeta]);
+  cmds.push(["resource", "create", lockd, "ocf:tsstor:clvm", `lock_type=${o.lockType ?? "dlm"}`, ...op(mon, "on-fail=fence"), ...cloneMeta]);
+  cmds.push(["constraint", "order", "start", `${dlm}-clone`, "then", "start", `${lockd}-clone`]);
+  cmds.push(["constraint", "colocation", "add", `${lockd}-clone`, "with", `${dlm}-clone`, "INFINITY"]);
+  fss.forEach((f, i) => {
+    const n = fss.length > 1 ? String(i + 1) : "";
+    const lv = `${P}-lv${n}`;
+    const fs = `${P}-fs${n}`;
+    cmds.push([
+      "resource", "create", lv, "ocf:tsstor:LVM-activate", `vgname=${f.vg}`, `lvname=${f.lv}`, "vg_access_mode=lvmlockd", "activation_mode=shared",
+      ...op(mon), ...cloneMeta,
+    ]);
+    cmds.push([
+      "resource", "create", fs, "ocf:tsstor:Filesystem", `device=/dev/${f.vg}/${f.lv}`, `directory=${f.dir}`, "fstype=gfs2",
+      ...(o.options ? [`options=${o.options}`] : []), ...op("10s", "on-fail=fence"), ...cloneMeta,
+    ]);
+    cmds.push(["constraint", "order", "start", `${lockd}-clone`, "then", "start", `${lv}-clone`]);
+    cmds.push(["constraint", "colocation", "add", `${lv}-clone`, "with", `${lockd}-clone`, "INFINITY"]);
+    cmds.push(["constraint", "order", "start", `${lv}-clone`, "then", "start", `${fs}-clone`]);
+    cmds.push(["constraint", "colocation", "add", `${fs}-clone`, "with", `${lv}-clone`, "INFINITY"]);
+    resources.push(`${lv}-clone`, `${fs}-clone`);
+  });
+  return {
+    stack: "gfs2",
+    notes: [
+      `dlm -> lvmlockd (${o.lockType ?? "dlm"}) -> shared LV activation -> GFS2 mount on every node; clones interleaved.`,
+      "Needs: shared VG created with `vgcreate --shared`, GFS2 made with `mkfs.gfs2 -p lock_dlm -t CLUSTER:NAME -j NODES`.",
+      "no-quorum-policy=freeze; dlm, lvmlockd and mount monitor failures fence the node: GFS2 needs working stonith.",
+    ],
+    commands: cmds,
+    resources,
+  };
+}
+
+// ---- DRBD + filesystem: DRBD promotable -> Filesystem -> VIP -> optional service (a group) ----
+
+export interface DrbdFsOptions {
+  prefix: string;
+  drbdResource: string;
+  device: string;
+  directory: string;
+  fstype: string;
+  options?: string;
+  ip: string;
+  nic?: string;
+  service?: string;
+  serviceParams?: string[];
+  cloneMax?: number;
+  monitorInterval?: string;
+}
+
+export function drbdFsStack(o: DrbdFsOptions): Plan {
+  const p = new Problems();
+  p.check("--prefix", o.prefix, resourceId);
+  p.check("--drbd-resource", o.drbdResource, drbdResource);
+  p.check("--device", o.device, absPath);
+  p.check("--directory", o.directory, mountPoint);
+  if (!["ext4", "xfs", "ext3"].includes(o.fstype)) p.add(`--fstype: "${o.fstype}" is not ext4, xfs or ext3 (a single-node filesystem; use the gfs2 stack for a cluster one)`);
+  if (o.options !== undefined && !/^[A-Za-z0-9_=.,:@/+-]+$/.test(o.options)) p.add(`--options: "${o.options}" is not a mount option list`);
+  const ip = ipWithPrefix(o.ip);
+  if (typeof ip === "string") p.add(`--ip: ${ip}`);
+  p.check("--nic", o.nic, nic);
+  p.check("--service", o.service, agentSpec);
+  for (const s of o.serviceParams ?? []) p.check("--service-param", s, nameValue);
+  if (o.serviceParams?.length && !o.service) p.add("--service-param needs --service");
+  p.check("--monitor-interval", o.monitorInterval, duration);
+  if (o.cloneMax !== undefined && !(Number.isInteger(o.cloneMax) && o.cloneMax >= 2 && o.cloneMax <= 32)) p.add("--clone-max: 2-32");
+  if (p.list.length || typeof ip === "string") throw new InvalidOptions(p.list);
+
+  const P = o.prefix;
+  const mon = o.monitorInterval ?? "20s";
+  const drbd = `${P}-drbd`;
+  const drbdClone = `${drbd}-clone`;
+  const group = `${P}-group`;
+  const cmds: string[][] = [
+    [
+      "resource", "create", drbd, "ocf:tsstor:drbd", `drbd_resource=${o.drbdResource}`,
+      ...op("29s", "role=Promoted"), ...op("31s", "role=Unpromoted"),
+      "promotable", "promoted-max=1", "promoted-node-max=1", `clone-max=${o.cloneMax ?? 2}`, "clone-node-max=1", "notify=true",
+    ],
+    // a group: members start in order and stop in reverse on the same node (seed 004's
+    // haresources line "drbddisk Filesystem IPaddr service", as Pacemaker expresses it)
+    [
+      "resource", "create", `${P}-fs`, "ocf:tsstor:Filesystem", `device=${o.device}`, `directory=${o.directory}`, `fstype=${o.fstype}`,
+      ...(o.options ? [`options=${o.options}`] : []), ...op(mon), "--group", group,
+    ],
+    [
+      "resource", "create", `${P}-ip`, "ocf:tsstor:IPaddr2", `ip=${ip.addr}`, ...(ip.prefix !== undefined ? [`cidr_netmask=${ip.prefix}`] : []),
+      ...(o.nic ? [`nic=${o.nic}`] : []), ...op("10s"), "--group", group,
+    ],
+  ];
+  const resources = [drbdClone, `${P}-fs`, `${P}-ip`];
+  if (o.service) {
+    cmds.push(["resource", "create", `${P}-service`, o.service, ...(o.serviceParams ?? []), ...op(mon), "--group", group]);
+    resources.push(`${P}-service`);
+  }
+  cmds.push(["constraint", "colocation", "add", group, "with", "Promoted", drbdClone, "INFINITY"]);
+  cmds.push(["constraint", "order", "promote", drbdClone, "then", "start", group]);
+  return {
+    stack: "drbd-fs",
+    notes: [
+      `DRBD ${o.drbdResource} (promotable, one Primary) -> ${o.fstype} on ${o.device} at ${o.directory} -> ${o.ip}${o.service ? ` -> ${o.service}` : ""}.`,
+      "WARNING: without fencing a lost cluster link makes both nodes Primary: split brain. Configure stonith.",
+    ],
+    commands: cmds,
+    resources,
+  };
+}

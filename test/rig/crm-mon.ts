@@ -1,0 +1,131 @@
+// `crm_mon --output-as=xml` (Pacemaker 2.1 API 2.x) as typed data: nodes, every resource
+// instance flattened with its clone/group, failed operations. Works on a live cluster and on
+// `CIB_file=... crm_mon --output-as=xml` (crm_simulate output).
+import { XMLParser } from "fast-xml-parser";
+
+export type Role = "Started" | "Stopped" | "Promoted" | "Unpromoted" | "Starting" | "Stopping" | "Promoting" | "Demoting" | "Migrating" | string;
+
+export interface NodeStatus {
+  name: string;
+  online: boolean;
+  standby: boolean;
+  unclean: boolean;
+  pending: boolean;
+  isDc: boolean;
+}
+
+export interface ResourceInstance {
+  /** primitive id (anonymous clone instances all share it) */
+  id: string;
+  agent: string;
+  role: Role;
+  active: boolean;
+  failed: boolean;
+  blocked: boolean;
+  managed: boolean;
+  /** node the instance runs on (none when stopped) */
+  node: string | undefined;
+  /** enclosing clone id, if any */
+  clone: string | undefined;
+  /** enclosing group id, if any */
+  group: string | undefined;
+}
+
+export interface Failure {
+  opKey: string;
+  node: string;
+  exitStatus: string;
+  exitReason: string;
+  task: string;
+  interval: string;
+}
+
+export interface CrmStatus {
+  dc: string | undefined;
+  quorum: boolean;
+  nodes: NodeStatus[];
+  resources: ResourceInstance[];
+  failures: Failure[];
+  xml: string;
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: "",
+  isArray: (name) => ["node", "resource", "clone", "group", "bundle", "failure", "replica"].includes(name),
+});
+
+type X = Record<string, unknown>;
+const arr = (v: unknown): X[] => (Array.isArray(v) ? (v as X[]) : v === undefined || v === "" ? [] : [v as X]);
+const bool = (v: unknown) => v === "true";
+const str = (v: unknown) => (v === undefined ? "" : String(v));
+
+export function parseCrmMon(xml: string): CrmStatus {
+  const doc = parser.parse(xml) as X;
+  const root = (doc["pacemaker-result"] ?? doc["crm_mon"] ?? {}) as X;
+  const summary = (root.summary ?? {}) as X;
+  const dcEl = (summary.current_dc ?? {}) as X;
+  const nodes: NodeStatus[] = arr((root.nodes as X | undefined)?.node).map((n) => ({
+    name: str(n.name),
+    online: bool(n.online),
+    standby: bool(n.standby),
+    unclean: bool(n.unclean),
+    pending: bool(n.pending),
+    isDc: bool(n.is_dc),
+  }));
+  const resources: ResourceInstance[] = [];
+  const walk = (el: X, clone: string | undefined, group: string | undefined) => {
+    for (const r of arr(el.resource)) {
+      const on = arr(r.node);
+      const base = {
+        id: str(r.id),
+        agent: str(r.resource_agent),
+        role: str(r.role),
+        active: bool(r.active),
+        failed: bool(r.failed),
+        blocked: bool(r.blocked),
+        managed: r.managed === undefined ? true : bool(r.managed),
+        clone,
+        group,
+      };
+      if (!on.length) resources.push({ ...base, node: undefined });
+      for (const n of on) resources.push({ ...base, node: str(n.name) });
+    }
+    for (const g of arr(el.group)) walk(g, clone, str(g.id));
+    for (const c of arr(el.clone)) walk(c, str(c.id), group);
+  };
+  walk((root.resources ?? {}) as X, undefined, undefined);
+  const failures: Failure[] = arr((root.failures as X | undefined)?.failure).map((f) => ({
+    opKey: str(f.op_key),
+    node: str(f.node),
+    exitStatus: str(f.exitstatus),
+    exitReason: str(f.exitreason),
+    task: str(f.task),
+    interval: str(f.interval),
+  }));
+  return {
+    dc: bool(dcEl.present) ? str(dcEl.name) : undefined,
+    quorum: bool(dcEl["with_quorum"]),
+    nodes,
+    resources,
+    failures,
+    xml,
+  };
+}
+
+/** Instances of a primitive (by id) or of a clone/group (by its id), optionally in one role. */
+export function instances(s: CrmStatus, id: string, role?: Role): ResourceInstance[] {
+  return s.resources.filter((r) => (r.id === id || r.clone === id || r.group === id) && (role === undefined || r.role === role));
+}
+
+/** Nodes on which `id` is active (in `role` when given), sorted. */
+export function where(s: CrmStatus, id: string, role?: Role): string[] {
+  return [...new Set(instances(s, id, role).filter((r) => r.active && r.node).map((r) => r.node!))].sort();
+}
+
+/** One line per instance, for assertion messages and progress output. */
+export function summarize(s: CrmStatus): string {
+  const nodes = s.nodes.map((n) => `${n.name}:${n.online ? "online" : "OFFLINE"}${n.isDc ? "(DC)" : ""}`).join(" ");
+  const res = s.resources.map((r) => `${r.clone ? `${r.clone}/` : ""}${r.id}=${r.role}${r.node ? `@${r.node}` : ""}${r.failed ? "!" : ""}`).join(" ");
+  return `${nodes} | ${res}`;
+}

@@ -1,0 +1,186 @@
+// The iSCSI failover scenario on a rig, shared by the live test, the failover bench and the
+// demo: deploy the `tsstor stack iscsi` configuration, then a client namespace writes and reads
+// checksummed blocks through the virtual IP with qemu-io (libiscsi, userspace), the active node
+// is hard-killed, and the client resumes on the survivor.
+//
+// Storage model on one machine: the LUN's backing store is one file on the host filesystem that
+// both nodes open: exactly a shared SAN LUN (`--no-drbd`), and for the DRBD variant the data a
+// protocol C (synchronous) DRBD device holds on both nodes. A power cut here cannot lose the
+// host's page cache, so the check is the cluster and iSCSI path (failover, same LU identity,
+// re-login, every acknowledged write readable), not the disk's own durability.
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { iscsiStack, type IscsiOptions, type Plan } from "../../cli/stacks.js";
+import { exec, sleep } from "./exec.js";
+import type { Rig } from "./rig.js";
+
+export const IQN = "iqn.2003-01.org.example.tsstor:storage";
+export const INITIATOR = "iqn.2024-01.org.example.tsstor:client";
+export const BLOCK = 64 * 1024;
+
+export interface Deployed {
+  plan: Plan;
+  vip: string;
+  lun: number;
+  /** node running the target */
+  active: string;
+}
+
+/** Stack options for the rig: tgt implementation (no configfs here), one LUN, one VIP. */
+export function rigIscsiOptions(rig: Rig, o: { backing: string; drbdResource?: string; lun?: number }): IscsiOptions {
+  return {
+    prefix: "iscsi",
+    ...(o.drbdResource ? { drbdResource: o.drbdResource } : { san: true }),
+    iqn: IQN,
+    luns: [`${o.lun ?? 1}:${o.backing}`],
+    ips: [`${rig.vip()}/${rig.serviceCidr}`],
+    initiators: [INITIATOR],
+    implementation: "tgt",
+    tid: 1,
+  };
+}
+
+/** Create a sparse backing file both nodes can open. */
+export function backingFile(dir: string, mb = 64): string {
+  const f = join(dir, "lun1.img");
+  spawnSync("truncate", ["-s", `${mb}M`, f]);
+  return f;
+}
+
+export async function waitDeployed(rig: Rig, plan: Plan, timeoutMs = 90_000): Promise<Deployed> {
+  const ip = plan.resources[plan.resources.length - 1]!;
+  const [active] = await rig.waitResource(ip, { timeoutMs });
+  const lun = Number(/lun(\d+)$/.exec(plan.resources.find((r) => /-lun\d+$/.test(r))!)![1]);
+  return { plan, vip: rig.vip(), lun, active: active! };
+}
+
+/** The client side: qemu-io through the VIP, one iSCSI login per call. */
+export class IscsiClient {
+  constructor(
+    readonly rig: Rig,
+    readonly vip: string,
+    readonly lun: number,
+    readonly client = 0,
+  ) {}
+
+  private opts(timeoutS: number): string {
+    return `driver=iscsi,transport=tcp,portal=${this.vip}:3260,target=${IQN},lun=${this.lun},initiator-name=${INITIATOR},timeout=${timeoutS}`;
+  }
+
+  /** Pattern byte of block i (never 0: an unwritten block reads as zeros). */
+  static pattern(i: number): number {
+    return (i % 255) + 1;
+  }
+
+  /** Write blocks (each filled with its pattern) and flush; true when acknowledged. */
+  async write(blocks: number[], timeoutMs = 20_000): Promise<boolean> {
+    const cmds = blocks.flatMap((i) => ["-c", `write -P ${IscsiClient.pattern(i)} ${i * BLOCK} ${BLOCK}`]);
+    const r = await this.rig.client(this.client).run("qemu-io", ["--image-opts", this.opts(5), ...cmds, "-c", "flush"], { timeoutMs });
+    return r.code === 0 && (r.stdout.match(/^wrote /gm) ?? []).length === blocks.length;
+  }
+
+  /** Read blocks back verifying each pattern; returns the blocks that failed. */
+  async verify(blocks: number[], timeoutMs = 60_000): Promise<{ ok: boolean; failed: number[]; out: string }> {
+    const cmds = blocks.flatMap((i) => ["-c", `read -P ${IscsiClient.pattern(i)} ${i * BLOCK} ${BLOCK}`]);
+    const r = await this.rig.client(this.client).run("qemu-io", ["--image-opts", this.opts(5), ...cmds], { timeoutMs });
+    const failed = [...r.out.matchAll(/Pattern verification failed at offset (\d+)/g)].map((m) => Math.floor(Number(m[1]) / BLOCK));
+    const reads = (r.stdout.match(/^read /gm) ?? []).length;
+    return { ok: r.code === 0 && !failed.length && reads === blocks.length, failed: [...new Set(failed)], out: r.out };
+  }
+
+  /** Unit serial number (VPD page 0x80): the LU's identity the initiator keys on. */
+  async serial(): Promise<string> {
+    const r = await this.rig.client(this.client).run("iscsi-inq", ["-i", INITIATOR, "-e", "1", "-c", "128", `iscsi://${this.vip}/${IQN}/${this.lun}`], { timeoutMs: 15_000 });
+    // "Unit Serial Number:[                              beaf11]"
+    return /Unit Serial Number:\s*\[\s*([^\]]*?)\s*\]/i.exec(r.stdout)?.[1] ?? `(none: ${r.out.trim()})`;
+  }
+}
+
+export interface FailoverResult {
+  killed: string;
+  survivor: string;
+  /** hard kill -> first successful, verified read through the VIP */
+  failoverMs: number;
+  /** blocks acknowledged before and during the failover */
+  acked: number[];
+  /** writes attempted during the failover that were not acknowledged (may or may not be on disk) */
+  unacked: number[];
+  verify: { ok: boolean; failed: number[]; out: string };
+  serialBefore: string;
+  serialAfter: string;
+}
+
+/**
+ * Write `pre` blocks, keep a writer going, hard-kill the active node, time the first verified
+ * read through the VIP, let the writer land a few blocks on the survivor, then read back every
+ * acknowledged block.
+ */
+export async function hardKillFailover(rig: Rig, d: Deployed, o: { pre?: number; log?: (m: string) => void } = {}): Promise<FailoverResult> {
+  const log = o.log ?? (() => {});
+  const c = new IscsiClient(rig, d.vip, d.lun);
+  const pre = Array.from({ length: o.pre ?? 16 }, (_, i) => i);
+  if (!(await c.write(pre))) throw new Error("initial writes through the VIP failed");
+  const serialBefore = await c.serial();
+  const acked = [...pre];
+  const unacked: number[] = [];
+  log(`wrote ${pre.length} blocks of ${BLOCK / 1024} KiB through ${d.vip} (target on ${d.active}), LU serial ${serialBefore}`);
+
+  // writer: one block per call, as long as the scenario runs
+  let next = pre.length;
+  let stop = false;
+  let afterFailover = 0;
+  let failedOver = false;
+  const writer = (async () => {
+    while (!stop) {
+      const b = next++;
+      if (await c.write([b], 12_000)) {
+        acked.push(b);
+        if (failedOver) afterFailover++;
+      } else {
+        unacked.push(b);
+        await sleep(100);
+      }
+    }
+  })();
+  await sleep(500);
+
+  const survivor = rig.nodes.find((n) => n.name !== d.active && n.up)!.name;
+  const survivorMac = rig.mac(survivor);
+  const t0 = await rig.hardKill(d.active);
+  // poll: the VIP answering from the survivor, then a verified read of block 0
+  let failoverMs = 0;
+  for (;;) {
+    if (Date.now() - t0 > 120_000) {
+      stop = true;
+      await writer;
+      throw new Error(`no read through ${d.vip} within 120 s of the kill`);
+    }
+    const owners = await rig.arpOwners(d.vip, 0, 1);
+    if (owners.includes(survivorMac)) {
+      const v = await c.verify([0], 10_000);
+      if (v.ok) {
+        failoverMs = Date.now() - t0;
+        break;
+      }
+    }
+    await sleep(50);
+  }
+  failedOver = true;
+  log(`first verified read through ${d.vip} from ${survivor}: ${(failoverMs / 1000).toFixed(2)} s after the kill`);
+  for (let i = 0; i < 200 && afterFailover < 4; i++) await sleep(100);
+  stop = true;
+  await writer;
+  const serialAfter = await c.serial();
+  const verify = await c.verify(acked);
+  log(`read back ${acked.length} acknowledged blocks: ${verify.ok ? "all correct" : `FAILED ${verify.failed.join(",")}`}`);
+  return { killed: d.active, survivor, failoverMs, acked, unacked, verify, serialBefore, serialAfter };
+}
+
+/** Is the client tooling there? */
+export async function clientToolsMissing(): Promise<string | undefined> {
+  for (const [cmd, pkg] of [["qemu-io", "qemu-utils qemu-block-extra"], ["iscsi-inq", "libiscsi-bin"], ["tgtd", "tgt"], ["arping", "iputils-arping"]] as const) {
+    const r = await exec("sh", ["-c", `command -v ${cmd}`]);
+    if (r.code !== 0) return `${cmd} missing (apt-get install ${pkg})`;
+  }
+  return undefined;
+}

@@ -1,0 +1,144 @@
+// `tsstor stack ...` black box: the printed script, validation before any pcs command, --apply
+// making exactly the script's calls (cib -> pcs -f ... -> cib-push diff-against) and stopping
+// before the push on the first failure, and pcs -f accepting the commands with our agents.
+import t from "tap";
+import { spawnSync } from "node:child_process";
+import { chmodSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { BUILD, scratchDir } from "../lib/harness.js";
+import { installAgents } from "../lib/install.js";
+import { builtAgents } from "./agents.js";
+
+const CLI = join(BUILD, "tsstor");
+const tmp = scratchDir("stackcli");
+const IQN = "iqn.2003-01.org.example:storage";
+const built = builtAgents();
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(CLI, args, { encoding: "utf8", env: { ...process.env, ...env } });
+  return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
+}
+
+// A stand-in pcs that logs its argv (one line per call, arguments separated by \x1f); FAIL_AT=N fails the Nth call.
+const fakeDir = join(tmp, "bin");
+spawnSync("mkdir", ["-p", fakeDir]);
+writeFileSync(
+  join(fakeDir, "pcs"),
+  `#!/bin/bash
+n=$(( $(cat "$PCS_LOG" 2>/dev/null | wc -l) + 1 ))
+(IFS=$'\\x1f'; printf '%s\\n' "$*") >> "$PCS_LOG"
+if [ "$1" = cluster ] && [ "$2" = cib ]; then echo '<cib/>' > "$3"; fi
+if [ "\${FAIL_AT:-0}" = "$n" ]; then echo "Error: injected failure" >&2; exit 1; fi
+exit 0
+`,
+);
+chmodSync(join(fakeDir, "pcs"), 0o755);
+const fakeEnv = (log: string, extra: Record<string, string> = {}) => ({ PATH: `${fakeDir}:${process.env.PATH}`, PCS_LOG: log, ...extra });
+const calls = (log: string): string[][] => (existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => l.split("\x1f")) : []);
+/** temp file names differ between the script and --apply: name them by role */
+const norm = (c: string[][]) => c.map((a) => a.map((w) => w.replace(/^(diff-against=)?\/.*\/(orig|new)\.xml$/, "$1<$2>")));
+
+const ISCSI = ["stack", "iscsi", "--drbd-resource", "r0", "--iqn", IQN, "--lun", "1:/dev/drbd1", "--lun", "2:/dev/drbd2", "--ip", "10.233.1.200/24", "--initiator", "iqn.1993-08.org.debian:01:client"];
+
+t.test("iscsi prints a reviewable script that bash accepts", async (t) => {
+  const r = cli(ISCSI);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /^#!\/bin\/bash\n/);
+  t.match(r.stdout, /WARNING: without fencing/);
+  t.match(r.stdout, /resource create iscsi-drbd ocf:tsstor:drbd drbd_resource=r0 .* promotable promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true/);
+  t.match(r.stdout, /allowed_initiators=iqn\.1993-08\.org\.debian:01:client/);
+  t.match(r.stdout, /constraint colocation add iscsi-ip1 with iscsi-target INFINITY/, "the VIP constraints seed 003 forgot");
+  t.match(r.stdout, /constraint order start iscsi-target then start iscsi-ip1\n/);
+  t.match(r.stdout, /cib-push "\$work\/new.xml" diff-against="\$work\/orig.xml"/);
+  t.equal(spawnSync("bash", ["-n"], { input: r.stdout }).status, 0, "bash -n");
+});
+
+t.test("gfs2 and drbd-fs scripts", async (t) => {
+  const g = cli(["stack", "gfs2", "--fs", "vg1/lv1:/srv/gfs2", "--fs", "vg1/lv2:/srv/gfs2b", "--options", "noatime"]);
+  t.equal(g.code, 0, g.stderr);
+  t.match(g.stdout, /property set no-quorum-policy=freeze/);
+  t.match(g.stdout, /gfs2-dlm ocf:pacemaker:controld .* clone interleave=true/);
+  t.match(g.stdout, /gfs2-lvmlockd ocf:tsstor:clvm lock_type=dlm/);
+  t.match(g.stdout, /gfs2-lv2 ocf:tsstor:LVM-activate vgname=vg1 lvname=lv2 vg_access_mode=lvmlockd activation_mode=shared/);
+  t.match(g.stdout, /gfs2-fs1 ocf:tsstor:Filesystem device=\/dev\/vg1\/lv1 directory=\/srv\/gfs2 fstype=gfs2 options=noatime/);
+  const d = cli(["stack", "drbd-fs", "--drbd-resource", "r0", "--device", "/dev/drbd0", "--directory", "/srv/data", "--fstype", "xfs", "--ip", "10.233.1.210/24", "--service", "systemd:nfs-server"]);
+  t.equal(d.code, 0, d.stderr);
+  t.match(d.stdout, /drbdfs-service systemd:nfs-server op monitor interval=20s --group drbdfs-group/);
+  t.match(d.stdout, /constraint order promote drbdfs-drbd-clone then start drbdfs-group/);
+  for (const s of [g.stdout, d.stdout]) t.equal(spawnSync("bash", ["-n"], { input: s }).status, 0);
+});
+
+t.test("every bad value is reported at once and no pcs command runs", async (t) => {
+  const log = join(tmp, "bad.log");
+  const r = cli(
+    ["stack", "iscsi", "--iqn", "IQN.2003-13.Bad", "--lun", "1:/dev/a", "--lun", "1:rel/path", "--ip", "10.0.0.300", "--ip", "10.233.1.200/24", "--portal", "10.233.1.200:3260", "--initiator", "nope", "--prefix", "1bad", "--apply"],
+    fakeEnv(log),
+  );
+  t.equal(r.code, 2);
+  for (const m of [
+    /--prefix: "1bad" is not a valid resource id/,
+    /--drbd-resource is required \(or --no-drbd/,
+    /--iqn: "IQN.2003-13.Bad" is not an iSCSI name/,
+    /--lun 1:rel\/path: "rel\/path" is not a plain absolute path/,
+    /--lun number: "1" given twice/,
+    /--ip: "10.0.0.300" is not an IPv4 or IPv6 address/,
+    /--portal 10.233.1.200:3260: a portal on a virtual IP cannot be bound before the IP starts/,
+    /--initiator: "nope" is not an iSCSI name/,
+    /nothing was run/,
+  ])
+    t.match(r.stderr, m);
+  t.same(calls(log), [], "pcs never ran");
+  const inj = cli(["stack", "drbd-fs", "--drbd-resource", "r0;reboot", "--device", "/dev/drbd0", "--directory", "/", "--fstype", "gfs2", "--ip", "10.233.1.210", "--service-param", "a=b"]);
+  t.equal(inj.code, 2);
+  t.match(inj.stderr, /"r0;reboot" is not a DRBD resource name/);
+  t.match(inj.stderr, /refusing to mount over \//);
+  t.match(inj.stderr, /"gfs2" is not ext4, xfs or ext3/);
+  t.match(inj.stderr, /--service-param needs --service/);
+  const miss = cli(["stack", "iscsi", "--iqn", IQN]);
+  t.equal(miss.code, 2);
+  t.match(miss.stderr, /Missing required arguments: lun, ip/);
+});
+
+t.test("--apply makes exactly the script's pcs calls, in one transaction", async (t) => {
+  const logScript = join(tmp, "script.log");
+  const script = cli(ISCSI).stdout;
+  t.equal(spawnSync("bash", ["-c", script], { env: { ...process.env, ...fakeEnv(logScript) } }).status, 0);
+  const logApply = join(tmp, "apply.log");
+  const r = cli([...ISCSI, "--apply", "--quiet"], fakeEnv(logApply));
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /iscsi \(DRBD\) stack applied: iscsi-drbd-clone, iscsi-target, iscsi-lun1, iscsi-lun2, iscsi-ip1/);
+  const a = norm(calls(logApply));
+  t.same(a, norm(calls(logScript)), "same calls as the printed script");
+  t.same(a[0], ["cluster", "cib", "<orig>"]);
+  t.same(a[a.length - 1], ["cluster", "cib-push", "<new>", "diff-against=<orig>"]);
+  t.ok(a.slice(1, -1).every((c) => c[0] === "-f" && c[1] === "<new>"), "everything else edits the copy");
+});
+
+t.test("a failing pcs -f command stops before cib-push: the cluster is untouched", async (t) => {
+  const log = join(tmp, "fail.log");
+  const r = cli([...ISCSI, "--apply", "--quiet"], fakeEnv(log, { FAIL_AT: "4" }));
+  t.equal(r.code, 1);
+  t.match(r.stderr, /failed, nothing was changed:\nError: injected failure/);
+  const c = calls(log);
+  t.equal(c.length, 4);
+  t.notOk(c.some((a) => a[1] === "cib-push"), "no cib-push");
+});
+
+const stacks: Array<{ name: string; args: string[]; agents: string[] }> = [
+  { name: "iscsi", args: ISCSI, agents: ["drbd", "iSCSITarget", "iSCSILogicalUnit", "IPaddr2"] },
+  { name: "iscsi --no-drbd", args: ["stack", "iscsi", "--no-drbd", "--iqn", IQN, "--lun", "1:/dev/sdb", "--ip", "10.233.1.200/24"], agents: ["iSCSITarget", "iSCSILogicalUnit", "IPaddr2"] },
+  { name: "gfs2", args: ["stack", "gfs2", "--fs", "vg1/lv1:/srv/gfs2"], agents: ["clvm", "LVM-activate", "Filesystem"] },
+  { name: "drbd-fs", args: ["stack", "drbd-fs", "--drbd-resource", "r0", "--device", "/dev/drbd0", "--directory", "/srv/data", "--ip", "10.233.1.210/24"], agents: ["drbd", "Filesystem", "IPaddr2"] },
+];
+for (const s of stacks) {
+  const missing = s.agents.filter((a) => !built.includes(a));
+  t.test(`pcs -f accepts the ${s.name} stack with the ocf:tsstor agents`, { skip: missing.length ? `ocf:tsstor:{${missing.join(",")}} not in build/tsstor-agents --list yet` : false }, async (t) => {
+    installAgents(s.agents);
+    const cib = join(tmp, `${s.name.replace(/\W+/g, "-")}.xml`);
+    writeFileSync(cib, spawnSync("cibadmin", ["--empty"], { encoding: "utf8" }).stdout);
+    const r = cli([...s.args, "--apply", "--cib", cib, "--quiet"]);
+    t.equal(r.code, 0, r.stderr);
+    t.notMatch(r.stderr, /Warning/i, "no pcs warnings (unknown or deprecated parameters)");
+    t.match(readFileSync(cib, "utf8"), /provider="tsstor"/);
+  });
+}

@@ -1,0 +1,158 @@
+// The scheduler on every generated stack (crm_simulate, Pacemaker's real policy engine, no
+// cluster): initial start order, node failure moving everything in order, a failed LU monitor
+// recovering only that LU, and the reverse order when everything stops. Orders are checked on the
+// transition graph's dependency edges. Agents this checkout has not built yet are replaced by
+// their upstream equivalents (same parameters; the scheduler never runs them), and the test says so.
+import t from "tap";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { drbdFsStack, gfs2Stack, iscsiStack, type Plan } from "../../cli/stacks.js";
+import { applyPlan } from "../../cli/pcs.js";
+import { installAgents } from "../lib/install.js";
+import { scratchDir } from "../lib/harness.js";
+import { builtAgents, planAgents, withStandIns } from "./agents.js";
+import { forgetNode, nodesUp, promotionScore, property, simulate, type Graph } from "./simulate.js";
+
+const built = builtAgents();
+const tmp = scratchDir("stacksim");
+const IQN = "iqn.2003-01.org.example:storage";
+
+/** The assertions these helpers use (tap's subtest type is not exported simply). */
+interface Tap {
+  ok(v: any, ...rest: any[]): any;
+  same(a: any, b: any, ...rest: any[]): any;
+  comment(...m: any[]): any;
+}
+
+/** CIB file with the plan applied (stand-ins for agents not built), nodes n1 n2 up with quorum. */
+function prepare(t: Tap, name: string, plan: Plan): string {
+  const { plan: p, replaced } = withStandIns(plan, built);
+  const ours = planAgents(p);
+  if (ours.length) installAgents(ours);
+  if (replaced.length) t.comment(`${name}: ocf:tsstor:{${replaced.join(",")}} not built in this checkout: scheduled with the upstream agents instead`);
+  const cib = join(tmp, `${name}.xml`);
+  writeFileSync(cib, execFileSync("cibadmin", ["--empty"]));
+  property(cib, "stonith-enabled", "false");
+  applyPlan(p, { cib });
+  const up = join(tmp, `${name}-up.xml`);
+  nodesUp(cib, up, ["n1", "n2"]);
+  return up;
+}
+
+/** Assert that each step's actions precede the next step's, e.g. promote -> start -> start. */
+function chain(t: Tap, g: Graph, steps: Array<[string, string, string?]>, msg: string): void {
+  for (let i = 0; i + 1 < steps.length; i++) {
+    const [ra, oa, na] = steps[i]!;
+    const [rb, ob, nb] = steps[i + 1]!;
+    const a = g.one(ra, oa, na);
+    const b = g.one(rb, ob, nb);
+    t.ok(g.before(a, b), `${msg}: ${ra} ${oa}${na ? `@${na}` : ""} before ${rb} ${ob}${nb ? `@${nb}` : ""}`);
+  }
+}
+
+function onlyChanges(t: Tap, g: Graph, expected: string[], msg: string): void {
+  t.same(g.describe().split(" ").filter(Boolean), [...expected].sort(), msg);
+}
+
+t.test("iscsi (DRBD): start, node failure, LU monitor failure, stop", async (t) => {
+  const plan = iscsiStack({ prefix: "iscsi", drbdResource: "r0", iqn: IQN, luns: ["1:/dev/drbd1", "2:/dev/drbd2"], ips: ["10.233.1.200/24", "10.233.1.201/24"] });
+  const up = prepare(t, "iscsi", plan);
+  promotionScore(up, "n1", "iscsi-drbd", 10);
+  promotionScore(up, "n2", "iscsi-drbd", 5);
+  const s1 = join(tmp, "iscsi-s1.xml");
+  const start = simulate(up, s1, join(tmp, "iscsi-g1.xml")).graph;
+  for (const lun of ["iscsi-lun1", "iscsi-lun2"]) {
+    for (const ip of ["iscsi-ip1", "iscsi-ip2"]) {
+      chain(t, start, [["iscsi-drbd", "promote", "n1"], ["iscsi-target", "start", "n1"], [lun, "start", "n1"], [ip, "start", "n1"]], "initial start");
+    }
+  }
+  t.equal(start.find("iscsi-drbd", "start").length, 2, "DRBD starts on both nodes");
+  t.equal(start.find("iscsi-drbd", "promote").length, 1, "and is promoted on one");
+
+  const fail1 = simulate(s1, join(tmp, "iscsi-f1.xml"), join(tmp, "iscsi-gf1.xml"), ["--node-fail", "n1"]).graph;
+  for (const lun of ["iscsi-lun1", "iscsi-lun2"]) {
+    chain(t, fail1, [["iscsi-drbd", "promote", "n2"], ["iscsi-target", "start", "n2"], [lun, "start", "n2"], ["iscsi-ip1", "start", "n2"]], "n1 fails");
+  }
+  onlyChanges(
+    t,
+    fail1,
+    ["iscsi-drbd:promote@n2", "iscsi-target:start@n2", "iscsi-lun1:start@n2", "iscsi-lun2:start@n2", "iscsi-ip1:start@n2", "iscsi-ip2:start@n2"],
+    "n1 fails: everything moves to n2, nothing else happens",
+  );
+  const fail2 = simulate(s1, join(tmp, "iscsi-f2.xml"), join(tmp, "iscsi-gf2.xml"), ["--node-fail", "n2"]).graph;
+  onlyChanges(t, fail2, [], "the Unpromoted node n2 fails: nothing on n1 moves or restarts");
+
+  const lu = simulate(s1, join(tmp, "iscsi-lu.xml"), join(tmp, "iscsi-glu.xml"), ["-i", "iscsi-lun1_monitor_10000@n1=1"]).graph;
+  onlyChanges(t, lu, ["iscsi-lun1:start@n1", "iscsi-lun1:stop@n1"], "a failed LU monitor recovers only that LU (no target, other LUN or IP restart)");
+  t.ok(lu.before(lu.one("iscsi-lun1", "stop", "n1"), lu.one("iscsi-lun1", "start", "n1")));
+
+  const stopCib = join(tmp, "iscsi-stopall.xml");
+  copyFileSync(s1, stopCib);
+  property(stopCib, "stop-all-resources", "true");
+  const stop = simulate(stopCib, join(tmp, "iscsi-st.xml"), join(tmp, "iscsi-gst.xml")).graph;
+  for (const lun of ["iscsi-lun1", "iscsi-lun2"]) {
+    chain(t, stop, [["iscsi-ip2", "stop", "n1"], [lun, "stop", "n1"], ["iscsi-target", "stop", "n1"], ["iscsi-drbd", "demote", "n1"], ["iscsi-drbd", "stop", "n1"]], "stop order is the reverse");
+  }
+});
+
+t.test("iscsi without DRBD (shared SAN LUN)", async (t) => {
+  const plan = iscsiStack({ prefix: "san", san: true, iqn: IQN, luns: ["1:/dev/mapper/mpatha"], ips: ["10.233.1.200/24"] });
+  const up = prepare(t, "san", plan);
+  const s1 = join(tmp, "san-s1.xml");
+  const start = simulate(up, s1, join(tmp, "san-g1.xml")).graph;
+  const node = start.one("san-target", "start").node!;
+  const other = node === "n1" ? "n2" : "n1";
+  chain(t, start, [["san-target", "start", node], ["san-lun1", "start", node], ["san-ip1", "start", node]], "initial start");
+  const fail = simulate(s1, join(tmp, "san-f.xml"), join(tmp, "san-gf.xml"), ["--node-fail", node]).graph;
+  chain(t, fail, [["san-target", "start", other], ["san-lun1", "start", other], ["san-ip1", "start", other]], `${node} fails`);
+  const lu = simulate(s1, join(tmp, "san-lu.xml"), join(tmp, "san-glu.xml"), ["-i", `san-lun1_monitor_10000@${node}=1`]).graph;
+  onlyChanges(t, lu, [`san-lun1:start@${node}`, `san-lun1:stop@${node}`], "a failed LU monitor recovers only that LU");
+  const stopCib = join(tmp, "san-stopall.xml");
+  copyFileSync(s1, stopCib);
+  property(stopCib, "stop-all-resources", "true");
+  const stop = simulate(stopCib, join(tmp, "san-st.xml"), join(tmp, "san-gst.xml")).graph;
+  chain(t, stop, [["san-ip1", "stop", node], ["san-lun1", "stop", node], ["san-target", "stop", node]], "stop order is the reverse");
+});
+
+t.test("gfs2: per-node order on both nodes, a node failure leaves the survivor alone, reverse stop", async (t) => {
+  const plan = gfs2Stack({ prefix: "gfs2", filesystems: ["vg1/lv1:/srv/gfs2"], options: "noatime" });
+  const up = prepare(t, "gfs2", plan);
+  const s1 = join(tmp, "gfs2-s1.xml");
+  const start = simulate(up, s1, join(tmp, "gfs2-g1.xml")).graph;
+  for (const n of ["n1", "n2"]) {
+    chain(t, start, [["gfs2-dlm", "start", n], ["gfs2-lvmlockd", "start", n], ["gfs2-lv", "start", n], ["gfs2-fs", "start", n]], `start on ${n}`);
+  }
+  t.notOk(start.before(start.one("gfs2-fs", "start", "n2"), start.one("gfs2-fs", "start", "n1")), "interleave: n1's mount does not wait for n2's");
+  t.match(execFileSync("crm_attribute", ["-t", "crm_config", "-n", "no-quorum-policy", "-G", "-q"], { env: { ...process.env, CIB_file: s1 }, encoding: "utf8" }), /freeze/);
+  const fail = simulate(s1, join(tmp, "gfs2-f.xml"), join(tmp, "gfs2-gf.xml"), ["--node-fail", "n2"]).graph;
+  onlyChanges(t, fail, [], "n2 fails: nothing restarts on n1 (interleaved clones)");
+  forgetNode(join(tmp, "gfs2-f.xml"), "n2"); // it rebooted: no resource history
+  const back = simulate(join(tmp, "gfs2-f.xml"), join(tmp, "gfs2-b.xml"), join(tmp, "gfs2-gb.xml"), ["-u", "n2"]).graph;
+  chain(t, back, [["gfs2-dlm", "start", "n2"], ["gfs2-lvmlockd", "start", "n2"], ["gfs2-lv", "start", "n2"], ["gfs2-fs", "start", "n2"]], "n2 returns");
+  t.same(back.changes().filter((a) => a.node === "n1").map((a) => a.rsc), [], "n1 untouched when n2 returns");
+  const stopCib = join(tmp, "gfs2-stopall.xml");
+  copyFileSync(s1, stopCib);
+  property(stopCib, "stop-all-resources", "true");
+  const stop = simulate(stopCib, join(tmp, "gfs2-st.xml"), join(tmp, "gfs2-gst.xml")).graph;
+  for (const n of ["n1", "n2"]) {
+    chain(t, stop, [["gfs2-fs", "stop", n], ["gfs2-lv", "stop", n], ["gfs2-lvmlockd", "stop", n], ["gfs2-dlm", "stop", n]], `stop on ${n}`);
+  }
+});
+
+t.test("drbd-fs: promote -> mount -> IP -> service, failover in order, reverse stop", async (t) => {
+  const plan = drbdFsStack({ prefix: "data", drbdResource: "r0", device: "/dev/drbd0", directory: "/srv/data", fstype: "ext4", ip: "10.233.1.210/24", service: "ocf:pacemaker:Dummy" });
+  const up = prepare(t, "drbdfs", plan);
+  promotionScore(up, "n1", "data-drbd", 10);
+  promotionScore(up, "n2", "data-drbd", 5);
+  const s1 = join(tmp, "drbdfs-s1.xml");
+  const start = simulate(up, s1, join(tmp, "drbdfs-g1.xml")).graph;
+  chain(t, start, [["data-drbd", "promote", "n1"], ["data-fs", "start", "n1"], ["data-ip", "start", "n1"], ["data-service", "start", "n1"]], "initial start");
+  const fail = simulate(s1, join(tmp, "drbdfs-f.xml"), join(tmp, "drbdfs-gf.xml"), ["--node-fail", "n1"]).graph;
+  chain(t, fail, [["data-drbd", "promote", "n2"], ["data-fs", "start", "n2"], ["data-ip", "start", "n2"], ["data-service", "start", "n2"]], "n1 fails");
+  const stopCib = join(tmp, "drbdfs-stopall.xml");
+  copyFileSync(s1, stopCib);
+  property(stopCib, "stop-all-resources", "true");
+  const stop = simulate(stopCib, join(tmp, "drbdfs-st.xml"), join(tmp, "drbdfs-gst.xml")).graph;
+  chain(t, stop, [["data-service", "stop", "n1"], ["data-ip", "stop", "n1"], ["data-fs", "stop", "n1"], ["data-drbd", "demote", "n1"], ["data-drbd", "stop", "n1"]], "stop order is the reverse");
+});
