@@ -299,7 +299,7 @@ function gfs2Guards(ctx: C, c: Conf, dev: string, strictClone: boolean): void {
   const dlm = dlmState(ctx.run);
   if (!dlm.installed) throw fail.installed("dlm_tool not found: GFS2 with lock_dlm needs dlm_controld (package dlm-controld, run as the ocf:pacemaker:controld clone)");
   if (!dlm.reachable) {
-    const pids = dlmControldPids();
+    const pids = dlmControldPids(ctx.env.paths.proc);
     throw fail.generic(
       pids.length
         ? `dlm_controld (pid ${pids.join(", ")}) does not answer dlm_tool ls: DLM is not ready on this node`

@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { startRig, where, type Rig } from "../test/rig/rig.js";
 import { backingFile, hardKillFailover, IscsiClient, rigIscsiOptions, waitDeployed, INITIATOR, IQN } from "../test/rig/iscsi.js";
 import { withStandIns, planAgents } from "../test/stack/agents.js";
+import { drbdSimAvailable, rigDrbd, type RigDrbd } from "../test/rig/drbd.js";
 import { iscsiStack } from "./stacks.js";
 import { renderScript } from "./pcs.js";
 
@@ -29,6 +30,8 @@ const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
 
 export interface DemoOpts {
   build?: boolean;
+  /** the shared-LUN variant even when the DRBD agent is built */
+  noDrbd?: boolean;
   out?: (s: string) => void;
 }
 
@@ -60,6 +63,9 @@ export async function runDemo(o: DemoOpts = {}): Promise<number> {
   }
   const built = spawnSync(join(root, "build/tsstor-agents"), ["--list"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
   info(`agents built: ${built.join(" ") || "none"}`);
+  const fakes = spawnSync(join(root, "build/test/fakes/tsstor-fakes"), [], { encoding: "utf8" }).stdout ?? "";
+  // the DRBD simulator is part of the test fakes binary (it lists its tool names)
+  const useDrbd = !o.noDrbd && built.includes("drbd") && fakes.includes("drbdadm") && drbdSimAvailable();
 
   const work = mkdtempSync(join(tmpdir(), "tsstor-demo-"));
   chmodSync(work, 0o755);
@@ -74,14 +80,18 @@ export async function runDemo(o: DemoOpts = {}): Promise<number> {
   try {
     step("Starting a 2-node Pacemaker + Corosync cluster in namespaces");
     info("node = netns + mount/UTS/PID namespaces; corosync knet (token 1000 ms), pacemakerd; tgtd at boot");
-    rig = await startRig({ nodes: 2, clients: 1, boot: [["tgtd", "-f"]], log: info });
+    let drbd: RigDrbd | undefined;
+    if (useDrbd) {
+      drbd = await rigDrbd();
+      info(`DRBD ${drbd.res}: simulated (this kernel has no DRBD module): drbdadm/drbdsetup of the DRBD simulator on the nodes' PATH`);
+    }
+    rig = await startRig({ nodes: 2, clients: 1, boot: [["tgtd", "-f"]], env: drbd?.env, log: info });
     info(`nodes ${rig.nodes.map((x) => `${x.name}=${x.addr()}`).join(" ")}, client ${rig.client(0).addr}, virtual IP ${rig.vip()}`);
 
     step("Generating the iSCSI stack script (tsstor stack iscsi)");
+    // the LUN's data: one file both nodes open (a SAN LUN, or what protocol C DRBD keeps identical)
     const backing = backingFile(work);
-    // DRBD needs the kernel module (absent here): the demo uses the shared-LUN variant, whose
-    // backing file both nodes open, like a SAN LUN
-    const full = iscsiStack(rigIscsiOptions(rig, { backing }));
+    const full = iscsiStack(rigIscsiOptions(rig, drbd ? { backing, drbdResource: drbd.res, drbdconf: drbd.sim.conf } : { backing }));
     const { plan, replaced } = withStandIns(full, built);
     if (replaced.length) info(`ocf:tsstor:{${replaced.join(",")}} not built yet: the upstream agents stand in (same parameters)`);
     for (const a of planAgents(plan)) {
@@ -99,7 +109,7 @@ export async function runDemo(o: DemoOpts = {}): Promise<number> {
       renameSync(tmp, p);
       if (prior === undefined) linked.push(a);
     }
-    const argv = ["stack", "iscsi", "--no-drbd", "--iqn", IQN, "--lun", `1:${backing}`, "--ip", `${rig.vip()}/24`, "--implementation", "tgt", "--tid", "1", "--initiator", INITIATOR];
+    const argv = ["stack", "iscsi", ...(drbd ? ["--drbd-resource", drbd.res, "--drbdconf", drbd.sim.conf] : ["--no-drbd"]), "--iqn", IQN, "--lun", `1:${backing}`, "--ip", `${rig.vip()}/24`, "--implementation", "tgt", "--tid", "1", "--initiator", INITIATOR];
     const script = renderScript(plan, argv);
     const scriptFile = join(work, "iscsi-stack.sh");
     writeFileSync(scriptFile, script);
@@ -121,12 +131,12 @@ export async function runDemo(o: DemoOpts = {}): Promise<number> {
     info(`LU unit serial (VPD 0x80): ${await c.serial()}`);
 
     step(`Hard-killing the active node ${d.active} (SIGKILL to its whole PID namespace, cables unplugged)`);
-    const res = await hardKillFailover(rig, d, { log: info });
+    const res = await hardKillFailover(rig, d, { log: info, onKill: drbd?.crash });
 
     step("After the failover");
     info(`LU unit serial from ${res.survivor}: ${res.serialAfter} (${res.serialAfter === res.serialBefore ? "same disk" : "DIFFERENT"})`);
     const s = await rig.status(res.survivor);
-    info(`target on ${where(s, "iscsi-target").join(",")}, LUN on ${where(s, "iscsi-lun1").join(",")}, VIP on ${where(s, "iscsi-ip1").join(",")}`);
+    info(`${drbd ? `DRBD Promoted on ${where(s, "iscsi-drbd-clone", "Promoted").join(",")}, ` : ""}target on ${where(s, "iscsi-target").join(",")}, LUN on ${where(s, "iscsi-lun1").join(",")}, VIP on ${where(s, "iscsi-ip1").join(",")}`);
     out(indent((await rig.pcs(["status"], { on: res.survivor })).stdout.replace(/\nDaemon Status:[\s\S]*$/, "")));
     out(`\n      ${bold(`failover time: ${(res.failoverMs / 1000).toFixed(2)} s`)} from the hard kill to the first verified read through ${d.vip}`);
     out(`      ${bold(`${res.acked.length} acknowledged writes read back: ${res.verify.ok ? "all correct" : `FAILED (${res.verify.failed.join(",")})`}`)}`);
@@ -150,5 +160,5 @@ export async function runDemo(o: DemoOpts = {}): Promise<number> {
 
 const invoked = process.argv[1] ?? "";
 if (/demo\.(ts|js)$/.test(invoked)) {
-  process.exitCode = await runDemo({ build: process.argv.includes("--build") });
+  process.exitCode = await runDemo({ build: process.argv.includes("--build"), noDrbd: process.argv.includes("--no-drbd") });
 }

@@ -2,10 +2,15 @@
 //   tsstor stack iscsi|gfs2|drbd-fs [options]       print a reviewable bash script of pcs commands
 //   tsstor stack ... --apply                       apply it atomically on this cluster node
 //   tsstor stack ... --apply --cib FILE            apply it to a CIB file (pcs -f), e.g. for crm_simulate
+//   tsstor status [--watch] [--json] [--graph F]    the storage stacks at a glance (cli/status.ts)
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { InvalidOptions, drbdFsStack, gfs2Stack, iscsiStack, type Plan } from "./stacks.js";
 import { ApplyError, applyPlan, renderScript } from "./pcs.js";
+import { doctorCommand } from "./doctor.js";
 import { statusCommand } from "./status.js";
 import { GraphError, planDot, writeGraph } from "./status/graph.js";
 
@@ -29,7 +34,26 @@ const common = (y: Argv) =>
     .option("monitor-interval", { type: "string", describe: "monitor interval of the stack's resources" })
     .option("graph", { type: "string", describe: "also draw the stack to FILE (.svg, .png, .pdf or .dot) with Graphviz dot" });
 
+/**
+ * The demo drives the test rig (test/rig/), which stays out of this binary: run its source with
+ * the checkout's Bun. Signals are passed on, so Ctrl-C still tears everything down.
+ */
+function demo(args: string[]): Promise<number> {
+  const root = process.env.TSSTOR_ROOT ?? dirname(dirname(process.execPath));
+  const bun = join(root, "node_modules/@oven/bun-linux-x64-baseline/bin/bun");
+  const src = join(root, "cli/demo.ts");
+  if (!existsSync(bun) || !existsSync(src)) {
+    process.stderr.write(`tsstor demo: needs the source checkout (${src}) with npm ci done\n`);
+    return Promise.resolve(1);
+  }
+  const child = spawn(bun, [src, ...args], { stdio: "inherit" });
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => child.kill(sig));
+  return new Promise((resolve) => child.on("exit", (c, s) => resolve(c ?? (s === "SIGINT" ? 130 : 1))));
+}
+
 const strs = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]).flatMap((s) => s.split(",")).filter(Boolean);
+
+class UsageFailed extends Error {}
 
 export function run(args: string[]): number | Promise<number> {
   let code: number | Promise<number> = 0;
@@ -42,10 +66,13 @@ export function run(args: string[]): number | Promise<number> {
       code = 1;
     } else throw e;
   };
-  yargs(args)
+  const parser = yargs(args)
     .scriptName("tsstor")
+    // "--no-drbd" is an option of its own, not the negation of a "--drbd"
+    .parserConfiguration({ "boolean-negation": false })
     .version(VERSION)
     .strict()
+    .completion("completion", "print a bash completion script")
     .demandCommand(1)
     .command("stack", "bundled Pacemaker configurations (pcs scripts)", (y) =>
       y
@@ -57,6 +84,7 @@ export function run(args: string[]): number | Promise<number> {
             common(y)
               .option("prefix", { type: "string", default: "iscsi", describe: "resource id prefix" })
               .option("drbd-resource", { type: "string", describe: "DRBD resource backing the LUNs" })
+              .option("drbdconf", { type: "string", describe: "drbd.conf for the DRBD agent (default /etc/drbd.conf)" })
               .option("no-drbd", { type: "boolean", default: false, describe: "no DRBD: the LUN paths are a shared SAN LUN both nodes see" })
               .option("iqn", { type: "string", demandOption: true, describe: "target IQN" })
               .option("lun", { type: "string", array: true, demandOption: true, describe: "N:/dev/path (repeat for more LUNs)" })
@@ -73,6 +101,7 @@ export function run(args: string[]): number | Promise<number> {
                 iscsiStack({
                   prefix: a.prefix,
                   drbdResource: a["drbd-resource"],
+                  drbdconf: a.drbdconf,
                   san: a["no-drbd"],
                   iqn: a.iqn,
                   luns: strs(a.lun),
@@ -117,6 +146,7 @@ export function run(args: string[]): number | Promise<number> {
             common(y)
               .option("prefix", { type: "string", default: "drbdfs", describe: "resource id prefix" })
               .option("drbd-resource", { type: "string", demandOption: true })
+              .option("drbdconf", { type: "string", describe: "drbd.conf for the DRBD agent (default /etc/drbd.conf)" })
               .option("device", { type: "string", demandOption: true, describe: "DRBD device, e.g. /dev/drbd0" })
               .option("directory", { type: "string", demandOption: true, describe: "mount point" })
               .option("fstype", { type: "string", default: "ext4" })
@@ -132,6 +162,7 @@ export function run(args: string[]): number | Promise<number> {
                 drbdFsStack({
                   prefix: a.prefix,
                   drbdResource: a["drbd-resource"],
+                  drbdconf: a.drbdconf,
                   device: a.device,
                   directory: a.directory,
                   fstype: a.fstype,
@@ -152,12 +183,16 @@ export function run(args: string[]): number | Promise<number> {
           },
         ),
     )
+    .command(doctorCommand((c) => (code = c), VERSION))
     .command(
       "demo",
       "2-node cluster in namespaces: deploy the iSCSI stack, hard-kill the active node, show the failover, tear down",
-      (y) => y.option("build", { type: "boolean", default: false, describe: "rebuild first" }),
+      (y) =>
+        y
+          .option("build", { type: "boolean", default: false, describe: "rebuild first" })
+          .option("no-drbd", { type: "boolean", default: false, describe: "the shared-LUN variant (no DRBD)" }),
       (a) => {
-        code = import("./demo.js").then((m) => m.runDemo({ build: a.build }));
+        code = demo([...(a.build ? ["--build"] : []), ...(a["no-drbd"] ? ["--no-drbd"] : [])]);
       },
     )
     .command(statusCommand((c) => (code = c), VERSION))
@@ -165,8 +200,14 @@ export function run(args: string[]): number | Promise<number> {
       if (err) throw err;
       process.stderr.write(`tsstor: ${msg}\nnothing was run.\n`);
       code = 2;
-    })
-    .parseSync();
+      // a .fail() that returns lets yargs go on to run the command's handler: stop here
+      throw new UsageFailed();
+    });
+  try {
+    parser.parseSync();
+  } catch (e) {
+    if (!(e instanceof UsageFailed)) throw e;
+  }
   return code;
 }
 

@@ -27,6 +27,8 @@ export interface IscsiOptions {
   prefix: string;
   /** DRBD resource backing the LUNs; undefined with san=true */
   drbdResource?: string;
+  /** drbd.conf of the DRBD agent (default: the agent's /etc/drbd.conf) */
+  drbdconf?: string;
   /** shared SAN LUN variant: no DRBD, the target simply runs on one node */
   san?: boolean;
   iqn: string;
@@ -50,6 +52,8 @@ export function iscsiStack(o: IscsiOptions): Plan {
   if (o.san && o.drbdResource) p.add("--drbd-resource and --no-drbd exclude each other");
   if (!o.san && !o.drbdResource) p.add("--drbd-resource is required (or --no-drbd for a shared SAN LUN)");
   p.check("--drbd-resource", o.drbdResource, drbdResource);
+  p.check("--drbdconf", o.drbdconf, absPath);
+  if (o.drbdconf && o.san) p.add("--drbdconf needs DRBD (not with --no-drbd)");
   p.check("--iqn", o.iqn, iqn);
   if (o.implementation !== undefined && !["lio-t", "tgt"].includes(o.implementation)) p.add(`--implementation: "${o.implementation}" is not lio-t or tgt`);
   if (!o.luns.length) p.add("--lun: at least one LUN (N:/dev/path) is required");
@@ -103,7 +107,7 @@ export function iscsiStack(o: IscsiOptions): Plan {
     // seed 003: monitors with distinct intervals per role; promoted-max 1 (single primary);
     // notify for the peer-state bookkeeping the DRBD agent does in notify.
     cmds.push([
-      "resource", "create", drbd, "ocf:tsstor:drbd", `drbd_resource=${o.drbdResource}`,
+      "resource", "create", drbd, "ocf:tsstor:drbd", `drbd_resource=${o.drbdResource}`, ...(o.drbdconf ? [`drbdconf=${o.drbdconf}`] : []),
       ...op("29s", "role=Promoted"), ...op("31s", "role=Unpromoted"),
       "promotable", "promoted-max=1", "promoted-node-max=1", `clone-max=${o.cloneMax ?? 2}`, "clone-node-max=1", "notify=true",
     ]);
@@ -251,6 +255,7 @@ export function gfs2Stack(o: Gfs2Options): Plan {
 export interface DrbdFsOptions {
   prefix: string;
   drbdResource: string;
+  drbdconf?: string;
   device: string;
   directory: string;
   fstype: string;
@@ -267,6 +272,7 @@ export function drbdFsStack(o: DrbdFsOptions): Plan {
   const p = new Problems();
   p.check("--prefix", o.prefix, resourceId);
   p.check("--drbd-resource", o.drbdResource, drbdResource);
+  p.check("--drbdconf", o.drbdconf, absPath);
   p.check("--device", o.device, absPath);
   p.check("--directory", o.directory, mountPoint);
   if (!["ext4", "xfs", "ext3"].includes(o.fstype)) p.add(`--fstype: "${o.fstype}" is not ext4, xfs or ext3 (a single-node filesystem; use the gfs2 stack for a cluster one)`);
@@ -288,7 +294,7 @@ export function drbdFsStack(o: DrbdFsOptions): Plan {
   const group = `${P}-group`;
   const cmds: string[][] = [
     [
-      "resource", "create", drbd, "ocf:tsstor:drbd", `drbd_resource=${o.drbdResource}`,
+      "resource", "create", drbd, "ocf:tsstor:drbd", `drbd_resource=${o.drbdResource}`, ...(o.drbdconf ? [`drbdconf=${o.drbdconf}`] : []),
       ...op("29s", "role=Promoted"), ...op("31s", "role=Unpromoted"),
       "promotable", "promoted-max=1", "promoted-node-max=1", `clone-max=${o.cloneMax ?? 2}`, "clone-node-max=1", "notify=true",
     ],

@@ -3,7 +3,7 @@
 // leaving time to print the exit reason and clean up.
 
 export function marginFor(totalMs: number): number {
-  return Math.min(2000, Math.max(200, Math.round(totalMs * 0.1)));
+  return Math.min(2000, Math.max(500, Math.round(totalMs * 0.1)));
 }
 
 export class Budget {

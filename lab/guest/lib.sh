@@ -53,19 +53,20 @@ need_agent() {
   return 1
 }
 
-# ra AGENT ACTION [name=value...]: run an agent as Pacemaker would; prints rc, log in $RA_LOG.
+# ra AGENT ACTION [name=value...]: run an agent as Pacemaker would (CRM_meta_x=v becomes
+# OCF_RESKEY_CRM_meta_x); returns its rc, its output in $RA_LOG.
 RA_LOG=/tmp/ra.log
 RA_INSTANCE=${RA_INSTANCE:-lab}
 ra() {
   local agent=$1 action=$2; shift 2
   local -a envs=(OCF_ROOT=/usr/lib/ocf OCF_RA_VERSION_MAJOR=1 OCF_RA_VERSION_MINOR=1
     "OCF_RESOURCE_INSTANCE=$RA_INSTANCE" "OCF_RESOURCE_TYPE=$agent" OCF_RESOURCE_PROVIDER=tsstor
-    "CRM_meta_timeout=${RA_TIMEOUT_MS:-60000}" HA_RSCTMP=/run/resource-agents)
+    "OCF_RESKEY_CRM_meta_timeout=${RA_TIMEOUT_MS:-120000}" HA_RSCTMP=/run/resource-agents)
   local kv
   for kv in "$@"; do
     case "$kv" in
-      CRM_meta_*=*|OCF_CHECK_LEVEL=*) envs+=("$kv") ;;
-      *) envs+=("OCF_RESKEY_$kv") ;;
+      OCF_CHECK_LEVEL=*) envs+=("$kv") ;;
+      *) envs+=("OCF_RESKEY_$kv") ;; # parameters and CRM_meta_* (as Pacemaker passes meta)
     esac
   done
   mkdir -p /run/resource-agents

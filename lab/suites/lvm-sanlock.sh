@@ -6,6 +6,8 @@ source /lab/guest/lib.sh
 modprobe dm_mod
 truncate -s 1G /var/tmp/lvm-sanlock.img
 PV=$(losetup -f --show /var/tmp/lvm-sanlock.img)
+# a fresh lvmlockd (an earlier suite may have left one with another lock manager's global lock)
+if pidof lvmlockd >/dev/null; then lvmlockctl --stop-lockspaces >/dev/null 2>&1; kill "$(pidof lvmlockd)"; sleep 1; fi
 start_sanlock && start_lvmlockd || { result lvmlockd - "sanlock + lvmlockd daemons" FAIL; exit 1; }
 t0=$(date +%s)
 vgcreate --shared --lock-type sanlock vgl "$PV" >/tmp/vgcreate.log 2>&1 ||

@@ -128,3 +128,9 @@ rec $K 21-corosync-cmapctl-cluster-name corosync-cmapctl totem.cluster_name
 rec $K 22-corosync-cmapctl-get corosync-cmapctl -g totem.cluster_name
 rec $K 23-sanlock-status-end sanlock client status
 result lvm - "recordings" PASS
+# leave no shared VG behind: later suites in this VM create their own (a dlm VG holding the
+# global lock makes a new sanlock VG fail with "Global lock failed: error -22")
+vgchange --lock-start vgd >/dev/null 2>&1; vgchange -an vgd >/dev/null 2>&1; vgremove -y vgd >/dev/null 2>&1
+lvmlockctl --stop-lockspaces >/dev/null 2>&1; kill "$(pidof lvmlockd)" 2>/dev/null; sleep 1
+for l in $(losetup -j /var/tmp/shared-dlm.img -O NAME -n) $(losetup -j /var/tmp/shared-sanlock.img -O NAME -n); do losetup -d "$l"; done
+exit 0

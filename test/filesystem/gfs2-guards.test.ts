@@ -181,6 +181,8 @@ t.test("start and validate-all refuse each unsafe GFS2 setup with a clear reason
     HA_RSCTMP: s.path("rsctmp"),
     TSSTOR_FAKE_CLUSTER_NAME: cluster,
     TSSTOR_FAKE_DLM: dlm,
+    // an empty /proc for the dlm_controld scan: a daemon of another suite must not show up here
+    TSSTOR_PROC_ROOT: s.mkdir("proc"),
   });
   const good = env("tsfclu", "");
   const clone = { clone: 0, clone_max: 2, clone_node_max: 1, timeout: 20000 };

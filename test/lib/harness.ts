@@ -2,7 +2,7 @@
 // plus the OCF variables, the action as the only argument, LC_ALL=C; optionally as hacluster.
 // Every agent's tests use this and plug into conformance() below.
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -198,5 +198,20 @@ export function conformance(t: Tap, spec: ConformanceSpec): void {
         t.equal(r.code, 0, r.stderr);
       });
     }
+  });
+}
+
+/** runAgent, asynchronously: for parallel actions (concurrency tests). */
+export function runAgentAsync(bin: string, action: string, o: RunOpts = {}): Promise<AgentRun> {
+  const name = bin.split("/").pop()!;
+  const argv = [...(o.wrap ?? []), bin, action, ...(o.args ?? [])];
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const p = spawn(argv[0]!, argv.slice(1), { env: ocfEnv(name, o), cwd: o.cwd ?? "/", stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout!.on("data", (d) => (stdout += d));
+    p.stderr!.on("data", (d) => (stderr += d));
+    p.on("close", (code) => resolve({ code: code ?? 128, stdout, stderr, reason: lastReason(stderr), ms: performance.now() - t0 }));
   });
 }

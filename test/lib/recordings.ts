@@ -134,8 +134,8 @@ export function recordedCases(tool: string): string[] {
 
 /**
  * The shape of a text format: what a parser depends on, without the values. Numbers become 9,
- * hex/UUID-like runs become H, LVM-style UUIDs become U, runs of blanks collapse (column widths
- * follow the values), dotted leaders (targetcli ls) collapse. Words, punctuation, line structure,
+ * hex/UUID-like runs become H, LVM-style UUIDs become U, a list of numbers becomes one 9, runs of
+ * blanks collapse (column widths follow the values), dotted leaders (targetcli ls) collapse. Words, punctuation, line structure,
  * field order and separators stay. JSON becomes its key/type skeleton.
  */
 export function shape(text: string): string {
@@ -155,6 +155,7 @@ export function shape(text: string): string {
         .replace(/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g, "U")
         .replace(/\b(0x)?[0-9a-fA-F]*[0-9][0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b|\b(0x)?[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*[0-9][0-9a-fA-F]*\b/g, (m) => (m.length >= 8 ? "H" : m))
         .replace(/\d+(\.\d+)?/g, "9")
+        .replace(/\b9( 9\b)+/g, "9") // a list of numbers (node ids, members) is one value
         .replace(/\.{3,}/g, "...")
         .replace(/[ \t]+/g, " ")
         .trimEnd(),
@@ -235,10 +236,19 @@ export interface ReplaySpec {
   env?: Record<string, string>;
   /** commands (argv) run before the first case, e.g. to create an empty emulated configfs */
   setup?: string[][];
-  /** the cases to check (all others are replayed for their side effects only, unchecked) */
-  check: string[];
+  /**
+   * The cases to check (all others are replayed for their side effects only, unchecked). A case
+   * may carry its own env (for fakes whose state comes from the environment) and compare opts.
+   */
+  check: (string | ReplayCase)[];
   /** cases not to replay at all (their commands touch things the fake does not model) */
   skip?: string[];
+  compare?: MatchOpts;
+}
+
+export interface ReplayCase {
+  case: string;
+  env?: Record<string, string>;
   compare?: MatchOpts;
 }
 

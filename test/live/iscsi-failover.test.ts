@@ -1,39 +1,54 @@
 // Live: the iSCSI stack from `tsstor stack iscsi` on the real 2-node rig, tgtd on every node,
 // a client namespace writing and reading checksummed blocks through the virtual IP with
 // qemu-io (libiscsi), a hard kill of the active node, the client resuming on the survivor, and
-// every acknowledged write read back. Agents not yet built in this checkout are replaced by the
-// upstream ones (same parameters), and the test says which.
+// every acknowledged write read back. Two variants: a shared SAN LUN (--no-drbd) and DRBD (the
+// DRBD simulator: this kernel has no DRBD). Agents not yet built in this checkout are replaced by
+// the upstream ones (same parameters), and the test says which.
 import t from "tap";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { startRig, where } from "../rig/rig.js";
-import { backingFile, clientToolsMissing, hardKillFailover, rigIscsiOptions, waitDeployed } from "../rig/iscsi.js";
-import { iscsiStack } from "../../cli/stacks.js";
+import { startRig, where, type Rig } from "../rig/rig.js";
+import { backingFile, clientToolsMissing, hardKillFailover, rigIscsiOptions, waitDeployed, INITIATOR, IQN } from "../rig/iscsi.js";
+import { drbdSimAvailable, rigDrbd } from "../rig/drbd.js";
+import { iscsiStack, type Plan } from "../../cli/stacks.js";
 import { BUILD, scratchDir } from "../lib/harness.js";
 import { installAgents } from "../lib/install.js";
 import { builtAgents, planAgents, withStandIns } from "../stack/agents.js";
 
 const missingTools = await clientToolsMissing();
 const built = builtAgents();
+interface Tap {
+  comment(...m: any[]): any;
+  equal(a: any, b: any, ...rest: any[]): boolean;
+}
 
-t.test("iscsi --no-drbd (shared LUN): hard kill of the active node", { skip: missingTools ?? false }, async (t) => {
-  const dir = scratchDir("live-san");
-  spawnSync("chmod", ["755", dir]);
-  const backing = backingFile(dir);
-  const rig = await startRig({ nodes: 2, clients: 1, boot: [["tgtd", "-f"]], log: (m) => t.comment(m) });
-  t.teardown(() => rig.stop());
-  const full = iscsiStack(rigIscsiOptions(rig, { backing }));
+/** Apply the stack: with every agent ours, through `tsstor stack iscsi --apply` on a node. */
+async function deploy(t: Tap, rig: Rig, full: Plan, cliArgs: string[]): Promise<Plan> {
   const { plan, replaced } = withStandIns(full, built);
   installAgents(planAgents(plan));
   if (replaced.length) {
     t.comment(`ocf:tsstor:{${replaced.join(",")}} not built in this checkout: the upstream agents stand in`);
     await rig.applyPcs(plan.commands);
   } else {
-    // the real path: the CLI applies its own stack on a cluster node
-    const args = ["stack", "iscsi", "--no-drbd", "--iqn", full.commands[0]![4]!.slice(4), "--lun", `1:${backing}`, "--ip", `${rig.vip()}/24`, "--implementation", "tgt", "--tid", "1", "--initiator", "iqn.2024-01.org.example.tsstor:client", "--apply", "--quiet"];
-    const r = await rig.anyUp().run(join(BUILD, "tsstor"), args, { timeoutMs: 120_000 });
-    t.equal(r.code, 0, r.out);
+    const r = await rig.anyUp().run(join(BUILD, "tsstor"), ["stack", "iscsi", ...cliArgs, "--apply", "--quiet"], { timeoutMs: 180_000 });
+    if (!t.equal(r.code, 0, "tsstor stack iscsi --apply on n1")) throw new Error(r.out);
   }
+  return plan;
+}
+
+function scratch(name: string): string {
+  const dir = scratchDir(name);
+  spawnSync("chmod", ["755", dir]);
+  return dir;
+}
+
+const common = (rig: Rig, backing: string) => ["--iqn", IQN, "--lun", `1:${backing}`, "--ip", `${rig.vip()}/24`, "--implementation", "tgt", "--tid", "1", "--initiator", INITIATOR];
+
+t.test("iscsi --no-drbd (shared LUN): hard kill of the active node", { skip: missingTools ?? false }, async (t) => {
+  const backing = backingFile(scratch("live-san"));
+  const rig = await startRig({ nodes: 2, clients: 1, boot: [["tgtd", "-f"]], log: (m) => t.comment(m) });
+  t.teardown(() => rig.stop());
+  const plan = await deploy(t, rig, iscsiStack(rigIscsiOptions(rig, { backing })), ["--no-drbd", ...common(rig, backing)]);
   const d = await waitDeployed(rig, plan);
   const s = await rig.status();
   t.same(where(s, "iscsi-target"), [d.active]);
@@ -46,4 +61,30 @@ t.test("iscsi --no-drbd (shared LUN): hard kill of the active node", { skip: mis
   const after = await rig.status(res.survivor);
   for (const r of ["iscsi-target", "iscsi-lun1", "iscsi-ip1"]) t.same(where(after, r), [res.survivor], `${r} on the survivor`);
   t.comment(`failover (hard kill -> first verified read through the VIP): ${res.failoverMs} ms; unacknowledged writes during it: ${res.unacked.length}`);
+});
+
+t.test("iscsi with DRBD (simulated): hard kill of the Primary, the survivor promotes and serves", { skip: missingTools ?? (built.includes("drbd") && drbdSimAvailable() ? false : "ocf:tsstor:drbd or its simulator (test/drbd/sim.ts) not in this checkout yet") }, async (t) => {
+  const backing = backingFile(scratch("live-drbd"));
+  const drbd = await rigDrbd();
+  const rig = await startRig({ nodes: 2, clients: 1, boot: [["tgtd", "-f"]], env: drbd.env, log: (m) => t.comment(m) });
+  t.teardown(() => rig.stop());
+  const full = iscsiStack(rigIscsiOptions(rig, { backing, drbdResource: drbd.res, drbdconf: drbd.sim.conf }));
+  const plan = await deploy(t, rig, full, ["--drbd-resource", drbd.res, "--drbdconf", drbd.sim.conf, ...common(rig, backing)]);
+  const d = await waitDeployed(rig, plan);
+  let s = await rig.status();
+  t.same(where(s, "iscsi-drbd-clone", "Promoted"), [d.active], "target where DRBD is Primary");
+  t.equal(where(s, "iscsi-drbd-clone", "Unpromoted").length, 1, "the peer is Unpromoted");
+  const res = await hardKillFailover(rig, d, { log: (m) => t.comment(m), onKill: drbd.crash });
+  t.equal(res.verify.ok, true, `every acknowledged write reads back (${res.acked.length} blocks)\n${res.verify.ok ? "" : res.verify.out}`);
+  t.equal(res.serialAfter, res.serialBefore, "same LU identity on the survivor");
+  s = await rig.status(res.survivor);
+  t.same(where(s, "iscsi-drbd-clone", "Promoted"), [res.survivor], "the survivor was promoted");
+  for (const r of ["iscsi-target", "iscsi-lun1", "iscsi-ip1"]) t.same(where(s, r), [res.survivor], `${r} on the survivor`);
+  t.comment(`failover with DRBD promotion: ${res.failoverMs} ms`);
+  drbd.boot(res.killed);
+  await rig.restart(res.killed);
+  await rig.waitResource("iscsi-drbd-clone", { role: "Unpromoted", node: res.killed, timeoutMs: 60_000 });
+  s = await rig.status();
+  t.same(where(s, "iscsi-drbd-clone", "Promoted"), [res.survivor], "the returning node rejoins Unpromoted: no move back");
+  t.same(s.failures, [], "no failed operations");
 });

@@ -57,14 +57,14 @@ async function replay(t: Tap, tool: string, spec: ReplaySpec): Promise<void> {
     const r = spawnSync(argv[0]!, argv.slice(1).map((a) => a.replaceAll("$STATE", state)), { env, encoding: "utf8" });
     t.equal(r.status, 0, `setup ${argv.join(" ")}: ${r.stderr}`);
   }
-  const check = new Set(spec.check);
+  const check = new Map(spec.check.map((c) => (typeof c === "string" ? [c, { case: c }] : [c.case, c])));
   const skip = new Set(spec.skip ?? []);
   for (const name of recordedCases(tool)) {
     if (skip.has(name)) continue;
     const rec = recording(tool, name);
     let argv = rec.argv;
     // `env NAME=VALUE... tool`: the tool is the fake, the assignments join its environment
-    const cmdEnv = { ...env };
+    const cmdEnv = { ...env, ...(check.get(name)?.env ?? {}) };
     if (argv[0] === "env") {
       argv = argv.slice(1);
       while (argv[0]?.includes("=")) {
@@ -79,7 +79,7 @@ async function replay(t: Tap, tool: string, spec: ReplaySpec): Promise<void> {
     }
     const r = spawnSync(join(FAKES, argv[0]!), argv.slice(1), { env: cmdEnv, encoding: "utf8", cwd: state, input: rec.stdin ?? "" });
     if (!check.has(name)) continue;
-    const bad = compareWithRecording(rec, { stdout: r.stdout, stderr: r.stderr, code: r.status ?? -1 }, spec.compare);
+    const bad = compareWithRecording(rec, { stdout: r.stdout, stderr: r.stderr, code: r.status ?? -1 }, { ...spec.compare, ...check.get(name)?.compare });
     if (!bad.length) t.pass(`${tool}/${name}`);
     for (const m of bad) t.same(m.got, m.want, `${tool}/${name} ${m.field}: fake differs from the real tool (${rec.cmd})`);
   }

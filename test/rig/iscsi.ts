@@ -27,10 +27,10 @@ export interface Deployed {
 }
 
 /** Stack options for the rig: tgt implementation (no configfs here), one LUN, one VIP. */
-export function rigIscsiOptions(rig: Rig, o: { backing: string; drbdResource?: string; lun?: number }): IscsiOptions {
+export function rigIscsiOptions(rig: Rig, o: { backing: string; drbdResource?: string; drbdconf?: string; lun?: number }): IscsiOptions {
   return {
     prefix: "iscsi",
-    ...(o.drbdResource ? { drbdResource: o.drbdResource } : { san: true }),
+    ...(o.drbdResource ? { drbdResource: o.drbdResource, drbdconf: o.drbdconf } : { san: true }),
     iqn: IQN,
     luns: [`${o.lun ?? 1}:${o.backing}`],
     ips: [`${rig.vip()}/${rig.serviceCidr}`],
@@ -115,7 +115,11 @@ export interface FailoverResult {
  * read through the VIP, let the writer land a few blocks on the survivor, then read back every
  * acknowledged block.
  */
-export async function hardKillFailover(rig: Rig, d: Deployed, o: { pre?: number; log?: (m: string) => void } = {}): Promise<FailoverResult> {
+export async function hardKillFailover(
+  rig: Rig,
+  d: Deployed,
+  o: { pre?: number; log?: (m: string) => void; /** also dies with the node, e.g. the DRBD simulator's node kernel */ onKill?: (node: string) => void } = {},
+): Promise<FailoverResult> {
   const log = o.log ?? (() => {});
   const c = new IscsiClient(rig, d.vip, d.lun);
   const pre = Array.from({ length: o.pre ?? 16 }, (_, i) => i);
@@ -147,6 +151,7 @@ export async function hardKillFailover(rig: Rig, d: Deployed, o: { pre?: number;
   const survivor = rig.nodes.find((n) => n.name !== d.active && n.up)!.name;
   const survivorMac = rig.mac(survivor);
   const t0 = await rig.hardKill(d.active);
+  o.onKill?.(d.active);
   // poll: the VIP answering from the survivor, then a verified read of block 0
   let failoverMs = 0;
   for (;;) {
@@ -155,15 +160,13 @@ export async function hardKillFailover(rig: Rig, d: Deployed, o: { pre?: number;
       await writer;
       throw new Error(`no read through ${d.vip} within 120 s of the kill`);
     }
-    const owners = await rig.arpOwners(d.vip, 0, 1);
-    if (owners.includes(survivorMac)) {
+    if ((await rig.waitArp(d.vip, survivorMac, { timeoutMs: 10_000 })) !== undefined) {
       const v = await c.verify([0], 10_000);
       if (v.ok) {
         failoverMs = Date.now() - t0;
         break;
       }
     }
-    await sleep(50);
   }
   failedOver = true;
   log(`first verified read through ${d.vip} from ${survivor}: ${(failoverMs / 1000).toFixed(2)} s after the kill`);

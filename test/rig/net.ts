@@ -51,6 +51,18 @@ export function writeClaim(c: Claim): void {
   writeFileSync(`${CLAIM_DIR}/${c.prefix}.json`, JSON.stringify(c));
 }
 
+/** Create the claim only if no claim for its prefix exists (atomic). */
+export function tryClaim(c: Claim): boolean {
+  mkdirSync(CLAIM_DIR, { recursive: true });
+  try {
+    writeFileSync(`${CLAIM_DIR}/${c.prefix}.json`, JSON.stringify(c), { flag: "wx" });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e;
+  }
+}
+
 export function readClaims(): Claim[] {
   if (!existsSync(CLAIM_DIR)) return [];
   const out: Claim[] = [];

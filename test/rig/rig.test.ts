@@ -90,6 +90,20 @@ t.test("link cut without fencing: both nodes promote (split brain), heal recover
   t.same(await rig.arpOwners(rig.vip()), [rig.mac(p!)], "after heal one node owns the VIP again");
 });
 
+t.test("orderly stop (pacemakerd --shutdown): resources move first, the node leaves cleanly", async (t) => {
+  const [p] = await rig.waitResource("st-clone", { role: "Promoted" });
+  const survivor = other(p!);
+  await rig.stopNode(p!);
+  await rig.waitResource("vip", { node: survivor, on: survivor });
+  const s = await rig.status(survivor);
+  t.same(where(s, "st-clone", "Promoted"), [survivor], "promoted on the survivor");
+  t.same(where(s, "vip"), [survivor]);
+  t.equal(s.nodes.find((n) => n.name === p)!.online, false);
+  t.same(s.failures, [], "no failed operations");
+  await rig.restart(p!);
+  await rig.waitResource("st-clone", { role: "Unpromoted", node: p });
+});
+
 function holdRig(): Promise<{ child: ReturnType<typeof spawn>; prefix: string; dir: string; inits: number[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(BUN, [join(REPO, "test/rig/fixtures/hold-rig.ts")], { stdio: ["ignore", "pipe", "inherit"] });

@@ -25,7 +25,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec, execSync, must, sleep, killPid, pidAlive, BASE_ENV, type ExecResult, type ExecOpts } from "./exec.js";
-import { destroyNetns, ip, netnsList, writeClaim, removeClaim, readClaims, type Claim } from "./net.js";
+import { destroyNetns, ip, netnsList, writeClaim, removeClaim, readClaims, tryClaim, type Claim } from "./net.js";
 import { parseCrmMon, where, summarize, type CrmStatus, type Role } from "./crm-mon.js";
 
 export { parseCrmMon, where, summarize, instances } from "./crm-mon.js";
@@ -131,14 +131,24 @@ function installHandlers(): void {
   }
 }
 
-/** Claim the first free prefix tsr, tsr2, tsr3...: `ip netns add` of the switch is atomic. */
+/**
+ * Claim the first free prefix tsr, tsr2, tsr3...: the claim file is created exclusively (O_EXCL)
+ * before any namespace exists, so a concurrent cleanup never mistakes a starting rig for a
+ * leftover; a claim whose owner died is cleaned and taken over.
+ */
 function claimPrefix(): string {
-  const claims = new Map(readClaims().map((c) => [c.prefix, c]));
   for (let i = 1; i < 50; i++) {
     const prefix = i === 1 ? "tsr" : `tsr${i}`;
-    const c = claims.get(prefix);
-    if (c && !pidAlive(c.owner)) cleanupClaim(c); // owner died without teardown
-    if (execSync("ip", ["netns", "add", `${prefix}-sw`]).code === 0) return prefix;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (tryClaim({ prefix, owner: process.pid, dir: "", namespaces: [], pids: [] })) {
+        for (const ns of netnsList()) if (ns.startsWith(`${prefix}-`)) destroyNetns(ns); // unclaimed leftovers
+        must("ip", ["netns", "add", `${prefix}-sw`]);
+        return prefix;
+      }
+      const c = readClaims().find((x) => x.prefix === prefix);
+      if (c && pidAlive(c.owner)) break; // in use: next prefix
+      if (c) cleanupClaim(c); // owner died without teardown
+    }
   }
   throw new Error("rig: no free tsr prefix (run the rig cleanup command)");
 }
@@ -431,6 +441,31 @@ export class Rig {
     return [...new Set([...r.stdout.matchAll(/reply from [0-9.]+ \[([0-9A-Fa-f:]+)\]/g)].map((m) => m[1]!.toLowerCase()))].sort();
   }
 
+  /**
+   * Wait until `mac` answers ARP for `addr`, seen from client i: a one-request arping (1 s wait)
+   * is launched every `everyMs` (overlapping; arping here takes whole seconds as interval), so
+   * the answer is seen within ~everyMs of the address appearing. Returns Date.now() of the
+   * answer, or undefined after timeoutMs.
+   */
+  async waitArp(addr: string, mac: string, o: { client?: number; everyMs?: number; timeoutMs?: number } = {}): Promise<number | undefined> {
+    const end = Date.now() + (o.timeoutMs ?? 60_000);
+    let seen: number | undefined;
+    const inflight = new Set<Promise<void>>();
+    while (seen === undefined && Date.now() < end) {
+      const p: Promise<void> = this.client(o.client ?? 0)
+        .run("arping", ["-b", "-c", "1", "-w", "1", "-I", "eth0", addr], { timeoutMs: 5_000 })
+        .then((r) => {
+          const m = /reply from [0-9.]+ \[([0-9A-Fa-f:]+)\]/.exec(r.stdout)?.[1]?.toLowerCase();
+          if (m === mac && seen === undefined) seen = Date.now();
+        })
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+      await sleep(o.everyMs ?? 100);
+    }
+    await Promise.all(inflight);
+    return seen;
+  }
+
   /** Tail of a node's log file: pacemaker.log, corosync.log, pacemakerd.out, corosync.out. */
   tail(node: string, file = "pacemaker.log", lines = 40): string {
     const rel = file === "pacemaker.log" ? "log-pacemaker/pacemaker.log" : file === "corosync.log" ? "log-corosync/corosync.log" : file;
@@ -461,7 +496,10 @@ export class Rig {
   async stopNode(name: string, timeoutMs = 60_000): Promise<void> {
     const n = this.node(name);
     if (!n.up) return;
+    const end = Date.now() + timeoutMs;
     await n.run("pacemakerd", ["--shutdown"], { timeoutMs });
+    // the request returns early: wait for pacemakerd to finish stopping resources and exit
+    while (Date.now() < end && (await n.run("pidof", ["pacemakerd"])).code === 0) await sleep(100);
     await n.run("corosync-cfgtool", ["-H", "--force"], { timeoutMs: 10_000 });
     killPid(n.unsharePid);
     n.up = false;

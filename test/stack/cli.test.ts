@@ -94,6 +94,9 @@ t.test("every bad value is reported at once and no pcs command runs", async (t) 
   t.match(inj.stderr, /refusing to mount over \//);
   t.match(inj.stderr, /"gfs2" is not ext4, xfs or ext3/);
   t.match(inj.stderr, /--service-param needs --service/);
+  const san = cli(["stack", "iscsi", "--no-drbd", "--iqn", IQN, "--lun", "1:/dev/sdb", "--ip", "10.233.1.200"]);
+  t.equal(san.code, 0, san.stderr);
+  t.notMatch(san.stdout, /ocf:tsstor:drbd/, "--no-drbd: no DRBD resource");
   const miss = cli(["stack", "iscsi", "--iqn", IQN]);
   t.equal(miss.code, 2);
   t.match(miss.stderr, /Missing required arguments: lun, ip/);

@@ -1,11 +1,11 @@
 import t from "tap";
 import { Budget, marginFor } from "../../lib/budget.js";
 
-t.test("margin is 10% bounded to 0.2..2 s", async (t) => {
+t.test("margin is 10% bounded to 0.5..2 s", async (t) => {
   t.equal(marginFor(20000), 2000);
   t.equal(marginFor(100000), 2000);
   t.equal(marginFor(5000), 500);
-  t.equal(marginFor(1000), 200);
+  t.equal(marginFor(1000), 500);
 });
 
 t.test("budget arithmetic with a fake clock", async (t) => {

@@ -26,3 +26,8 @@ t.test("compareWithRecording: exact stdout, shaped stderr, exit code", async (t)
   t.equal(compareWithRecording(rec, { stdout: "a 1\n", code: 0 })[0]?.field, "code");
   t.same(compareWithRecording(rec, { stdout: "a /dev/loop3\n" }, { mask: [["/dev/loop\\d+", "1"]] }), []);
 });
+
+t.test("shape: a list of numbers is one value", async (t) => {
+  t.equal(shape("members       1 2 "), shape("members       1 "));
+  t.equal(shape("seq 1,1"), "seq 9,9");
+});

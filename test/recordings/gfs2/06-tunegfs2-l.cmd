@@ -1,1 +1,1 @@
-tunegfs2 -l /dev/loop2
+tunegfs2 -l /dev/loop0

@@ -1,1 +1,1 @@
-tunegfs2 -l /dev/loop3
+tunegfs2 -l /dev/loop1

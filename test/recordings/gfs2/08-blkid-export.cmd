@@ -1,1 +1,1 @@
-blkid -p -o export /dev/loop2
+blkid -p -o export /dev/loop0

@@ -1,1 +1,1 @@
-blkid -o value -s LABEL /dev/loop2
+blkid -o value -s LABEL /dev/loop0

@@ -1,1 +1,1 @@
-gfs2_edit -p jindex /dev/loop2
+gfs2_edit -p jindex /dev/loop0

@@ -1,1 +1,1 @@
-gfs2_edit -p sb field sb_lockproto /dev/loop2
+gfs2_edit -p sb field sb_lockproto /dev/loop0

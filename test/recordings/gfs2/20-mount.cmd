@@ -1,1 +1,1 @@
-mount -t gfs2 /dev/loop2 /mnt/g0
+mount -t gfs2 /dev/loop0 /mnt/g0

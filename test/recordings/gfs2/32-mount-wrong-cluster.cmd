@@ -1,1 +1,1 @@
-mount -t gfs2 /dev/loop3 /mnt/g1
+mount -t gfs2 /dev/loop1 /mnt/g1

@@ -1,1 +1,1 @@
-mount -t gfs2 -o lockproto=lock_nolock /dev/loop3 /mnt/g1
+mount -t gfs2 -o lockproto=lock_nolock /dev/loop1 /mnt/g1

@@ -1,1 +1,1 @@
-tunegfs2 -o locktable=lab:fs1 /dev/loop3
+tunegfs2 -o locktable=lab:fs1 /dev/loop1

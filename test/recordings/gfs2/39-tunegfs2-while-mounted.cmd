@@ -1,1 +1,1 @@
-tunegfs2 -o locktable=lab:fs9 /dev/loop2
+tunegfs2 -o locktable=lab:fs9 /dev/loop0

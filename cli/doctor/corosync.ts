@@ -1,0 +1,34 @@
+// corosync.conf(5): the cluster name (GFS2 lock tables must start with it), two_node, the
+// quorum device and the node list.
+import { readFileSync } from "node:fs";
+import { ConfError, parseCorosyncSyntax, sections, value } from "./conf.js";
+
+export interface Corosync {
+  path: string;
+  clusterName?: string;
+  /** quorum { two_node: 1 } */
+  twoNode: boolean;
+  /** quorum { device { ... } } (corosync-qdevice) */
+  qdevice: boolean;
+  /** nodelist node names (name, else ring0_addr) */
+  nodes: string[];
+}
+
+export function readCorosync(path: string): Corosync {
+  let nodes;
+  try {
+    nodes = parseCorosyncSyntax(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw e instanceof ConfError ? new ConfError(`${path}: ${e.message}`) : e;
+  }
+  const totem = sections(nodes, "totem").flatMap((s) => s.children!);
+  const quorum = sections(nodes, "quorum").flatMap((s) => s.children!);
+  const list = sections(nodes, "nodelist").flatMap((s) => sections(s.children, "node"));
+  return {
+    path,
+    clusterName: value(totem, "cluster_name"),
+    twoNode: value(quorum, "two_node") === "1",
+    qdevice: sections(quorum, "device").length > 0,
+    nodes: list.map((n) => value(n.children, "name") ?? value(n.children, "ring0_addr") ?? "?"),
+  };
+}

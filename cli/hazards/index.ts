@@ -1,0 +1,48 @@
+// Every hazard check, in report order, and the catalogue `tsstor doctor --list` prints (a test
+// checks that every finding id the checks emit is in it).
+import { checkInterleave } from "./clones.js";
+import { checkDrbd } from "./drbd.js";
+import { checkFencing } from "./fencing.js";
+import { checkGfs2 } from "./gfs2.js";
+import { checkLvm } from "./lvm.js";
+import { checkMigrate } from "./migrate.js";
+import { checkMultipath } from "./multipath.js";
+import { checkTarget } from "./target.js";
+import type { Check, Severity } from "./types.js";
+
+export const CHECKS: Check[] = [checkFencing, checkDrbd, checkGfs2, checkInterleave, checkLvm, checkTarget, checkMultipath, checkMigrate];
+
+export const CATALOGUE: Array<{ id: string; severity: Severity | "warning/error"; what: string }> = [
+  { id: "stonith-disabled", severity: "error", what: "stonith-enabled=false" },
+  { id: "stonith-no-device", severity: "error", what: "fencing enabled but no fence device" },
+  { id: "two-node-no-fencing", severity: "error", what: "corosync two_node: 1 without working fencing" },
+  { id: "two-node-fence-race", severity: "warning", what: "two-node cluster without pcmk_delay_max / priority-fencing-delay" },
+  { id: "drbd-not-promotable", severity: "error", what: "DRBD primitive outside a promotable clone" },
+  { id: "drbd-clone-notify", severity: "error", what: "DRBD clone without notify=true" },
+  { id: "drbd-promoted-max", severity: "error", what: "promoted-max > 1 without allow-two-primaries" },
+  { id: "drbd-node-max", severity: "error", what: "clone-node-max or promoted-node-max > 1 on a DRBD clone" },
+  { id: "drbd-resource-missing", severity: "warning", what: "drbd_resource not defined in drbd.conf" },
+  { id: "drbd-conf-unreadable", severity: "info", what: "drbd.conf not readable here: DRBD checks skipped" },
+  { id: "drbd-no-fencing", severity: "error", what: "DRBD resource without a fencing policy (or DRBD quorum)" },
+  { id: "drbd-no-fence-handler", severity: "error", what: "fencing policy without a fence-peer handler" },
+  { id: "drbd-no-unfence-handler", severity: "warning", what: "crm-fence-peer without crm-unfence-peer" },
+  { id: "drbd-resource-only", severity: "warning", what: "fencing resource-only although the cluster has STONITH" },
+  { id: "drbd-auto-promote", severity: "warning", what: "DRBD 9 auto-promote on under Pacemaker" },
+  { id: "drbd-service-enabled", severity: "warning", what: "drbd.service enabled at boot under Pacemaker" },
+  { id: "gfs2-no-quorum-policy", severity: "error", what: "GFS2 in use, no-quorum-policy is not freeze" },
+  { id: "gfs2-no-dlm", severity: "error", what: "GFS2 in use without a DLM (controld) clone" },
+  { id: "gfs2-nolock", severity: "error", what: "lock_nolock GFS2 mounted by a clone" },
+  { id: "gfs2-lock-table", severity: "error", what: "GFS2 lock table does not match the cluster name" },
+  { id: "gfs2-journals", severity: "error", what: "fewer GFS2 journals than nodes mounting it" },
+  { id: "gfs2-not-checked", severity: "info", what: "GFS2 superblock not readable here" },
+  { id: "clone-interleave", severity: "warning", what: "dlm / lvmlockd / clvm / shared LV / GFS2 clone without interleave=true" },
+  { id: "lvm-no-lvmlockd", severity: "warning/error", what: "lvmlockd VGs in the CIB, use_lvmlockd not 1 in lvm.conf" },
+  { id: "lvm-filter-drbd-backing", severity: "warning", what: "LVM scans DRBD backing disks" },
+  { id: "lio-restore-enabled", severity: "error", what: "LIO restore service enabled at boot under Pacemaker" },
+  { id: "multipath-drbd", severity: "warning/error", what: "multipath not blacklisting DRBD devices (error: an exception claims them)" },
+  { id: "multipath-bad-regex", severity: "warning", what: "blacklist regex multipath drops" },
+  { id: "multipath-ignored-line", severity: "warning", what: "multipath.conf data multipath ignores (one-line sections)" },
+  { id: "migrate-to-tsstor", severity: "info", what: "ocf:heartbeat / ocf:linbit agent with an ocf:tsstor drop-in (cibadmin command)" },
+  { id: "migrate-blocked", severity: "info", what: "upstream agent configured in a way ocf:tsstor does not support" },
+  { id: "config-unreadable", severity: "warning", what: "a configuration file that does not parse" },
+];

@@ -1,0 +1,1 @@
+dmsetup info -c

@@ -1,0 +1,1 @@
+dmsetup info -c --noheadings -o name -S vg_name=vg0

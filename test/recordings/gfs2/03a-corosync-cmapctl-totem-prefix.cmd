@@ -1,0 +1,1 @@
+corosync-cmapctl totem.

@@ -1,0 +1,1 @@
+dlm_tool status

@@ -1,0 +1,1 @@
+gfs2_edit -p jindex /dev/loop1

@@ -1,0 +1,1 @@
+vgremove -y vgs

@@ -1,0 +1,1 @@
+env TARGETCLI_HOME=/tmp/tch targetcli
