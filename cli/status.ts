@@ -4,8 +4,9 @@
 // actions and the hazards `tsstor doctor` reports. --watch refreshes in place (with the resync
 // rate and ETA measured across refreshes), --json for scripts, --graph FILE draws the stack.
 //
-// Exit status: 0 all nodes online, nothing failed, no error hazard; 1 otherwise; 2 the cluster
-// state could not be read (not a cluster node, Pacemaker not running, bad options).
+// Exit status: 0 everything runs with full redundancy (exitCode() says what counts), 1
+// otherwise, 2 the cluster state could not be read (not a cluster node, Pacemaker not running,
+// bad options).
 import type { Argv, CommandModule } from "yargs";
 import { spawnSync } from "node:child_process";
 import { hostname } from "node:os";
@@ -37,9 +38,9 @@ function run(cmd: string, args: string[], timeoutMs = 30_000): { code: number; s
 function readCrm(): CrmStatus {
   const r = run("crm_mon", ["--output-as=xml"]);
   if (r.missing) throw new StatusError("crm_mon not found: install pacemaker-cli-utils, and run tsstor status on a cluster node");
-  // crm_mon exits non-zero but still prints XML with a <status code=...> when it cannot connect
-  if (r.code !== 0 || !/<pacemaker-result|<crm_mon/.test(r.stdout)) {
-    const why = /<status code="\d+" message="([^"]*)"/.exec(r.stdout)?.[1] ?? (r.stderr.trim().split("\n").pop() || `exit ${r.code}`);
+  // crm_mon may print XML with only a <status> and <errors> (even with exit 0) when it cannot connect
+  if (r.code !== 0 || !/<summary>/.test(r.stdout)) {
+    const why = /<error>([^<]*)<\/error>/.exec(r.stdout)?.[1] ?? /<status code="\d+" message="([^"]*)"/.exec(r.stdout)?.[1] ?? (r.stderr.trim().split("\n").pop() || `exit ${r.code}`);
     throw new StatusError(`crm_mon --output-as=xml failed: ${why} (is Pacemaker running on this node?)`);
   }
   return parseCrmMon(r.stdout);
@@ -121,12 +122,23 @@ export function gather(o: StatusOptions, hz?: { lines?: HazardLine[] | { unavail
   return { report, cfg, crm };
 }
 
+/**
+ * 0 when everything runs with full redundancy: every node online, no failed action or failed/
+ * blocked instance, DRBD UpToDate wherever it is seen, no resync, virtual IPs and mounts where
+ * Pacemaker says. Configuration hazards do not count (that is `tsstor doctor`'s exit status).
+ */
 export function exitCode(r: StatusReport): 0 | 1 {
   const bad =
     r.nodes.some((n) => n.state !== "online") ||
     r.failures.length > 0 ||
-    r.stacks.some((s) => s.resources.some((x) => x.instances.some((i) => i.failed || i.blocked))) ||
-    r.hazards.some((h) => h.severity === "error");
+    r.stacks.some(
+      (s) =>
+        s.resources.some((x) => x.instances.some((i) => i.failed || i.blocked)) ||
+        s.drbd.some((d) => d.syncs.length > 0 || d.nodes.some((n) => n.disk !== undefined && n.source !== "pacemaker" && !/^((\d+:)?UpToDate,?)+$/.test(n.disk))) ||
+        s.targets.some((t) => t.strayHere) ||
+        s.vips.some((v) => v.presentHere === false && !!r.cluster.localNode && v.nodes.includes(r.cluster.localNode)) ||
+        s.filesystems.some((f) => f.nodes.some((n) => (n.started && n.mounted === false) || n.withdrawn)),
+    );
   return bad ? 1 : 0;
 }
 
@@ -212,7 +224,7 @@ export async function statusWatch(o: RunOpts): Promise<number> {
   return 0;
 }
 
-type Args = { json: boolean; watch: boolean; interval: number; graph?: string; color: string; node?: string; local: boolean };
+type Args = { json: boolean; watch: boolean; interval: number; graph?: string; color: string; node?: string; "cluster-only": boolean };
 
 /** The yargs command; `setCode` receives the exit status (or its promise). */
 export function statusCommand(setCode: (code: number | Promise<number>) => void, version: string): CommandModule<object, Args> {
@@ -227,9 +239,9 @@ export function statusCommand(setCode: (code: number | Promise<number>) => void,
         .option("graph", { type: "string", describe: "also draw the stacks to FILE (.svg, .png, .pdf or .dot) with Graphviz dot" })
         .option("color", { type: "string", choices: ["auto", "always", "never"], default: "auto", describe: "colours: auto = only on a terminal (and without NO_COLOR)" })
         .option("node", { type: "string", describe: "this node's cluster name (default: crm_node -n)" })
-        .option("local", { type: "boolean", default: true, describe: "read this node's DRBD, target, address and mount state (--no-local: Pacemaker's view only)" })
+        .option("cluster-only", { type: "boolean", default: false, describe: "Pacemaker's view only: do not read this node's DRBD, target, address and mount state" })
         .epilog(
-          "Exit status: 0 every node online, no failed action, no error hazard; 1 otherwise; 2 the cluster state could not be read.\n\n" +
+          "Exit status: 0 everything runs with full redundancy (every node online, no failed action or instance, DRBD UpToDate everywhere and no resync, virtual IPs and mounts present where Pacemaker runs them); 1 otherwise; 2 the cluster state could not be read. Configuration hazards do not change it: that is tsstor doctor's exit status.\n\n" +
             "The DRBD, iSCSI session and mount details come from the node tsstor status runs on (peers' DRBD states as that node's DRBD sees them); run it on the node serving a target to see its initiators.",
         ) as Argv<Args>,
     handler: (a) => {
@@ -239,7 +251,7 @@ export function statusCommand(setCode: (code: number | Promise<number>) => void,
         return;
       }
       const colour = a.color === "always" || (a.color === "auto" && !!process.stdout.isTTY && !process.env.NO_COLOR && process.env.TERM !== "dumb");
-      const o: RunOpts = { version, json: a.json, watch: a.watch, interval: a.interval, graph: a.graph, colour, node: a.node, noLocal: !a.local };
+      const o: RunOpts = { version, json: a.json, watch: a.watch, interval: a.interval, graph: a.graph, colour, node: a.node, noLocal: a["cluster-only"] };
       setCode(
         (a.watch ? statusWatch(o) : statusOnce(o)).catch((e: unknown) => {
           if (!(e instanceof StatusError) && !(e instanceof GraphError)) throw e;

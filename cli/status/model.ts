@@ -63,6 +63,8 @@ export interface TargetRow {
   initiators?: Array<{ name: string; addresses: string[] }>;
   /** why initiators are not shown */
   initiatorsNote?: string;
+  /** this node serves the target although Pacemaker runs it elsewhere (a leftover, or a duplicate) */
+  strayHere?: boolean;
 }
 
 export interface DrbdSync {
@@ -324,7 +326,8 @@ function targetRows(crm: CrmStatus, rs: Rsc[], local: LocalView, notes: string[]
     for (const l of mine?.luns ?? []) if (!luns.some((x) => x.lun === l.lun)) luns.push({ lun: l.lun, path: l.path, nodes: local.node ? [local.node] : [], ...(l.sizeMb !== undefined ? { sizeMb: l.sizeMb } : {}) });
     const row: TargetRow = { resource: t.id, iqn, ...(t.params.implementation ? { implementation: t.params.implementation } : mine ? { implementation: mine.implementation } : {}), nodes, luns };
     if (mine) row.initiators = mine.sessions.map((s) => ({ name: s.initiator, addresses: s.addresses }));
-    else if (nodes.length && local.node && !nodes.includes(local.node)) row.initiatorsNote = `logged-in initiators are visible on ${nodes.join(", ")} only`;
+    if (mine && local.node && !nodes.includes(local.node)) row.strayHere = true;
+    else if (nodes.length && (!local.node || !nodes.includes(local.node))) row.initiatorsNote = `logged-in initiators are visible on ${nodes.join(", ")} only`;
     else if (nodes.length) row.initiatorsNote = "target not found on this node";
     return row;
   });

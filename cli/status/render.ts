@@ -58,6 +58,7 @@ const nodesText = (nodes: string[], st: Style) => (nodes.length ? `on ${nodes.jo
 
 function targetLines(t: TargetRow, st: Style): string[] {
   const L = [`    ${st.bold(t.iqn)}  ${t.resource}  ${nodesText(t.nodes, st)}${t.implementation ? `  (${t.implementation})` : ""}`];
+  if (t.strayHere) L.push(`      ${st.red(`ALSO served by this node, where Pacemaker does not run ${t.resource}: a leftover or a duplicate target`)}`);
   for (const l of t.luns) L.push(`      LUN ${l.lun}  ${l.path}${l.sizeMb !== undefined ? `  ${l.sizeMb} MB` : ""}  ${l.resource ?? st.yellow("(no resource manages it)")}  ${nodesText(l.nodes, st)}`);
   if (t.initiators) {
     if (!t.initiators.length) L.push(`      ${st.dim("no initiator logged in")}`);

@@ -88,7 +88,7 @@ t.test("tsstor status on the live rig", { skip: missing ?? false }, async (t) =>
     t.ok(eta > 300 && eta < 1200, `ETA ${eta} s for a 600 s resync`);
     // frozen at an exact point for the byte-exact comparison (no progress: "stalled")
     r.sim.ctl("sync-freeze", "37.5");
-    const { json } = await snapshot(t, r, "resync", "n1", 0);
+    const { json } = await snapshot(t, r, "resync", "n1", 1); // degraded while it resyncs
     t.same(json.stacks[0].drbd[0].syncs, [{ target: "n2", source: "n1", volume: 0, done: 37.5, etaSeconds: null }]);
     const fromTarget = await r.status("n2");
     t.match(fromTarget.stdout, /n2 +Secondary +Inconsistent +Pacemaker: Unpromoted +this node/, "the target's own view");
