@@ -26,8 +26,9 @@ export class SyncTracker {
           let list = this.samples.get(key) ?? [];
           // progress went back: a new resync started
           if (list.length && sync.done < list[list.length - 1]!.done) list = [];
-          list.push({ t: now, done: sync.done });
-          list = list.filter((x) => now - x.t <= this.windowMs || x === list[list.length - 1]);
+          // readings inside the window, and at least the one before this (after a long gap)
+          const prev = list[list.length - 1];
+          list = [...list.filter((x) => now - x.t <= this.windowMs || x === prev), { t: now, done: sync.done }];
           this.samples.set(key, list);
           const first = list[0]!;
           if (list.length < 2 || now - first.t < 500) continue;
