@@ -125,8 +125,8 @@ t.test("DRBD 8.4 (sh-status, one peer called \"peer\") on the simulator", { skip
   t.equal(sim.tool("n1", "drbdadm", ["-c", sim.conf, "primary", "r0"]).code, 0);
   const cib = cluster(
     "drbd84",
-    ["stack", "drbd-fs", "--drbd-resource", "r0", "--device", sim.dev(10), "--directory", "/srv/data", "--ip", "192.0.2.210/24"],
-    [["resource", "update", "drbdfs-drbd", `drbdconf=${sim.conf}`]],
+    ["stack", "drbd-fs", "--drbd-resource", "r0", "--drbdconf", sim.conf, "--device", sim.dev(10), "--directory", "/srv/data", "--ip", "192.0.2.210/24"],
+    [],
     { n1: "master-drbdfs-drbd" },
   );
   const env = { ...sim.env("n1"), PATH: `${sim.bin}:${process.env.PATH}` };

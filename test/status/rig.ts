@@ -1,9 +1,9 @@
 // The cluster `tsstor status` is tested on: the real 2-node rig (test/rig) with tgtd on every
 // node and ocf:tsstor:drbd over the DRBD simulator (this kernel has no DRBD), running the iSCSI
-// stack as `tsstor stack iscsi --drbd-resource r0` writes it (plus the simulator's drbdconf and
-// short monitor intervals), the target preferring n1 so the expected outputs are stable, and a
+// stack as `tsstor stack iscsi --drbd-resource r0 --drbdconf SIM` writes it (with short DRBD
+// monitor intervals), the target preferring n1 so the expected outputs are stable, and a
 // client namespace holding an iSCSI session open through the virtual IP.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { chmodSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { iscsiStack } from "../../cli/stacks.js";
@@ -44,11 +44,11 @@ export async function startStatusRig(log: (m: string) => void): Promise<StatusRi
     env: (n) => ({ PATH: `${sim.bin}:/usr/sbin:/usr/bin:/sbin:/bin`, TSSTOR_DRBD_SIM_DIR: sim.dir, TSSTOR_PROC_ROOT: join(sim.dir, "proc", n) }),
   });
   try {
-    const plan = iscsiStack(rigIscsiOptions(rig, { backing, drbdResource: "r0" }));
+    const plan = iscsiStack(rigIscsiOptions(rig, { backing, drbdResource: "r0", drbdconf: sim.conf }));
     const cmds = plan.commands.map((c) => {
       if (c[3] !== "ocf:tsstor:drbd") return c;
-      // the simulator's configuration, and monitors often enough for the test's pace
-      return c.flatMap((w) => (w.startsWith("drbd_resource=") ? [w, `drbdconf=${sim.conf}`, "wfc_timeout=2"] : w === "interval=29s" ? ["interval=3s"] : w === "interval=31s" ? ["interval=4s"] : [w]));
+      // DRBD monitors often enough for the test's pace
+      return c.flatMap((w) => (w.startsWith("drbd_resource=") ? [w, "wfc_timeout=2"] : w === "interval=29s" ? ["interval=3s"] : w === "interval=31s" ? ["interval=4s"] : [w]));
     });
     await rig.applyPcs([...cmds, ["constraint", "location", "iscsi-target", "prefers", "n1=100"]]);
     await rig.waitResource("iscsi-ip1", { node: "n1", timeoutMs: 120_000 });
