@@ -12,7 +12,7 @@ import { save, TMP, type Measure, type Row } from "./lib.js";
 import { mkdirSync, mkdtempSync, chmodSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
-const RUNS = Number(process.env.FAILOVER_RUNS ?? 5);
+const RUNS = Number(process.env.FAILOVER_RUNS ?? 10); // the issue asks for at least 10
 
 function stats(ms: number[]): Measure {
   const s = [...ms].sort((a, b) => a - b);

@@ -30,6 +30,9 @@ export interface Measure {
   min_ms: number;
   max_ms: number;
   runs: number;
+  /** CPU per run (hyperfine's user and system means), ms */
+  user_ms?: number;
+  sys_ms?: number;
   peak_rss_kb?: number;
   processes?: number;
   exit_code?: number;
@@ -105,6 +108,8 @@ export function time(cmd: Cmd, opts: { runs?: number; warmup?: number; prepare?:
     min_ms: ms(res.min),
     max_ms: ms(res.max),
     runs: res.times.length,
+    user_ms: ms(res.user),
+    sys_ms: ms(res.system),
     exit_code: res.exit_codes?.[0],
   };
 }

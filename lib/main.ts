@@ -7,7 +7,8 @@ import { runAction, type Agent } from "./agent.js";
 
 export type Prebuilt = Record<string, { "1.1": string; "1.0": string }>;
 
-export function main(agents: Agent<any>[], metadata: Prebuilt): never {
+/** `metadata`: the Prebuilt map as JSON text (parsed only when meta-data is asked for). */
+export function main(agents: Agent<any>[], metadata: string): never {
   const invoked = basename(process.argv0 || "");
   let args = process.argv.slice(2);
   let agent = agents.find((a) => a.decl.name === invoked);
@@ -25,6 +26,7 @@ export function main(agents: Agent<any>[], metadata: Prebuilt): never {
     writeSync(2, `usage: ${invoked} AGENT ACTION\nagents: ${agents.map((a) => a.decl.name).join(" ")}\n`);
     process.exit(3);
   }
-  const md = metadata[agent.decl.name];
-  process.exit(runAction(agent, args[0], process.env, { self, metadata: md ? (d) => md[d] : undefined }));
+  const name = agent.decl.name;
+  const md = (d: "1.1" | "1.0") => (JSON.parse(metadata) as Prebuilt)[name]?.[d] ?? "";
+  process.exit(runAction(agent, args[0], process.env, { self, metadata: md }));
 }

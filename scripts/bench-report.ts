@@ -75,6 +75,28 @@ for (const s of suites) {
   out.push("", `![${s.suite} latency](bench/charts/${svg})`, "");
 }
 
+// Scale: N resources of one kind, each monitored every 10 s, as CPU time per second of wall time.
+const scale: Array<[string, number, (r: Row) => boolean]> = [
+  ["64 IPaddr2 addresses", 64, (r) => r.agent === "IPaddr2" && r.action === "monitor" && /recurring, address present/.test(r.scenario)],
+  ["256 iSCSI LUs (tgt)", 256, (r) => r.agent === "iSCSILogicalUnit" && r.action === "monitor" && /256/.test(r.scenario) && /tgt/i.test(`${r.scenario} ${r.agent}`)],
+  ["256 iSCSI LUs (lio-t)", 256, (r) => r.agent === "iSCSILogicalUnit" && r.action === "monitor" && /256/.test(r.scenario) && /lio/i.test(r.scenario)],
+];
+const cpu = (m?: Measure) => (m?.user_ms !== undefined && m.sys_ms !== undefined ? m.user_ms + m.sys_ms : undefined);
+const scaleRows = scale
+  .map(([what, n, pick]) => {
+    const r = allRows.find(pick);
+    const u = cpu(r?.upstream);
+    const o = cpu(r?.ours);
+    return r && u !== undefined && o !== undefined ? { what, n, u: (u * n) / 10 / 1000, o: (o * n) / 10 / 1000 } : undefined;
+  })
+  .filter((x): x is { what: string; n: number; u: number; o: number } => x !== undefined);
+if (scaleRows.length) {
+  out.push("## Scale: CPU for many monitored resources", "", "Each resource monitored every 10 s; CPU seconds per second (user + system of one monitor, times N, divided by 10 s).", "");
+  out.push("| resources | upstream CPU s/s | tsstor CPU s/s | ratio |", "|---|---|---|---|");
+  for (const x of scaleRows) out.push(`| ${x.what} | ${x.u.toFixed(3)} | ${x.o.toFixed(3)} | ${(x.o / x.u).toFixed(2)} |`);
+  out.push("");
+}
+
 const withRss = allRows.filter((r) => r.ours.peak_rss_kb && r.agent !== "baseline");
 if (withRss.length) {
   writeFileSync(join(CHARTS, "peak-rss.svg"), chart("Peak RSS per action", "MB", withRss.map((r) => ({ label: label(r), upstream: r.upstream?.peak_rss_kb ? r.upstream.peak_rss_kb / 1024 : undefined, ours: r.ours.peak_rss_kb! / 1024 }))));

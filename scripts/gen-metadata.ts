@@ -11,7 +11,7 @@ for (const a of [...agents, testAgent]) {
   out[a.decl.name] = { "1.1": renderMetadata(a.decl, "1.1"), "1.0": renderMetadata(a.decl, "1.0") };
 }
 mkdirSync("build/gen", { recursive: true });
-writeFileSync("build/gen/metadata.json", JSON.stringify(out));
+writeFileSync("build/gen/metadata.txt", JSON.stringify(out));
 const i = process.argv.indexOf("--write");
 if (i > 0) {
   const dir = process.argv[i + 1]!;

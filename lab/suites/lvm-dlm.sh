@@ -78,9 +78,18 @@ suite() { # PROVIDER
   want=$(size_lv lvs)
   peer_ra $A start "${S[@]}" CRM_meta_clone=1 >/dev/null
   peer_ra $A monitor "${S[@]}" CRM_meta_clone=1 >/dev/null
-  got=$(on_peer "blockdev --getsize64 /dev/mapper/vgc-lvs")
-  if [ "$got" = "$want" ]; then result $A start "n2: shared LV resized on n1 refreshed by start/monitor ($got)" PASS
-  else result $A start "n2: shared LV resized on n1 refreshed by start/monitor (informative)" SKIP "n2 dm=$got lvs=$want: needs lvchange --refresh"; fi
+  if [ "$PROV" = tsstor ]; then
+    # the operator's step after lvextend elsewhere: change the reloadable `refresh` parameter;
+    # Pacemaker calls reload-agent where the LV is active, and it runs lvchange --refresh
+    peer_expect 0 $A reload-agent "reload-agent (refresh changed) after a resize on n1" "${S[@]}" refresh=1 CRM_meta_clone=1
+    got=$(on_peer "blockdev --getsize64 /dev/mapper/vgc-lvs")
+    if [ -n "$want" ] && [ "$got" = "$want" ]; then result $A reload-agent "n2: shared LV resized on n1 refreshed ($got)" PASS
+    else result $A reload-agent "n2: shared LV resized on n1 refreshed" FAIL "n2 dm=$got lvs=$want"; fi
+  else
+    got=$(on_peer "blockdev --getsize64 /dev/mapper/vgc-lvs")
+    if [ "$got" = "$want" ]; then result $A start "n2: shared LV resized on n1 refreshed by start/monitor ($got)" PASS
+    else result $A start "n2: shared LV resized on n1 refreshed by start/monitor (informative)" SKIP "n2 dm=$got lvs=$want: needs lvchange --refresh"; fi
+  fi
   expect 0 $A stop "n1: stop shared" "${S[@]}" CRM_meta_clone=0
   peer_expect 0 $A stop "stop shared" "${S[@]}" CRM_meta_clone=1
   local q='dmsetup info -c --noheadings -o name -S vg_name=vgc | grep -v "^No devices found" | grep -q .'
