@@ -22,6 +22,16 @@ function recorded(rec: string) {
   return { out: f("out"), err: f("err"), rc: Number(f("rc").trim() || "0") };
 }
 
+/** The VG and LV UUIDs (dashed, as lvm prints them) of device `name` in a recorded `dmsetup info -c`:
+ * the world is seeded from the recording, so a lab run that re-records (new UUIDs) keeps this green. */
+function recordedUuids(rec: string, name: string): { vg: string; lv: string } {
+  const row = recorded(rec).out.split("\n").find((l) => l.startsWith(`${name} `));
+  const m = /LVM-([A-Za-z0-9]{32})([A-Za-z0-9]{32})\s*$/.exec(row ?? "");
+  if (!m) throw new Error(`${rec}: no dm UUID for ${name}`);
+  const dash = (u: string) => [6, 4, 4, 4, 4, 4, 6].reduce<[string[], number]>(([parts, at], n) => [[...parts, u.slice(at, at + n)], at + n], [[], 0])[0].join("-");
+  return { vg: dash(m[1]!), lv: dash(m[2]!) };
+}
+
 type Tap = Pick<typeof t, "equal">;
 
 function check(t: Tap, w: World, c: Case): void {
@@ -40,12 +50,14 @@ if (!existsSync(join(REC, "dmsetup")) || !existsSync(join(REC, "lvm"))) {
     const w = await new World("rec").start();
     t.teardown(() => w.stop());
     w.conf("global {\n}\n", "");
+    const lv0 = recordedUuids("dmsetup/01-info-c", "vg0-lv0");
+    const lv1 = recordedUuids("dmsetup/01-info-c", "vg0-lv1");
     w.setState((s) => {
       s.vgs.vg0 = {
-        uuid: "JTgJRM-XjDe-VJ00-4lAn-TtEm-5q6z-XhZZVf", lock_type: "", lock_args: "", systemid: "", tags: [], partial: false, autoactivation: true, size_m: 1020, pvs: ["/dev/loop0"],
+        uuid: lv0.vg, lock_type: "", lock_args: "", systemid: "", tags: [], partial: false, autoactivation: true, size_m: 1020, pvs: ["/dev/loop0"],
         lvs: {
-          lv0: { uuid: "nKqDSw-dgjS-m4l1-7s4z-jxkW-s6ZS-fN1zsy", size_m: 64, active: "" },
-          lv1: { uuid: "YX8NtD-sCYR-Yjp8-5eJw-vMfC-Qnge-Ft2Yob", size_m: 32, active: "" },
+          lv0: { uuid: lv0.lv, size_m: 64, active: "" },
+          lv1: { uuid: lv1.lv, size_m: 32, active: "" },
         },
       };
     });
@@ -92,10 +104,11 @@ if (!existsSync(join(REC, "dmsetup")) || !existsSync(join(REC, "lvm"))) {
     const w = await new World("recs").start();
     t.teardown(() => w.stop());
     w.conf("global {\n\tuse_lvmlockd = 1\n}\n", "local {\n\thost_id = 1\n}\n");
+    const shared = recordedUuids("dmsetup/20-info-c-select-shared", "vgs-lv0");
     w.setState((s) => {
       s.vgs.vgs = {
-        uuid: "dM8Y65-4Go3-Un9S-VEWn-v3sQ-IGpM-vZbrUe", lock_type: "sanlock", lock_args: "1.0.0:lvmlock", systemid: "", tags: [], partial: false, autoactivation: true, size_m: 1020, pvs: ["/dev/loop1"],
-        lvs: { lvmlock: { uuid: "aaaaaa-aaaa-aaaa-aaaa-aaaa-aaaa-aaaaaa", size_m: 256, active: "" }, lv0: { uuid: "PHjA38-Bsl1-igpJ-c1ET-V1sp-IPlX-cXcQIv", size_m: 32, active: "" } },
+        uuid: shared.vg, lock_type: "sanlock", lock_args: "1.0.0:lvmlock", systemid: "", tags: [], partial: false, autoactivation: true, size_m: 1020, pvs: ["/dev/loop1"],
+        lvs: { lvmlock: { uuid: "aaaaaa-aaaa-aaaa-aaaa-aaaa-aaaa-aaaaaa", size_m: 256, active: "" }, lv0: { uuid: shared.lv, size_m: 32, active: "" } },
       };
     });
     w.daemon("sanlock");
