@@ -6,15 +6,15 @@
 //   initiator can log in to a half-configured target;
 // - a backstore's serial, vendor/product id and block size can only change while no LUN exports
 //   it (the kernel refuses with EINVAL), so they are set before the LUN is created. The serial
-//   and block size go into the batch; vendor/product ids are configfs writes, which costs a
-//   second targetcli process only when they are set on a backstore created by this start.
+//   and block size go into the batch; vendor/product ids are configfs writes made while the
+//   same targetcli process waits between creating the backstore and exporting it.
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Lio, PLUGIN_DIR, readAuth, readValue, unitSerial, writeValue, ConfigfsError, type Bstype, type StorageObject } from "./configfs.js";
 import { bareIp, iserMatches, portalKey } from "./iscsi.js";
 import { readLuRecords, recordAllows, removeLuRecord, writeLuRecord, type Check, type IscsiCtx, type LuSpec, type TargetSpec } from "./iscsi-spec.js";
-import { Batch, runBatch, targetcliHome, type BatchResult } from "./targetcli.js";
+import { Batch, runBatch, runBatchAround, targetcliHome, type BatchResult } from "./targetcli.js";
 import { fail } from "./ocf.js";
 
 const LOCK = "targetcli";
@@ -253,8 +253,8 @@ function preWrites(s: LuSpec, o: StorageObject): Array<[string, string]> {
  * Create or repair the logical unit; also reload-agent (mappings change in place).
  * One batch: [drop stale LUN and backstores, create backstore] + [export, ACLs, mappings].
  * When configfs writes must happen between the two halves (vendor/product id of a new
- * backstore, or a kept backstore whose serial, ids or block size differ), the halves run as two
- * targetcli processes around those writes.
+ * backstore, or a kept backstore whose serial, ids or block size differ: the kernel refuses
+ * them once the LUN exports it), the same targetcli process waits while the agent writes them.
  */
 export function applyLu(ctx: IscsiCtx, s: LuSpec): void {
   const lio = lioOf(ctx);
@@ -306,10 +306,13 @@ export function applyLu(ctx: IscsiCtx, s: LuSpec): void {
 
     const errors: string[] = [];
     if (writes.length) {
-      errors.push(...runOne(ctx, pre).errors);
-      const o = lio.findObjects(s.name).find((x) => x.plugin === PLUGIN_DIR[s.bstype]);
-      if (o && !lio.lunObject(s.iqn, s.lun)) for (const [f, v] of writes) write(join(o.dir, f), v);
-      errors.push(...runOne(ctx, post).errors);
+      const between = () => {
+        const o = lio.findObjects(s.name).find((x) => x.plugin === PLUGIN_DIR[s.bstype]);
+        if (o && !lio.lunObject(s.iqn, s.lun)) for (const [f, v] of writes) write(join(o.dir, f), v);
+      };
+      const r = runBatchAround(ctx.run, pre, between, post, targetcliHome(ctx.env.rscTmp));
+      for (const e of r.errors) ctx.log.warn(`targetcli: ${e}`);
+      errors.push(...r.errors);
     } else {
       const one = new Batch();
       one.lines.push(...pre.lines, ...post.lines);

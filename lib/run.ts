@@ -3,7 +3,8 @@
 // Under a Bun-compiled agent it uses Bun.spawnSync (about 2 ms cheaper per call than
 // node:child_process); under Node (unit tests, CLI) it falls back to child_process.
 
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmdirSync, statSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
 import { createRequire } from "node:module";
 import type { Budget } from "./budget.js";
 import type { Logger } from "./log.js";
@@ -129,6 +130,43 @@ export class Runner {
   }
 
   /**
+   * Start a program whose stdin is fed in parts while the agent waits in between (one targetcli
+   * process for a batch that needs configfs writes half-way). Bun only: undefined under Node,
+   * where callers fall back to one process per part. stdout/stderr go to unlinked files in
+   * `scratch` (no pipe to drain while we block), so nothing is left behind even after SIGKILL.
+   */
+  session(cmd: string, args: readonly string[], scratch: string, opts: Pick<RunOpts, "env" | "timeoutMs"> = {}): Session | undefined {
+    if (typeof Bun === "undefined") return undefined;
+    const limit = this.budget.slice(opts.timeoutMs);
+    if (limit <= 0) throw new OcfError(OCF.ERR_GENERIC, `time budget exhausted before running ${cmd}`);
+    const argv = [cmd, ...args];
+    const dir = mkdtempSync(join(scratch, "run-"));
+    const fds = [join(dir, "out"), join(dir, "err")].map((f) => {
+      const fd = openSync(f, "w+", 0o600);
+      unlinkSync(f);
+      return fd;
+    }) as [number, number];
+    rmdirSync(dir);
+    this.log.debug(`exec (session) ${this.log.mask(argv.map(quoteForLog).join(" "))}`);
+    try {
+      const p = Bun.spawn({ cmd: argv, stdin: "pipe", stdout: fds[0], stderr: fds[1], env: this.childEnv(opts.env) });
+      return new Session(argv, p, fds, performance.now() + limit, (r) => {
+        this.history.push(r);
+        this.log.debug(`exec (session) ${argv[0]} -> ${r.timedOut ? "timeout" : `rc=${r.code}`} (${r.ms.toFixed(1)} ms)`);
+      });
+    } catch (e) {
+      for (const fd of fds) closeSync(fd);
+      const msg = (e as Error).message ?? String(e);
+      if (/not found|ENOENT|EACCES/i.test(msg)) {
+        const r: RunResult = { argv, code: 127, stdout: "", stderr: msg, timedOut: false, missing: true, ms: 0 };
+        this.history.push(r);
+        return new Session(argv, undefined, undefined, 0, () => {}, r);
+      }
+      throw e;
+    }
+  }
+
+  /**
    * Where `cmd` would be found on the PATH children get (no fork), or undefined: for
    * "is the tool installed" checks (validate-all level 10, implementation auto-detection).
    */
@@ -199,4 +237,125 @@ function isExecutable(p: string): boolean {
 
 function quoteForLog(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`;
+}
+
+/** Read a whole unlinked capture file by its descriptor, from the start. */
+function readFd(fd: number): string {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(65536);
+  for (let pos = 0; ; ) {
+    const n = readSync(fd, buf, 0, buf.length, pos);
+    if (n <= 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+    pos += n;
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * The exit status of our child once it is a zombie, read from /proc (field 52, as waitpid
+ * reports it): the agent is synchronous, so Bun's event loop never reaps it under us. undefined
+ * while it runs; null when it is gone (reaped, status unknown).
+ */
+function zombieStatus(pid: number): number | undefined | null {
+  let st: string;
+  try {
+    st = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+  if (f[0] !== "Z" && f[0] !== "X") return undefined;
+  const w = Number(f[49]);
+  if (!Number.isFinite(w)) return null;
+  return (w & 0x7f) === 0 ? (w >> 8) & 0xff : 128 + (w & 0x7f);
+}
+
+/** A child started by Runner.session: feed it, wait on what it wrote, then finish. */
+export class Session {
+  private readonly t0 = performance.now();
+  private status: number | undefined | null;
+  private timedOut = false;
+  constructor(
+    readonly argv: readonly string[],
+    private readonly proc: ReturnType<typeof Bun.spawn> | undefined,
+    private readonly fds: [number, number] | undefined,
+    private readonly deadline: number,
+    private readonly done: (r: RunResult) => void,
+    private result?: RunResult,
+  ) {}
+
+  /** the program was not found: nothing runs, finish() says so */
+  get missing(): boolean {
+    return this.result?.missing === true;
+  }
+
+  send(text: string): void {
+    if (!this.proc || this.result) return;
+    const sink = this.proc.stdin as import("bun").FileSink;
+    try {
+      sink.write(text);
+      sink.flush();
+    } catch {
+      // the child is gone: finish() reports how it ended
+    }
+  }
+
+  private exited(): boolean {
+    if (this.status === undefined && this.proc) this.status = zombieStatus(this.proc.pid);
+    return this.status !== undefined;
+  }
+
+  private kill(): void {
+    this.timedOut = true;
+    this.proc?.kill(9);
+    while (!this.exited()) sleepMs(2);
+  }
+
+  /** Wait until the child's stdout/stderr so far satisfy `ready`, it exits, or the budget ends. */
+  waitFor(ready: (stdout: string, stderr: string) => boolean): boolean {
+    if (!this.fds || this.result) return false;
+    for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+      if (ready(readFd(this.fds[0]), readFd(this.fds[1]))) return true;
+      if (this.exited()) return false;
+      if (performance.now() >= this.deadline) {
+        this.kill();
+        return false;
+      }
+      sleepMs(wait);
+    }
+  }
+
+  /** Close stdin, wait for the exit (bounded by the budget), collect the output. */
+  finish(): RunResult {
+    if (this.result) return this.result;
+    const p = this.proc!;
+    try {
+      (p.stdin as import("bun").FileSink).end();
+    } catch {
+      // already gone
+    }
+    for (let wait = 1; !this.exited(); wait = Math.min(wait * 2, 20)) {
+      if (performance.now() >= this.deadline) {
+        this.kill();
+        break;
+      }
+      sleepMs(wait);
+    }
+    const [o, e] = this.fds!;
+    const r: RunResult = {
+      argv: this.argv,
+      code: this.timedOut ? 124 : (this.status ?? p.exitCode ?? 0),
+      stdout: readFd(o),
+      stderr: readFd(e),
+      timedOut: this.timedOut,
+      missing: false,
+      ms: performance.now() - this.t0,
+    };
+    closeSync(o);
+    closeSync(e);
+    this.result = r;
+    this.done(r);
+    return r;
+  }
 }

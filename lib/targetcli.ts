@@ -13,7 +13,7 @@
 
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Runner } from "./run.js";
+import type { Runner, RunResult } from "./run.js";
 import { OCF, OcfError, fail } from "./ocf.js";
 import type { Bstype } from "./configfs.js";
 
@@ -114,7 +114,43 @@ export function targetcliHome(rscTmp: string): string {
 export function runBatch(run: Runner, batch: Batch, home: string): BatchResult {
   if (batch.empty) return { errors: [], stdout: "" };
   const input = [PREFS_LINE, ...batch.lines, "exit"].join("\n") + "\n";
-  const r = run.run("targetcli", [], { input, env: { TARGETCLI_HOME: home } });
+  return result(run.run("targetcli", [], { input, env: { TARGETCLI_HOME: home } }));
+}
+
+/**
+ * A command targetcli does not know (letters, digits and _ only: configshell reads a command as
+ * Word(alphanums + "_"), so "a-b" would be the command "a"): its "Command not found" line on stderr marks that every
+ * line before it has run (targetcli reads stdin line by line and never stops at an error).
+ */
+const BARRIER = "tsstor_barrier";
+const barrierLine = (s: string) => s.trim() === `Command not found ${BARRIER}`;
+
+/**
+ * Run `first`, then `between()` (configfs writes targetcli cannot make, e.g. vendor_id before
+ * the LUN exports the backstore), then `second`, in ONE targetcli process: the agent waits on
+ * the barrier's echo before feeding the rest. Two processes where the runner cannot stream
+ * (Node). The marker's error line is not one of the errors returned.
+ */
+export function runBatchAround(run: Runner, first: Batch, between: () => void, second: Batch, home: string): BatchResult {
+  const s = run.session("targetcli", [], home, { env: { TARGETCLI_HOME: home } });
+  if (!s) {
+    const a = runBatch(run, first, home);
+    between();
+    const b = runBatch(run, second, home);
+    return { errors: [...a.errors, ...b.errors], stdout: a.stdout + b.stdout };
+  }
+  if (!s.missing) {
+    s.send([PREFS_LINE, ...first.lines, BARRIER].join("\n") + "\n");
+    if (s.waitFor((_out, err) => err.split("\n").some(barrierLine))) {
+      between();
+      s.send([...second.lines, "exit"].join("\n") + "\n");
+    }
+  }
+  const r = s.finish();
+  return result({ ...r, stderr: r.stderr.split("\n").filter((l) => !barrierLine(l)).join("\n") });
+}
+
+function result(r: RunResult): BatchResult {
   if (r.missing) throw fail.installed("targetcli not found");
   if (r.timedOut) throw fail.generic("targetcli timed out");
   const errors = r.stderr.split("\n").map((l) => l.trim()).filter(Boolean);

@@ -88,8 +88,10 @@ expect() {
 # check AGENT ACTION CASE CMD...: a result row from any command's success.
 check() {
   local agent=$1 action=$2 case=$3; shift 3
-  if "$@" >>/tmp/check.log 2>&1 3>&-; then result "$agent" "$action" "$case" PASS
-  else result "$agent" "$action" "$case" FAIL "$(tail -1 /tmp/check.log | cut -c1-150)"; fi
+  # the detail is this check's own output (not an earlier check's last line)
+  if "$@" >/tmp/check.out 2>&1 3>&-; then result "$agent" "$action" "$case" PASS
+  else result "$agent" "$action" "$case" FAIL "$(tail -1 /tmp/check.out | cut -c1-150)"; fi
+  cat /tmp/check.out >> /tmp/check.log
 }
 
 # ---- recordings ----------------------------------------------------------------------------

@@ -20,6 +20,13 @@ login() { # IQN USER PASS
   iscsiadm -m node -T "$1" -p 127.0.0.1 --login
 }
 logout() { iscsiadm -m node -T "$1" -p 127.0.0.1 --logout >/dev/null 2>&1; iscsiadm -m node -T "$1" -o delete >/dev/null 2>&1; true; }
+one_targetcli() { local n; n=$(wc -l < /tmp/tcwrap/count); echo "targetcli processes: $n"; [ "$n" = 1 ]; }
+sees_ids() { # IQN LUN VENDOR MODEL: the initiator's SCSI device reports them
+  local dev; dev=$(lun_dev "$1" "$2"); wait_file "$dev" || { echo "no $dev"; return 1; }
+  local b; b=$(basename "$(readlink -f "$dev")")
+  echo "vendor=$(cat /sys/block/$b/device/vendor) model=$(cat /sys/block/$b/device/model)"
+  grep -q "^$3 *\$" /sys/block/$b/device/vendor && grep -q "^$4 *\$" /sys/block/$b/device/model
+}
 wait_file() { for _ in $(seq 1 30); do [ -e "$1" ] && return 0; sleep 1; done; return 1; }
 # data: write a pattern through iSCSI, read it back from the backing file
 data_roundtrip() { # IQN LUN BACKING
@@ -57,11 +64,26 @@ suite() { # PROVIDER
   expect 0 $U monitor "monitor running" "${UP0[@]}"
   RA_INSTANCE=lun1
   expect 0 $U start "start (path is a symlink)" "${UP1[@]}"
+  # vendor/product ids: the kernel refuses them once a LUN exports the backstore, and targetcli
+  # has no command for them; tsstor writes them while its one targetcli process waits.
+  truncate -s 16M /var/tmp/$prov-lun2.img
+  local UP2=(implementation=lio-t target_iqn=$IQN lun=2 path=/var/tmp/$prov-lun2.img liot_bstype=fileio
+    allowed_initiators=$INIT scsi_sn=labsn0002 vendor_id=TSSTOR product_id=labdisk)
+  mkdir -p /tmp/tcwrap
+  printf '#!/bin/sh\necho x >> /tmp/tcwrap/count\nexec /usr/bin/targetcli "$@"\n' > /tmp/tcwrap/targetcli
+  chmod +x /tmp/tcwrap/targetcli
+  RA_INSTANCE=lun2
+  : > /tmp/tcwrap/count
+  PATH=/tmp/tcwrap:$PATH expect 0 $U start "start with vendor/product ids (fileio)" "${UP2[@]}"
+  check $U start "one targetcli process for it" one_targetcli
+  check $U start "vendor and product id in configfs" sh -c "grep -qx TSSTOR $CFS/core/fileio_*/lun2/wwn/vendor_id && grep -qx labdisk $CFS/core/fileio_*/lun2/wwn/product_id"
+  expect 0 $U monitor "monitor with vendor/product ids" "${UP2[@]}"
   RA_INSTANCE=lun0
   if login "$IQN" labuser labsecret12 >/tmp/login.log 2>&1; then
     result $T start "initiator logs in with CHAP" PASS
     check $U start "data written over iSCSI reads back (LUN 0)" data_roundtrip "$IQN" 0 /var/tmp/$prov-lun0.img
     check $U start "data written over iSCSI reads back (LUN 1)" data_roundtrip "$IQN" 1 /var/tmp/$prov-lun1.img
+    check $U start "the initiator sees vendor and product id (LUN 2)" sees_ids "$IQN" 2 TSSTOR labdisk
   else
     result $T start "initiator logs in with CHAP" FAIL "$(tail -1 /tmp/login.log)"
   fi
@@ -70,6 +92,16 @@ suite() { # PROVIDER
     result $T start "wrong CHAP secret refused" FAIL; logout "$IQN"
   else result $T start "wrong CHAP secret refused" PASS; fi
   logout "$IQN"
+  # a changed product id on the exported LUN: LUN dropped, id written, LUN back, one targetcli
+  RA_INSTANCE=lun2
+  UP2[${#UP2[@]}-1]=product_id=labdisk2
+  : > /tmp/tcwrap/count
+  PATH=/tmp/tcwrap:$PATH expect 0 $U start "start corrects a changed product id" "${UP2[@]}"
+  check $U start "one targetcli process for the correction" one_targetcli
+  check $U start "corrected product id in configfs" sh -c "grep -qx labdisk2 $CFS/core/fileio_*/lun2/wwn/product_id"
+  expect 0 $U monitor "monitor after the correction" "${UP2[@]}"
+  expect 0 $U stop "stop (fileio, ids)" "${UP2[@]}"
+  check $U stop "fileio backstore removed" sh -c "! ls -d $CFS/core/fileio_*/lun2 2>/dev/null | grep -q ."
   # partial state: a portal and the ACL removed behind the agent's back
   RA_INSTANCE=tgt
   targetcli /iscsi/$IQN/tpg1/portals delete 127.0.0.1 3260 >/dev/null 2>&1

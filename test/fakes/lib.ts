@@ -3,7 +3,7 @@
 // GFS2, DLM); they print the real tools' formats and log their argv so tests can assert that
 // no injected argument ever reached a command.
 
-import { appendFileSync, readFileSync, writeSync } from "node:fs";
+import { appendFileSync, readFileSync, readSync, writeSync } from "node:fs";
 
 export type FakeMain = (args: string[]) => number;
 
@@ -18,6 +18,35 @@ export function out(s: string): void {
 }
 export function err(s: string): void {
   writeSync(2, s);
+}
+
+/**
+ * Lines of stdin as they arrive (a shell reading commands one at a time, as Python's input()
+ * does: the writer may wait for the effect of a line before sending the next).
+ */
+export function* stdinLines(): Generator<string> {
+  const buf = Buffer.alloc(4096);
+  let pending = "";
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EAGAIN") {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+        continue;
+      }
+      n = 0;
+    }
+    if (n <= 0) break;
+    pending += buf.toString("utf8", 0, n);
+    let i: number;
+    while ((i = pending.indexOf("\n")) >= 0) {
+      yield pending.slice(0, i);
+      pending = pending.slice(i + 1);
+    }
+  }
+  if (pending) yield pending;
 }
 
 /** Read all of stdin (for tools fed a batch or a secret). */

@@ -12,7 +12,7 @@
 import { appendFileSync, closeSync, existsSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { randomUUID } from "node:crypto";
-import { err, out, readStdin, type FakeMain } from "./lib.js";
+import { err, out, stdinLines, type FakeMain } from "./lib.js";
 import * as emu from "../lib/lio-emulation.js";
 
 const VERSION = "2.1.53";
@@ -717,17 +717,16 @@ function main(args: string[]): number {
     return 0;
   }
   out(`targetcli shell version ${VERSION}\nCopyright 2011-2013 by Datera, Inc and others.\nFor help on commands, type 'help'.\n\n`);
-  const lines = readStdin().split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  let i = 0;
+  const lines = stdinLines();
   while (!sh.exit) {
     out(sh.prompt());
-    if (i >= lines.length) {
+    const next = lines.next();
+    if (next.done) {
       out("exit\n");
       sh.exit = true;
       break;
     }
-    const line = lines[i++]!.trim();
+    const line = next.value.trim();
     sh.history(line);
     try {
       sh.run(line);

@@ -233,7 +233,7 @@ t.test("logical unit (block, the default) with ids, block size and emulation fla
   const dev = rig.loop("blk.img");
   const p = { target_iqn: q, lun: "2", path: dev, scsi_sn: "SN-tsi-0001", vendor_id: "TSSTOR", product_id: "tsi-disk", block_size: "4096", emulate_tpu: "1", emulate_caw: "0", additional_parameters: "is_nonrot=1" };
   let r: ReturnType<typeof lu> | undefined;
-  t.equal(procs(() => (r = lu(p, "start", "p_blk"))), 2, "vendor/product ids on a new backstore cost a second targetcli (written before export)");
+  t.equal(procs(() => (r = lu(p, "start", "p_blk"))), 1, "one targetcli: it waits while vendor/product ids are written before export");
   t.equal(r!.code, 0, r!.stderr);
   const so = join(rig.target, "core", objects("p_blk")[0]!, "p_blk");
   t.match(objects("p_blk")[0], /^iblock_\d+$/);
@@ -250,7 +250,15 @@ t.test("logical unit (block, the default) with ids, block size and emulation fla
   t.equal(m.code, 1);
   t.match(m.reason, /emulate_tpu is 0, not 1/);
   t.equal(procs(() => t.equal(lu(p, "start", "p_blk").code, 0)), 0, "an attribute is repaired without targetcli");
-  t.equal(lu(p, "stop", "p_blk").code, 0);
+  const p2 = { ...p, product_id: "tsi-disk2" };
+  t.equal(lu(p2, "monitor", "p_blk").code, 1, "a changed product id is drift");
+  let r2: ReturnType<typeof lu> | undefined;
+  t.equal(procs(() => (r2 = lu(p2, "start", "p_blk"))), 1, "the correction (LUN dropped, id written, LUN back) is one targetcli process");
+  t.equal(r2!.code, 0, r2!.stderr);
+  t.equal(rd(join(so, "wwn", "product_id")), "tsi-disk2");
+  t.equal(lu(p2, "monitor", "p_blk").code, 0);
+  t.notMatch(r2!.stderr, /tsstor_barrier/, "the barrier's echo is not reported as a targetcli error");
+  t.equal(lu(p2, "stop", "p_blk").code, 0);
   t.same(objects("p_blk"), []);
   t.equal(tgt({ iqn: q }, "stop").code, 0);
 });
