@@ -58,7 +58,7 @@ out.push("Every ratio compares tsstor with the upstream agent measured **in the 
 if (m) out.push("", `Machine: ${m.cpus}, ${m.cores} cores, ${m.mem_gb} GiB, kernel ${m.kernel}. Runs: ${[...new Set(suites.map((s) => s.date.slice(0, 16)))].join(", ")} UTC.`);
 out.push("", "Goals: monitor <= 0.3x upstream, start/stop <= 0.5x, meta-data <= 1x, peak RSS <= 25 MB, failover <= corosync floor + 0.5 s.", "");
 
-const allRows: Row[] = suites.flatMap((s) => s.rows);
+const allRows: Array<Row & { suite: string }> = suites.flatMap((s) => s.rows.map((r) => ({ ...r, suite: s.suite })));
 for (const s of suites) {
   out.push(`## ${s.suite}`, "");
   for (const n of s.notes ?? []) out.push(`- ${n}`);
@@ -100,8 +100,23 @@ if (scaleRows.length) {
 const withRss = allRows.filter((r) => r.ours.peak_rss_kb && r.agent !== "baseline");
 if (withRss.length) {
   writeFileSync(join(CHARTS, "peak-rss.svg"), chart("Peak RSS per action", "MB", withRss.map((r) => ({ label: label(r), upstream: r.upstream?.peak_rss_kb ? r.upstream.peak_rss_kb / 1024 : undefined, ours: r.ours.peak_rss_kb! / 1024 }))));
-  const worst = Math.max(...withRss.map((r) => r.ours.peak_rss_kb!)) / 1024;
-  out.push("## Peak RSS", "", `Largest tsstor agent process: ${worst.toFixed(1)} MB (goal 25 MB: ${worst <= 25 ? "met" : "**not met**"}).`, "", "![peak RSS](bench/charts/peak-rss.svg)", "");
+  // The goal is for the shipped agents: `tsstor status` (an operator's command) is shown apart,
+  // and of the startup variants only the shipped build counts.
+  const agentRss = withRss.filter((r) => r.suite !== "status" && (r.suite !== "startup" || /shipped/.test(r.scenario ?? "")));
+  const worst = Math.max(...agentRss.map((r) => r.ours.peak_rss_kb!)) / 1024;
+  const worstRow = agentRss.find((r) => r.ours.peak_rss_kb! / 1024 === worst);
+  const bunEmpty = allRows.find((r) => r.agent === "baseline" && /Bun compiled, empty/.test(r.scenario ?? ""))?.ours.peak_rss_kb;
+  const statusRss = withRss.filter((r) => r.suite === "status").map((r) => r.ours.peak_rss_kb! / 1024);
+  out.push(
+    "## Peak RSS",
+    "",
+    `Largest tsstor agent process: ${worst.toFixed(1)} MB (${worstRow ? esc(label(worstRow)) : ""}; goal 25 MB: ${worst <= 25 ? "met" : "**not met**"}).` +
+      (bunEmpty ? ` An empty Bun-compiled program peaks at ${(bunEmpty / 1024).toFixed(1)} MB on its own.` : "") +
+      (statusRss.length ? ` \`tsstor status\` (not an agent): up to ${Math.max(...statusRss).toFixed(1)} MB.` : ""),
+    "",
+    "![peak RSS](bench/charts/peak-rss.svg)",
+    "",
+  );
 }
 const withProcs = allRows.filter((r) => r.ours.processes !== undefined && r.upstream?.processes !== undefined);
 if (withProcs.length) {
