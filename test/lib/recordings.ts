@@ -151,6 +151,7 @@ export function shape(text: string): string {
     .split("\n")
     .map((l) =>
       l
+        .replace(/\bLVM-[0-9A-Za-z]{64}/g, "LVM-U") // device-mapper UUIDs: VG UUID + LV UUID, no dashes
         .replace(/[0-9A-Za-z]{6}(-[0-9A-Za-z]{4}){5}-[0-9A-Za-z]{6}/g, "U") // LVM UUIDs
         .replace(/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g, "U")
         .replace(/\b(0x)?[0-9a-fA-F]*[0-9][0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b|\b(0x)?[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*[0-9][0-9a-fA-F]*\b/g, (m) => (m.length >= 8 ? "H" : m))

@@ -14,6 +14,11 @@ t.test("shape keeps the format and drops the values", async (t) => {
   t.equal(shape("_cstate=Connected\n_disk=UpToDate 12"), "_cstate=Connected\n_disk=UpToDate 9");
   t.not(shape("_cstate=Connected"), shape("_cstate=WFConnection"));
   t.equal(shape("uuid ZZ3Xq1-aB2c-1234-abcd-Ef01-gh23-IJ45kl"), "uuid U");
+  // a device-mapper UUID is the VG and LV UUIDs without dashes: a new VG in every lab run
+  t.equal(
+    shape("vg0-lv0 253 0 L--w 0 1 0 LVM-9g47Y2CiwyzPjtQly53LMNe0fJFIq5bjXv4XwHMWfhFqXTBc1QeWmthRXrxyvKRR"),
+    shape("vg0-lv0 253 0 L--w 0 1 0 LVM-JTgJRMXjDeVJ004lAnTtEm5q6zXhZZVfnKqDSwdgjSm4l17s4zjxkWs6ZSfN1zsy"),
+  );
   t.equal(shape('{"report":[{"lv":[{"lv_name":"a","lv_size":"1g"}]}]}'), shape('{"report":[{"lv":[{"lv_name":"b","lv_size":"2g"},{"lv_name":"c","lv_size":"3g"}]}]}'));
   t.not(shape('{"report":[{"lv":[{"lv_name":"a"}]}]}'), shape('{"report":[{"lv":[{"name":"a"}]}]}'));
 });
