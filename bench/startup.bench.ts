@@ -1,6 +1,6 @@
 // How should an agent be packaged? The same tiny monitor (a state-file check, the test agent)
 // built every candidate way, beside heartbeat's Dummy doing the same work, in one run.
-//   node + bundle | Node SEA | Bun compiled: one agent | Bun multi-call (all agents) | + --bytecode
+//   node + bundle | Node SEA | Bun compiled: one agent | Bun multi-call (lazy or eager) | + --bytecode
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -34,10 +34,12 @@ try {
   sea = undefined;
 }
 // 3. Bun: the test agent alone, with --bytecode, and inside the multi-call binary with every agent
+//    (loaded lazily as shipped, or all evaluated at start)
 sh(BUN, ["build", "--compile", "--minify", "test/fixtures/test-agent-main.ts", "--outfile", join(dir, "single")]);
 sh(BUN, ["build", "--compile", "--minify", "--bytecode", "test/fixtures/test-agent-main.ts", "--outfile", join(dir, "bytecode")]);
+// every agent imported statically: all of them evaluated at every start
 writeFileSync(
-  join(dir, "multi-main.ts"),
+  join(dir, "multi-eager-main.ts"),
   [
     `import metadata from "${ROOT}/build/gen/metadata.txt" with { type: "text" };`,
     `import { main } from "${ROOT}/lib/main.ts";`,
@@ -46,11 +48,23 @@ writeFileSync(
     "main([T, ...agents], metadata);",
   ].join("\n"),
 );
-// the shipped form (multi-call, bytecode) and the same without bytecode
+// as agents/main.ts ships: every agent in the binary, only the invoked one loaded (agents/lazy.ts)
+writeFileSync(
+  join(dir, "multi-main.ts"),
+  [
+    `import metadata from "${ROOT}/build/gen/metadata.txt" with { type: "text" };`,
+    `import { main } from "${ROOT}/lib/main.ts";`,
+    `import { loadAgents } from "${ROOT}/agents/lazy.ts";`,
+    `const load = process.argv0.endsWith("TestAgent") ? import("${ROOT}/test/fixtures/TestAgent.ts").then((m) => [m.agent]) : loadAgents(process.argv0, process.argv[2]);`,
+    "load.then((a) => main(a, metadata));",
+  ].join("\n"),
+);
+// the shipped form (multi-call, lazy, bytecode), the same without bytecode, and eager with bytecode
 sh(BUN, ["build", "--compile", "--minify", "--bytecode", join(dir, "multi-main.ts"), "--outfile", join(dir, "multi")]);
 sh(BUN, ["build", "--compile", "--minify", join(dir, "multi-main.ts"), "--outfile", join(dir, "multi-nobc")]);
+sh(BUN, ["build", "--compile", "--minify", "--bytecode", join(dir, "multi-eager-main.ts"), "--outfile", join(dir, "multi-eager")]);
 sh(BUN, ["build", "--compile", "--minify", join(ROOT, "bench/empty.ts"), "--outfile", join(dir, "bun-empty")]);
-for (const v of ["single", "bytecode", "multi", "multi-nobc", ...(sea ? ["TestAgent-sea"] : [])]) {
+for (const v of ["single", "bytecode", "multi", "multi-nobc", "multi-eager", ...(sea ? ["TestAgent-sea"] : [])]) {
   mkdirSync(join(dir, `as-${v}`));
   symlinkSync(join(dir, v), join(dir, `as-${v}`, "TestAgent"));
 }
@@ -63,8 +77,9 @@ const variants: Array<[string, Cmd]> = [
   ...(sea ? ([["Node SEA", cmd([join(dir, "as-TestAgent-sea", "TestAgent"), "TestAgent", "monitor"])]] as Array<[string, Cmd]>) : []),
   ["Bun compiled, one agent", cmd([join(dir, "as-single", "TestAgent"), "monitor"])],
   ["Bun compiled, one agent, --bytecode", cmd([join(dir, "as-bytecode", "TestAgent"), "monitor"])],
-  ["Bun compiled, multi-call (all agents)", cmd([join(dir, "as-multi-nobc", "TestAgent"), "monitor"])],
-  ["Bun compiled, multi-call (all agents), --bytecode: shipped", cmd([join(dir, "as-multi", "TestAgent"), "monitor"])],
+  ["Bun compiled, multi-call (all agents), lazy", cmd([join(dir, "as-multi-nobc", "TestAgent"), "monitor"])],
+  ["Bun compiled, multi-call (all agents evaluated), --bytecode", cmd([join(dir, "as-multi-eager", "TestAgent"), "monitor"])],
+  ["Bun compiled, multi-call (all agents), lazy, --bytecode: shipped", cmd([join(dir, "as-multi", "TestAgent"), "monitor"])],
 ];
 once(cmd([join(dir, "as-single", "TestAgent"), "start"]));
 once({ argv: ["/usr/lib/ocf/resource.d/heartbeat/Dummy", "start"], env: dummyEnv });
