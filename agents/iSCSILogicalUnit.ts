@@ -3,10 +3,9 @@
 
 import { defineHandlers, type Ctx } from "../lib/agent.js";
 import { defineAgent, p } from "../lib/declaration.js";
-import { chooseImplementation, defaultScsiId, defaultSerial, IMPLEMENTATIONS, initiatorsError, iscsiNameError, lioName, nameValuesError, parseNameValues, splitWords, SUPPORTED, type Implementation } from "../lib/iscsi.js";
-import type { Check, LuSpec } from "../lib/iscsi-spec.js";
-import * as lio from "../lib/lio.js";
-import * as tgt from "../lib/tgt.js";
+import { defaultScsiId, defaultSerial, IMPLEMENTATIONS, initiatorsError, iscsiNameError, lioName, nameValuesError, parseNameValues, splitWords, SUPPORTED, type Implementation } from "../lib/iscsi.js";
+import type { LuSpec } from "../lib/iscsi-spec.js";
+import { checkInstalled, detect, driver, monitorCode, monitored, required } from "../lib/iscsi-driver.js";
 import { OCF, fail } from "../lib/ocf.js";
 
 const idText = (max: number) => (v: string) =>
@@ -122,22 +121,6 @@ function spec(ctx: LCtx, impl: Implementation): LuSpec {
   };
 }
 
-function implementation(ctx: LCtx): Implementation | undefined {
-  return chooseImplementation(ctx.params.implementation, (c) => ctx.run.which(c));
-}
-
-function impl(ctx: LCtx): typeof lio | typeof tgt {
-  const i = implementation(ctx);
-  if (i === undefined) throw fail.installed("no iSCSI target implementation found (neither targetcli nor tgtadm)");
-  return i === "tgt" ? tgt : lio;
-}
-
-function monitorCode(c: Check): number {
-  if (c.absent) return OCF.NOT_RUNNING;
-  if (c.problems.length) throw fail.generic(c.problems.join("; "));
-  return OCF.SUCCESS;
-}
-
 const UNUSED: Record<string, string[]> = {
   "lio-t": ["tgt_bstype", "tgt_bsoflags", "tgt_bsopts", "tgt_device_type", "scsi_id"],
   tgt: ["emulate_tpu", "emulate_3pc", "emulate_caw", "allowed_initiators", "liot_bstype"],
@@ -158,34 +141,28 @@ export const agent = defineHandlers(decl, {
     for (const k of [...(i ? UNUSED[i] ?? [] : []), ...(ctx.given.has("lio_iblock") ? ["lio_iblock"] : [])]) {
       if (ctx.given.has(k as keyof typeof P) && k !== "liot_bstype") ctx.log.warn(`${k} is not used by implementation ${i || "lio"} and is ignored`);
     }
-    if (ctx.level >= 10) {
-      const found = implementation(ctx);
-      if (!found) throw fail.installed("no iSCSI target implementation found (neither targetcli nor tgtadm)");
-      const tool = found === "tgt" ? "tgtadm" : "targetcli";
-      if (!ctx.run.which(tool)) throw fail.installed(`${tool} not found`);
-    }
+    if (ctx.level >= 10) checkInstalled(ctx);
   },
   start(ctx) {
-    const m = impl(ctx);
-    const s = spec(ctx, implementation(ctx)!);
+    const { impl, m } = required(ctx);
+    const s = spec(ctx, impl);
     const c = m.checkLu(ctx, s);
     if (!c.absent && c.problems.length === 0) return;
     m.applyLu(ctx, s);
   },
   stop(ctx) {
-    const i = implementation(ctx);
+    const i = detect(ctx);
     if (i === undefined) return;
-    (i === "tgt" ? tgt : lio).removeLu(ctx, spec(ctx, i));
+    driver(i).removeLu(ctx, spec(ctx, i));
   },
   monitor(ctx) {
-    const i = implementation(ctx);
-    if (i === undefined) return OCF.NOT_RUNNING;
-    if (i === "tgt" && !ctx.run.which("tgtadm")) return OCF.NOT_RUNNING;
-    return monitorCode((i === "tgt" ? tgt : lio).checkLu(ctx, spec(ctx, i)));
+    const d = monitored(ctx);
+    if (!d) return OCF.NOT_RUNNING;
+    return monitorCode(d.m.checkLu(ctx, spec(ctx, d.impl)));
   },
   "reload-agent"(ctx) {
-    const m = impl(ctx);
-    const s = spec(ctx, implementation(ctx)!);
+    const { impl, m } = required(ctx);
+    const s = spec(ctx, impl);
     const c = m.checkLu(ctx, s);
     if (c.absent) throw fail.generic(`LUN ${s.lun} of ${s.iqn} is not running here; cannot reload it`);
     m.applyLu(ctx, s);

@@ -4,10 +4,9 @@
 
 import { defineHandlers, type Ctx } from "../lib/agent.js";
 import { defineAgent, p } from "../lib/declaration.js";
-import { chapError, chooseImplementation, IMPLEMENTATIONS, initiatorsError, iscsiNameError, iserMatches, iserPortalsError, lioName, nameValuesError, parseNameValues, parsePortals, portalsError, splitWords, SUPPORTED, type Implementation } from "../lib/iscsi.js";
-import type { Check, TargetSpec } from "../lib/iscsi-spec.js";
-import * as lio from "../lib/lio.js";
-import * as tgt from "../lib/tgt.js";
+import { chapError, IMPLEMENTATIONS, initiatorsError, iscsiNameError, iserMatches, iserPortalsError, lioName, nameValuesError, parseNameValues, parsePortals, portalsError, splitWords, SUPPORTED, type Implementation } from "../lib/iscsi.js";
+import type { TargetSpec } from "../lib/iscsi-spec.js";
+import { checkInstalled, detect, driver, monitorCode, monitored, required } from "../lib/iscsi-driver.js";
 import { OCF, fail } from "../lib/ocf.js";
 
 const DEFAULT_PORTALS = "0.0.0.0:3260";
@@ -116,23 +115,6 @@ function spec(ctx: TCtx, impl: Implementation): TargetSpec {
   };
 }
 
-/** The implementation to drive, or undefined when none is installed (auto-detection). */
-function implementation(ctx: TCtx): Implementation | undefined {
-  return chooseImplementation(ctx.params.implementation, (c) => ctx.run.which(c));
-}
-
-function impl(ctx: TCtx): typeof lio | typeof tgt {
-  const i = implementation(ctx);
-  if (i === undefined) throw fail.installed("no iSCSI target implementation found (neither targetcli nor tgtadm)");
-  return i === "tgt" ? tgt : lio;
-}
-
-function monitorCode(c: Check): number {
-  if (c.absent) return OCF.NOT_RUNNING;
-  if (c.problems.length) throw fail.generic(c.problems.join("; "));
-  return OCF.SUCCESS;
-}
-
 export const agent = defineHandlers(decl, {
   validate(ctx) {
     const P = ctx.params;
@@ -152,34 +134,28 @@ export const agent = defineHandlers(decl, {
     }
     if (i === "lio-t" && ctx.given.has("tid")) ctx.log.warn("tid is not used by lio-t and is ignored");
     if (i === "tgt" && P.iser_portals) ctx.log.warn("iser_portals is not supported by tgt and is ignored");
-    if (ctx.level >= 10) {
-      const found = implementation(ctx);
-      if (!found) throw fail.installed("no iSCSI target implementation found (neither targetcli nor tgtadm)");
-      const tool = found === "tgt" ? "tgtadm" : "targetcli";
-      if (!ctx.run.which(tool)) throw fail.installed(`${tool} not found`);
-    }
+    if (ctx.level >= 10) checkInstalled(ctx);
   },
   start(ctx) {
-    const m = impl(ctx);
-    const s = spec(ctx, implementation(ctx)!);
+    const { impl, m } = required(ctx);
+    const s = spec(ctx, impl);
     const c = m.checkTarget(ctx, s);
     if (!c.absent && c.problems.length === 0) return;
     m.applyTarget(ctx, s);
   },
   stop(ctx) {
-    const i = implementation(ctx);
+    const i = detect(ctx);
     if (i === undefined) return; // nothing can run without an implementation
-    (i === "tgt" ? tgt : lio).removeTarget(ctx, spec(ctx, i));
+    driver(i).removeTarget(ctx, spec(ctx, i));
   },
   monitor(ctx) {
-    const i = implementation(ctx);
-    if (i === undefined) return OCF.NOT_RUNNING;
-    if (i === "tgt" && !ctx.run.which("tgtadm")) return OCF.NOT_RUNNING;
-    return monitorCode((i === "tgt" ? tgt : lio).checkTarget(ctx, spec(ctx, i)));
+    const d = monitored(ctx);
+    if (!d) return OCF.NOT_RUNNING;
+    return monitorCode(d.m.checkTarget(ctx, spec(ctx, d.impl)));
   },
   "reload-agent"(ctx) {
-    const m = impl(ctx);
-    const s = spec(ctx, implementation(ctx)!);
+    const { impl, m } = required(ctx);
+    const s = spec(ctx, impl);
     const c = m.checkTarget(ctx, s);
     if (c.absent) throw fail.generic(`target ${s.iqn} is not running here; cannot reload it`);
     // always apply: tgt cannot show a CHAP secret, so a changed one is not visible as drift

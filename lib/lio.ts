@@ -36,7 +36,11 @@ function ensure(path: string, value: string): void {
 }
 
 function runOne(ctx: IscsiCtx, b: Batch): BatchResult {
-  const r = runBatch(ctx.run, b, targetcliHome(ctx.env.rscTmp));
+  return warned(ctx, runBatch(ctx.run, b, targetcliHome(ctx.env.rscTmp)));
+}
+
+/** targetcli's errors go to the log as warnings (callers verify the result in configfs). */
+function warned(ctx: IscsiCtx, r: BatchResult): BatchResult {
   for (const e of r.errors) ctx.log.warn(`targetcli: ${e}`);
   return r;
 }
@@ -310,9 +314,7 @@ export function applyLu(ctx: IscsiCtx, s: LuSpec): void {
         const o = lio.findObjects(s.name).find((x) => x.plugin === PLUGIN_DIR[s.bstype]);
         if (o && !lio.lunObject(s.iqn, s.lun)) for (const [f, v] of writes) write(join(o.dir, f), v);
       };
-      const r = runBatchAround(ctx.run, pre, between, post, targetcliHome(ctx.env.rscTmp));
-      for (const e of r.errors) ctx.log.warn(`targetcli: ${e}`);
-      errors.push(...r.errors);
+      errors.push(...warned(ctx, runBatchAround(ctx.run, pre, between, post, targetcliHome(ctx.env.rscTmp))).errors);
     } else {
       const one = new Batch();
       one.lines.push(...pre.lines, ...post.lines);
