@@ -25,6 +25,7 @@
 //   sync-ms MS | finish-sync | dump          resync duration, complete resyncs now, print state
 //   sync-freeze PCT                          hold running resyncs at PCT percent (exact output)
 
+import { sleepMs } from "../../lib/run.js";
 import { err, out, type FakeMain } from "./lib.js";
 import { ConfError, dumpResource, parseConfFile, resolveResource, resourceNames, type ResourceConf } from "./drbd-sim/conf.js";
 import * as op from "./drbd-sim/ops.js";
@@ -58,7 +59,6 @@ To get more details about a command issue 'drbdsetup help cmd'.
 invalid command
 `;
 
-const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 function emit(r: op.OpResult): number {
   if (r.out) out(r.out);
@@ -98,7 +98,7 @@ function waitConnected(resName: string, seconds: number): number {
     if (done === "unknown") return emit({ code: 10, out: "", err: `${resName}: Failure: (158) Unknown resource\n` });
     if (done === "yes") return 0;
     if (Date.now() >= until) return 5;
-    sleep(100);
+    sleepMs(100);
   }
 }
 

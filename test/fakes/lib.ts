@@ -4,6 +4,7 @@
 // no injected argument ever reached a command.
 
 import { appendFileSync, readFileSync, readSync, writeSync } from "node:fs";
+import { sleepMs } from "../../lib/run.js";
 
 export type FakeMain = (args: string[]) => number;
 
@@ -33,7 +34,7 @@ export function* stdinLines(): Generator<string> {
       n = readSync(0, buf, 0, buf.length, null);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "EAGAIN") {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+        sleepMs(2);
         continue;
       }
       n = 0;
@@ -49,11 +50,3 @@ export function* stdinLines(): Generator<string> {
   if (pending) yield pending;
 }
 
-/** Read all of stdin (for tools fed a batch or a secret). */
-export function readStdin(): string {
-  try {
-    return readFileSync(0, "utf8");
-  } catch {
-    return "";
-  }
-}

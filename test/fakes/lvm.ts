@@ -5,6 +5,7 @@
 // honour faults from the state file so tests reach every exit path. Tests run them inside a
 // private mount namespace (test/lvm/world.ts): the compiled-in /run paths are the real ones.
 
+import { sleepMs } from "../../lib/run.js";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -18,7 +19,6 @@ import {
 import { fakes as fsFakes } from "./fs-cluster.js";
 import { err, out, type FakeMain } from "./lib.js";
 
-const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 // ---- daemons ----------------------------------------------------------------------------------
 
@@ -39,7 +39,7 @@ function launch(name: string, kind: string, pidfile: string, socket?: string): n
   for (let i = 0; i < 400; i++) {
     if (livePid(pidfile, name) !== undefined && (!socket || existsSync(socket))) return 0;
     if (child.exitCode !== null) break;
-    sleep(25);
+    sleepMs(25);
   }
   err(`${name}: daemon failed to start\n`);
   return 1;

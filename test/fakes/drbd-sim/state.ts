@@ -9,6 +9,7 @@
 // generations (no sync, resync in either direction, or split brain -> StandAlone); resync takes
 // `syncMs` and completes lazily whenever any simulator command runs (settle()).
 
+import { sleepMs } from "../../../lib/run.js";
 import { mkdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync, existsSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -94,7 +95,6 @@ function emptyState(): SimState {
   return { nodes: {}, cuts: [], syncMs: 0, nextGen: 100 };
 }
 
-const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /** Run fn on the state under the simulator's lock; the state is saved when fn returns. */
 export function withState<T>(fn: (s: SimState, now: number) => T): T {
@@ -112,7 +112,7 @@ export function withState<T>(fn: (s: SimState, now: number) => T): T {
       } catch {
         /* gone meanwhile */
       }
-      sleep(i < 50 ? 2 : 10);
+      sleepMs(i < 50 ? 2 : 10);
     }
   }
   try {

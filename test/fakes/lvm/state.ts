@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, wri
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { LvmConfig } from "../../../lib/lvmconf.js";
+import { sleepMs } from "../../../lib/run.js";
 import { err, out } from "../lib.js";
 
 export interface FLv {
@@ -110,7 +111,7 @@ export function update<T>(fn: (s: State) => T): T {
       break;
     } catch {
       if (i > 400) rmSync(lock, { recursive: true, force: true });
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      sleepMs(5);
     }
   }
   try {
@@ -135,7 +136,7 @@ export function fault(tool: string, args: string[]): number | undefined {
     return hit;
   });
   if (!f) return undefined;
-  if (f.sleepMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, f.sleepMs);
+  if (f.sleepMs) sleepMs(f.sleepMs);
   if (f.stdout) out(f.stdout);
   if (f.stderr) err(f.stderr);
   return f.code;
