@@ -1,7 +1,12 @@
 // A private tmux server (its own socket, killed at teardown) to drive `tsstor status --watch` on
 // a real terminal: start it, read the screen (capture-pane), send keys. `prefix` runs every tmux
-// command through e.g. nsenter, so the server and the program in its pane live inside a rig node
-// (the pane's exit status is then the program's own).
+// command through e.g. nsenter, so the server and the program in its pane live inside a rig node.
+//
+// The program's exit status is written to a file by a bash around it, not read from tmux's
+// #{pane_dead_status}: tmux 3.3a runs libutempter's helper synchronously when a pane's terminal
+// closes, with SIGCHLD set to SIG_DFL meanwhile, so a pane process exiting in that window is never
+// reaped (a zombie; pane_dead_status stays empty). bash keeps going after a Ctrl-C its child
+// handled (it only dies of SIGINT when the child did), so the file holds the child's own status.
 import { spawnSync } from "node:child_process";
 
 export class Tmux {
@@ -9,14 +14,21 @@ export class Tmux {
   constructor(private readonly prefix: string[] = []) {}
 
   tmux(args: string[]): { code: number; stdout: string; stderr: string } {
-    const argv = [...this.prefix, "tmux", "-L", this.socket, "-f", "/dev/null", ...args];
+    return this.run(["tmux", "-L", this.socket, "-f", "/dev/null", ...args]);
+  }
+
+  private run(cmd: string[]): { code: number; stdout: string; stderr: string } {
+    const argv = [...this.prefix, ...cmd];
     const r = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", timeout: 20_000 });
     return { code: r.status ?? 128, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
   }
 
-  /** A detached session of `width` x `height` running argv (no shell); kept after it exits. */
+  private rcFile = (name: string) => `/tmp/${this.socket}-${name}.rc`;
+
+  /** A detached session of `width` x `height` running argv (no shell parses it); kept after it exits. */
   start(name: string, argv: string[], width = 120, height = 50): void {
-    const r = this.tmux(["new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), "--", ...argv]);
+    const wrapped = ["bash", "-c", '"$@"; echo $? >"$0"', this.rcFile(name), ...argv];
+    const r = this.tmux(["new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), "--", ...wrapped]);
     if (r.code !== 0) throw new Error(`tmux new-session: ${r.stderr}`);
     this.tmux(["set-option", "-t", name, "remain-on-exit", "on"]);
   }
@@ -30,13 +42,21 @@ export class Tmux {
     return this.tmux(["display-message", "-p", "-t", name, format]).stdout.trim();
   }
 
+  /** The program's exit status once it has ended, else undefined. */
+  exitStatus(name: string): number | undefined {
+    const r = this.run(["cat", this.rcFile(name)]);
+    return r.code === 0 && /^\d+\n$/.test(r.stdout) ? Number(r.stdout) : undefined;
+  }
+
   keys(name: string, ...keys: string[]): void {
     this.tmux(["send-keys", "-t", name, ...keys]);
   }
 
   /** Our server only (its own socket, removed too). */
   kill(): void {
+    const names = this.tmux(["list-sessions", "-F", "#{session_name}"]).stdout.split("\n").filter(Boolean);
     this.tmux(["kill-server"]);
+    this.run(["rm", "-f", ...names.map(this.rcFile)]);
     spawnSync("rm", ["-f", `/tmp/tmux-${process.getuid?.() ?? 0}/${this.socket}`]);
   }
 }
