@@ -91,6 +91,19 @@ rec $T 48d-ls-after-delete-in-use targetcli ls /iscsi
 rec $T 49-iscsi-delete targetcli /iscsi delete $IQN
 rec $T 50-backstore-delete-gone targetcli /backstores/block delete b0
 rec $T 51-iscsi-delete-missing targetcli /iscsi delete $IQN
+# portals and the kernel's listening sockets: one ip:port is shared between targets, refused to a
+# second TPG of the same target, and a wildcard cannot bind beside a specific address on its port
+T3=iqn.2003-01.org.tsstor.lab:t3
+T4=iqn.2003-01.org.tsstor.lab:t4
+rec $T 51a-iscsi-create-default-portal targetcli /iscsi create $T3
+rec $T 51b-iscsi-create-default-portal-shared targetcli /iscsi create $T4
+rec $T 51c-portal-create-v6-any-beside-v4-any targetcli /iscsi/$T3/tpg1/portals create :: 3260
+rec $T 51d-tpg-create-default-portal-refused targetcli /iscsi/$T3 create 2
+rec $T 51e-portal-create-v6-any targetcli /iscsi/$T3/tpg2/portals create :: 3262
+rec $T 51f-portal-create-v4-beside-v6-any targetcli /iscsi/$T4/tpg1/portals create 127.0.0.1 3262
+rec $T 51g-portal-create-shared-other-target targetcli /iscsi/$T4/tpg1/portals create :: 3262
+rec $T 51h-portal-create-same-target-other-tpg targetcli /iscsi/$T3/tpg1/portals create :: 3262
+rec $T 51i-portal-create-bad-address targetcli /iscsi/$T4/tpg1/portals create 10.0.0.300 3263
 rec $T 52-clearconfig targetcli clearconfig confirm=True
 dump_tree $T 53-configfs-tree-clear /sys/kernel/config/target
 result targetcli - "recordings" PASS

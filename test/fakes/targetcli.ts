@@ -12,6 +12,7 @@
 import { appendFileSync, closeSync, existsSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { randomUUID } from "node:crypto";
+import { isIP } from "node:net";
 import { err, out, stdinLines, type FakeMain } from "./lib.js";
 import * as emu from "../lib/lio-emulation.js";
 
@@ -96,9 +97,11 @@ class Shell {
     try {
       saved = JSON.parse(readFileSync(pf, "utf8"));
     } catch {
-      /* first run */
+      // configshell says so on stdout at every first run in a home, then autosaves the defaults
+      out(`Warning: Could not load preferences file ${pf}.\n`);
     }
     this.prefs = { ...DEFAULT_PREFS, ...saved };
+    if (!existsSync(pf)) this.savePrefs();
     if (!existsSync(join(home, "history.txt"))) writeFileSync(join(home, "history.txt"), "");
   }
 
@@ -215,8 +218,13 @@ class Shell {
         return;
       case "refresh":
       case "help":
-      case "ls":
         return;
+      case "ls": {
+        // the tree itself is not drawn (nothing here reads it); a missing path fails as for real
+        const a = bind([], ["path", "depth"]);
+        this.resolve(a.path ?? ".");
+        return;
+      }
       case "set":
         return this.set(path, s, pp, kp);
       case "get":
@@ -240,6 +248,17 @@ class Shell {
     const tag = s[2] ? Number(s[2].slice(3)) : 1;
     const tpg = emu.tpgDir(this.t, iqn ?? "", tag);
     switch (key) {
+      case "root:clearconfig":
+        return (b) => {
+          // rtslib clear_existing: targets first (they hold the storage objects), discovery auth, storage objects
+          if (!evalBool(b([], ["confirm"]).confirm, false)) throw new ExecError("As a precaution, confirm=True needs to be set");
+          for (const w of this.targets()) this.deleteTarget(emu.targetDir(this.t, w));
+          const da = join(this.t, "iscsi", "discovery_auth");
+          for (const f of ["password_mutual", "userid_mutual", "password", "userid"]) writeFileSync(join(da, f), "NULL");
+          writeFileSync(join(da, "enforce_discovery_auth"), "0");
+          for (const so of emu.storageObjects(this.t)) emu.removeStorageObject(so.dir);
+          this.info("All configuration cleared");
+        };
       case "iscsi:create":
         return (b) => this.createTarget(b([], ["wwn"]).wwn);
       case "iscsi:delete":
@@ -247,8 +266,7 @@ class Shell {
           const w = b(["wwn"], []).wwn!;
           const d = emu.targetDir(this.t, w);
           if (!existsSync(d)) throw new ExecError(`No such Target in configfs: ${d}`);
-          for (const tp of readdirSync(d).filter((n) => n.startsWith("tpgt_"))) this.deleteTpg(join(d, tp));
-          emu.rmTree(d);
+          this.deleteTarget(d);
           this.info(`Deleted Target ${w}.`);
         };
       case "target:create":
@@ -292,6 +310,7 @@ class Shell {
           if (ip === "0.0.0.0") this.info("Binding to INADDR_ANY (0.0.0.0)");
           const name = `${ip.includes(".") ? ip : `[${ip}]`}:${port}`;
           if (existsSync(join(tpg, "np", name))) throw new ExecError("This NetworkPortal already exists in configFS");
+          if (!this.kernelTakesPortal(iqn, tpg, ip, port)) throw new ExecError("Could not create NetworkPortal in configFS");
           emu.createPortal(tpg, name);
           this.info(`Created network portal ${ip}:${port}.`);
         };
@@ -334,11 +353,29 @@ class Shell {
           if (!/^\d+$/.test(a.mapped_lun!)) throw new ExecError("mapped_lun must be an integer");
           let src = a.tpg_lun_or_backstore!;
           if (src.startsWith("lun")) src = src.slice(3);
-          if (!/^\d+$/.test(src)) throw new ExecError("LUN, storage object, or path not valid");
-          const l = Number(src);
+          let l: number;
+          if (/^\d+$/.test(src)) l = Number(src);
+          else {
+            // a storage object: the TPG LUN exporting it, else a new one (rtslib's first free
+            // index). A file or device path would create a storage object first: not modelled.
+            const so = this.soByPath(a.tpg_lun_or_backstore!);
+            if (!so) throw new ExecError("LUN, storage object, or path not valid");
+            const luns = lunIndexes(tpg);
+            const found = luns.find((i) => emu.linkTarget(join(tpg, "lun", `lun_${i}`))?.target === so.dir);
+            if (found !== undefined) l = found;
+            else {
+              l = 0;
+              while (luns.includes(l)) l++;
+              emu.createLun(tpg, l, so.dir, alias());
+              this.info(`Created LUN ${l}.`);
+            }
+          }
           if (m < 0 || m > 255) throw new ExecError("Mapped LUN must be 0 to 255");
           const acl = join(tpg, "acls", s[4]!);
           const lunDir = join(tpg, "lun", `lun_${l}`);
+          if (existsSync(lunDir) && readdirSync(acl).some((n) => /^lun_\d+$/.test(n) && emu.linkTarget(join(acl, n))?.target === lunDir)) {
+            this.warning(`Warning: TPG LUN ${l} already mapped to this NodeACL`);
+          }
           if (existsSync(join(acl, `lun_${m}`))) throw new ExecError("This MappedLUN already exists in configFS");
           if (!existsSync(lunDir)) throw new ExecError(`LUN ${l} does not exist in this TPG`);
           emu.createMappedLun(acl, m, lunDir, alias(), a.write_protect !== undefined && Number(a.write_protect) > 0);
@@ -441,6 +478,39 @@ class Shell {
     this.createTpg(wwn, 1);
   }
 
+  /**
+   * Whether the kernel's mkdir of np/<ip:port> succeeds. It parses the address (targetcli
+   * brackets anything without a dot, so "[::1]" becomes "[[::1]]" and fails); refuses an ip:port
+   * another TPG of the same target has; shares one listening socket between targets with the same
+   * ip:port; and cannot bind next to a wildcard on the same port (0.0.0.0 covers IPv4, [::] both
+   * families), nor a wildcard next to a specific address (EADDRINUSE). The address is not checked
+   * against the host's interfaces.
+   */
+  kernelTakesPortal(iqn: string, tpg: string, ip: string, port: number): boolean {
+    const fam = isIP(ip);
+    if (!fam || port < 1 || port > 65535) return false;
+    const wild = (a: string, f: number) => (f === 4 ? a === "0.0.0.0" : /^[0:]+$/.test(a));
+    for (const t of this.targets()) {
+      const td = emu.targetDir(this.t, t);
+      for (const tp of readdirSync(td).filter((n) => n.startsWith("tpgt_"))) {
+        for (const np of readdirSync(join(td, tp, "np"))) {
+          const m = /^\[?(.*?)\]?:(\d+)$/.exec(np);
+          if (!m || Number(m[2]) !== port) continue;
+          const other = m[1]!;
+          const oFam = isIP(other);
+          if (other === ip) {
+            if (t === iqn && join(td, tp) !== tpg) return false;
+            continue;
+          }
+          const v6wild = (fam === 6 && wild(ip, 6)) || (oFam === 6 && wild(other, 6));
+          const v4wild = fam === 4 && oFam === 4 && (wild(ip, 4) || wild(other, 4));
+          if (v6wild || v4wild) return false;
+        }
+      }
+    }
+    return true;
+  }
+
   createTpg(wwn: string, tag: number): void {
     const d = emu.tpgDir(this.t, wwn, tag);
     if (existsSync(d)) throw new ExecError("This TPG already exists in configFS");
@@ -449,9 +519,7 @@ class Shell {
     setTpgAttribute(d, "authentication", "0");
     this.info(`Created TPG ${tag}.`);
     if (this.prefs.auto_add_default_portal) {
-      const td = emu.targetDir(this.t, wwn);
-      const shared = readdirSync(td).some((n) => n.startsWith("tpgt_") && existsSync(join(td, n, "np", "0.0.0.0:3260")));
-      if (shared) {
+      if (!this.kernelTakesPortal(wwn, d, "0.0.0.0", 3260)) {
         this.info("Default portal not created, TPGs within a target cannot share ip:port.");
       } else {
         emu.createPortal(d, "0.0.0.0:3260");
@@ -459,6 +527,11 @@ class Shell {
         this.info("Created default portal listening on all IPs (0.0.0.0), port 3260.");
       }
     }
+  }
+
+  deleteTarget(d: string): void {
+    for (const tp of readdirSync(d).filter((n) => n.startsWith("tpgt_"))) this.deleteTpg(join(d, tp));
+    emu.rmTree(d);
   }
 
   deleteTpg(d: string): void {
@@ -471,8 +544,11 @@ class Shell {
   createBackstore(type: string, b: (req: string[], opt: string[]) => Record<string, string | undefined>): void {
     const plugin = pluginDir(type) as emu.Plugin;
     const so = emu.storageObjects(this.t);
-    const create = (name: string, dev: string, wwn: string | undefined): string => {
+    const mustBeNew = (name: string) => {
       if (so.some((o) => o.plugin === plugin && o.name === name)) throw new ExecError(`Storage object ${type}/${name} exists`);
+    };
+    const create = (name: string, dev: string, wwn: string | undefined): string => {
+      mustBeNew(name);
       const used = new Set(emu.hbaDirs(this.t).map((h) => h.index));
       let idx = 0;
       while (used.has(idx)) idx++;
@@ -496,12 +572,17 @@ class Shell {
     if (type === "block") {
       const a = b(["name", "dev"], ["readonly", "wwn"]);
       const dev = a.dev!;
-      try {
-        closeSync(openSync(dev, "r"));
-      } catch {
-        throw new ExecError(`Could not open ${dev}`);
+      // rtslib's order: targetcli's read-only probe (only without readonly=), the name, the
+      // device type, then whether another storage object holds the device
+      if (a.readonly === undefined) {
+        try {
+          closeSync(openSync(dev, "r"));
+        } catch {
+          throw new ExecError(`Could not open ${dev}`);
+        }
       }
-      if (!statSync(dev).isBlockDevice()) throw new ExecError(`Device ${dev} is not a TYPE_DISK block device`);
+      mustBeNew(a.name!);
+      if (!existsSync(dev) || !statSync(dev).isBlockDevice()) throw new ExecError(`Device ${dev} is not a TYPE_DISK block device`);
       if (inUse(dev)) throw new ExecError(`Cannot configure StorageObject because device ${dev} is already in use`);
       const dir = create(a.name!, dev, a.wwn);
       writeFileSync(join(dir, "info"), `Status: DEACTIVATED  Max Queue Depth: 0  SectorSize: 512  HwMaxSectors: 1024\n        iBlock device: ${dev.split("/").pop()}  UDEV PATH: ${dev}  readonly: ${evalBool(a.readonly, false) ? 1 : 0}\n        Major: 7 Minor: 0  CLAIMED: IBLOCK\n`);

@@ -233,6 +233,8 @@ export function assertMatchesRecording(
  * commands are replayed in order, from a fresh state, through build/test/fakes/.
  */
 export interface ReplaySpec {
+  /** what is not checked, and why */
+  comment?: string;
   /** extra env for every command; "$STATE" is replaced by a fresh temp dir per replay */
   env?: Record<string, string>;
   /** commands (argv) run before the first case, e.g. to create an empty emulated configfs */
@@ -244,6 +246,12 @@ export interface ReplaySpec {
   check: (string | ReplayCase)[];
   /** cases not to replay at all (their commands touch things the fake does not model) */
   skip?: string[];
+  /**
+   * Paths the recording used that the replay must not touch on this machine (e.g. a backing file
+   * in /var/tmp), each mapped to a stand-in ("$STATE" allowed): replaced in argv and stdin, and
+   * mapped back in the fake's output before the comparison.
+   */
+  paths?: Record<string, string>;
   compare?: MatchOpts;
 }
 

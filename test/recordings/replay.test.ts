@@ -59,6 +59,10 @@ async function replay(t: Tap, tool: string, spec: ReplaySpec): Promise<void> {
   }
   const check = new Map(spec.check.map((c) => (typeof c === "string" ? [c, { case: c }] : [c.case, c])));
   const skip = new Set(spec.skip ?? []);
+  const paths = Object.entries(spec.paths ?? {}).map(([from, to]) => [from, to.replaceAll("$STATE", state)] as const);
+  const there = (s: string) => paths.reduce((a, [from, to]) => a.replaceAll(from, to), s);
+  // and `env NAME=/tmp/...` assignments below point into the state dir: mapped back last
+  const back = (s: string) => paths.reduce((a, [from, to]) => a.replaceAll(to, from), s).replaceAll(`${state}/`, "/tmp/");
   for (const name of recordedCases(tool)) {
     if (skip.has(name)) continue;
     const rec = recording(tool, name);
@@ -77,9 +81,9 @@ async function replay(t: Tap, tool: string, spec: ReplaySpec): Promise<void> {
       if (check.has(name)) t.fail(`${tool}/${name}: no fake ${argv[0]} in build/test/fakes`);
       continue;
     }
-    const r = spawnSync(join(FAKES, argv[0]!), argv.slice(1), { env: cmdEnv, encoding: "utf8", cwd: state, input: rec.stdin ?? "" });
+    const r = spawnSync(join(FAKES, argv[0]!), argv.slice(1).map(there), { env: cmdEnv, encoding: "utf8", cwd: state, input: there(rec.stdin ?? "") });
     if (!check.has(name)) continue;
-    const bad = compareWithRecording(rec, { stdout: r.stdout, stderr: r.stderr, code: r.status ?? -1 }, { ...spec.compare, ...check.get(name)?.compare });
+    const bad = compareWithRecording(rec, { stdout: back(r.stdout), stderr: back(r.stderr), code: r.status ?? -1 }, { ...spec.compare, ...check.get(name)?.compare });
     if (!bad.length) t.pass(`${tool}/${name}`);
     for (const m of bad) t.same(m.got, m.want, `${tool}/${name} ${m.field}: fake differs from the real tool (${rec.cmd})`);
   }
