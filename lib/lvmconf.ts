@@ -24,14 +24,17 @@ export interface ParseResult {
   errors: string[];
 }
 
-interface Tok {
+/** A token of lvm.conf(5); also read by `tsstor doctor` (cli/doctor/conf.ts). */
+export interface LvmTok {
   t: "word" | "str" | "num" | "{" | "}" | "[" | "]" | "=" | ",";
   v: string;
   line: number;
 }
 
-function tokenize(text: string, file: string, errors: string[]): Tok[] {
-  const toks: Tok[] = [];
+/** The tokens, and the line of a string left open at the end of the text (if any). */
+export function lvmTokens(text: string): { toks: LvmTok[]; unterminated?: number } {
+  const toks: LvmTok[] = [];
+  let unterminated: number | undefined;
   let i = 0;
   let line = 1;
   while (i < text.length) {
@@ -44,7 +47,7 @@ function tokenize(text: string, file: string, errors: string[]): Tok[] {
     } else if (c === "#") {
       while (i < text.length && text[i] !== "\n") i++;
     } else if ("{}[]=,".includes(c)) {
-      toks.push({ t: c as Tok["t"], v: c, line });
+      toks.push({ t: c as LvmTok["t"], v: c, line });
       i++;
     } else if (c === '"') {
       let s = "";
@@ -56,7 +59,7 @@ function tokenize(text: string, file: string, errors: string[]): Tok[] {
         s += text[i];
         i++;
       }
-      if (i >= text.length) errors.push(`${file}:${start}: unterminated string`);
+      if (i >= text.length) unterminated = start;
       i++;
       toks.push({ t: "str", v: s, line: start });
     } else {
@@ -65,12 +68,13 @@ function tokenize(text: string, file: string, errors: string[]): Tok[] {
       toks.push({ t: /^[-+]?\d+(\.\d+)?$/.test(w) ? "num" : "word", v: w, line });
     }
   }
-  return toks;
+  return { toks, unterminated };
 }
 
 export function parseLvmConf(text: string, file: string): ParseResult {
   const errors: string[] = [];
-  const toks = tokenize(text, file, errors);
+  const { toks, unterminated } = lvmTokens(text);
+  if (unterminated !== undefined) errors.push(`${file}:${unterminated}: unterminated string`);
   const settings: Setting[] = [];
   const stack: string[] = [];
   let i = 0;

@@ -7,6 +7,8 @@
 //  - corosync.conf(5): one `key: value` or `name {` or `}` per line.
 //  - multipath.conf(5): line by line as libmultipath's parser reads it, including what it ignores.
 
+import { lvmTokens, type LvmTok } from "../../lib/lvmconf.js";
+
 export interface Node {
   /** the words of the statement or of the section header (quotes removed) */
   words: string[];
@@ -94,56 +96,21 @@ export function parseDrbdSyntax(text: string): Node[] {
 }
 
 // ---- lvm.conf(5): a real token grammar (sections and settings may share a line) ----
-
-type LTok = { t: "id" | "str" | "num" | "{" | "}" | "[" | "]" | "," | "="; v: string; line: number };
-
-function lvmTokens(text: string): LTok[] {
-  const out: LTok[] = [];
-  let line = 1;
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (c === "\n") {
-      line++;
-      i++;
-    } else if (/\s/.test(c)) i++;
-    else if (c === "#") while (i < text.length && text[i] !== "\n") i++;
-    else if ("{}[],=".includes(c)) {
-      out.push({ t: c as LTok["t"], v: c, line });
-      i++;
-    } else if (c === '"') {
-      let v = "";
-      const start = line;
-      i++;
-      while (i < text.length && text[i] !== '"') {
-        if (text[i] === "\\" && i + 1 < text.length) i++;
-        if (text[i] === "\n") line++;
-        v += text[i++];
-      }
-      if (i >= text.length) throw new ConfError(`line ${start}: unterminated string`);
-      i++;
-      out.push({ t: "str", v, line: start });
-    } else {
-      let v = "";
-      while (i < text.length && !/[\s{}\[\],=#"]/.test(text[i]!)) v += text[i++];
-      out.push({ t: /^-?[0-9.]+$/.test(v) ? "num" : "id", v, line });
-    }
-  }
-  return out;
-}
+// The tokens are lib/lvmconf.ts's (the agents' reader); this parser builds doctor's tree from them.
 
 /** Parse lvm.conf/lvmlocal.conf syntax: a setting becomes words [key, ...values]. */
 export function parseLvmSyntax(text: string): Node[] {
-  const toks = lvmTokens(text);
+  const { toks, unterminated } = lvmTokens(text);
+  if (unterminated !== undefined) throw new ConfError(`line ${unterminated}: unterminated string`);
   let i = 0;
-  const expect = (t: LTok["t"]): LTok => {
+  const expect = (t: LvmTok["t"]): LvmTok => {
     const k = toks[i++];
     if (!k || k.t !== t) throw new ConfError(`line ${k?.line ?? "end"}: expected "${t}"${k ? `, found "${k.v}"` : ""}`);
     return k;
   };
   const scalar = (): string => {
     const k = toks[i++];
-    if (!k || !["str", "num", "id"].includes(k.t)) throw new ConfError(`line ${k?.line ?? "end"}: expected a value`);
+    if (!k || !["str", "num", "word"].includes(k.t)) throw new ConfError(`line ${k?.line ?? "end"}: expected a value`);
     return k.v;
   };
   const block = (top: boolean): Node[] => {
@@ -155,7 +122,7 @@ export function parseLvmSyntax(text: string): Node[] {
         i++;
         return nodes;
       }
-      const key = expect("id");
+      const key = expect("word");
       const next = toks[i];
       if (next?.t === "{") {
         i++;
