@@ -53,13 +53,15 @@ interface Parsed {
 export function parseLine(line: string): Parsed {
   let s = line.replace(/^\s+/, "");
   const r: Parsed = { path: "", command: "", pparams: [], kparams: {} };
+  // pyparsing needs no whitespace between tokens: "tsstor-barrier" is the command "tsstor" with
+  // the parameter "-barrier", as configshell parses it
   let m = PATH.exec(s);
-  if (m && (s.length === m[0].length || /\s/.test(s[m[0].length]!))) {
+  if (m) {
     r.path = m[0];
     s = s.slice(m[0].length).replace(/^\s+/, "");
   }
   m = /^[A-Za-z0-9_]+/.exec(s);
-  if (m && (s.length === m[0].length || /\s/.test(s[m[0].length]!))) {
+  if (m) {
     r.command = m[0];
     s = s.slice(m[0].length).replace(/^\s+/, "");
   }

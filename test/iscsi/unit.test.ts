@@ -178,4 +178,7 @@ t.test("the fake targetcli parses like configshell: path, command, params; stops
   t.same(parseLine("set global a=b c="), { path: "", command: "set", pparams: ["global"], kparams: { a: "b", c: "" } });
   t.same(parseLine("/backstores/block create name=x dev=/dev/x'ignored"), { path: "/backstores/block", command: "create", pparams: [], kparams: { name: "x", dev: "/dev/x" } });
   t.same(parseLine("/iscsi"), { path: "/iscsi", command: "", pparams: [], kparams: {} });
+  // no whitespace needed between tokens (pyparsing): a dash ends the command word
+  t.same(parseLine("tsstor-barrier"), { path: "", command: "tsstor", pparams: ["-barrier"], kparams: {} });
+  t.same(parseLine("..ls"), { path: "..", command: "ls", pparams: [], kparams: {} });
 });
