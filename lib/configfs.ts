@@ -115,6 +115,17 @@ export class Lio {
   portals(iqn: string): string[] {
     return listDir(join(this.tpg(iqn), "np"));
   }
+  /** Every portal of every iSCSI target and TPG on this node. */
+  allPortals(): Array<{ iqn: string; tpg: string; portal: string }> {
+    const iscsi = join(this.target, "iscsi");
+    return listDir(iscsi)
+      .filter((iqn) => iqn !== "discovery_auth")
+      .flatMap((iqn) =>
+        listDir(join(iscsi, iqn))
+          .filter((t) => t.startsWith("tpgt_"))
+          .flatMap((tpg) => listDir(join(iscsi, iqn, tpg, "np")).map((portal) => ({ iqn, tpg, portal }))),
+      );
+  }
   acls(iqn: string): string[] {
     return listDir(join(this.tpg(iqn), "acls"));
   }

@@ -36,6 +36,27 @@ export const portalKey = (p: Portal): string => `${p.ip}:${p.port}`;
 /** The address as targetcli's `portals create` wants it (no brackets). */
 export const bareIp = (p: Portal): string => p.ip.replace(/^\[|\]$/g, "");
 
+/**
+ * Whether the kernel cannot listen on both portals (LIO np directory names, "a.b.c.d:port" or
+ * "[v6]:port"): the same port, different addresses, and one of them a wildcard covering the
+ * other (0.0.0.0 covers IPv4; [::] both families, as LIO's sockets are dual-stack). Binding the
+ * second fails with EADDRINUSE and targetcli says "Could not create NetworkPortal in configFS".
+ * The same ip:port is shared by targets, so it does not clash.
+ */
+export function portalsClash(a: string, b: string): boolean {
+  const split = (k: string) => {
+    const i = k.lastIndexOf(":");
+    const ip = k.slice(0, i);
+    return { v6: ip.startsWith("["), ip: ip.replace(/^\[|\]$/g, ""), port: k.slice(i + 1) };
+  };
+  const x = split(a);
+  const y = split(b);
+  if (x.port !== y.port || (x.v6 === y.v6 && x.ip === y.ip)) return false;
+  const any6 = (p: { v6: boolean; ip: string }) => p.v6 && /^[0:]+$/.test(p.ip);
+  const any4 = (p: { v6: boolean; ip: string }) => !p.v6 && p.ip === "0.0.0.0";
+  return any6(x) || any6(y) || (!x.v6 && !y.v6 && (any4(x) || any4(y)));
+}
+
 const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** Canonical IPv6 spelling (lower case, zeros compressed), or undefined if not IPv6. */

@@ -12,7 +12,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Lio, PLUGIN_DIR, readAuth, readValue, unitSerial, writeValue, ConfigfsError, type Bstype, type StorageObject } from "./configfs.js";
-import { bareIp, iserMatches, portalKey } from "./iscsi.js";
+import { bareIp, iserMatches, portalKey, portalsClash } from "./iscsi.js";
 import { readLuRecords, recordAllows, removeLuRecord, writeLuRecord, type Check, type IscsiCtx, type LuSpec, type TargetSpec } from "./iscsi-spec.js";
 import { Batch, runBatch, runBatchAround, targetcliHome, type BatchResult } from "./targetcli.js";
 import { fail } from "./ocf.js";
@@ -84,7 +84,7 @@ export function checkTarget(ctx: IscsiCtx, s: TargetSpec): Check {
   const have = new Set(lio.portals(s.iqn));
   for (const portal of s.portals) {
     const k = portalKey(portal);
-    if (!have.has(k)) p.push(`portal ${k} is missing`);
+    if (!have.has(k)) p.push(`portal ${k} is missing${portalClash(lio, s.iqn, k)}`);
     else if (s.iser.some((i) => iserMatches(i, portal)) && readValue(join(tpg, "np", k, "iser")) !== "1") p.push(`iSER is off on portal ${k}`);
   }
   for (const [k, v] of tpgAttributes(s)) {
@@ -105,6 +105,12 @@ export function checkTarget(ctx: IscsiCtx, s: TargetSpec): Check {
     if (f && readValue(f) !== v) p.push(`${k} is ${readValue(f)}, not ${v}`);
   }
   return { absent: false, problems: p };
+}
+
+/** Why the kernel refuses portal k: a listener of another target it cannot bind beside. */
+function portalClash(lio: Lio, iqn: string, k: string): string {
+  const o = lio.allPortals().find((x) => x.iqn !== iqn && portalsClash(k, x.portal));
+  return o ? ` (the kernel cannot listen on it beside ${o.portal} of ${o.iqn}: a wildcard address and another address of its family cannot share a port)` : "";
 }
 
 /** Create or repair the target; also reload-agent (it only changes what differs). */

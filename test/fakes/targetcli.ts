@@ -15,6 +15,7 @@ import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
 import { err, out, stdinLines, type FakeMain } from "./lib.js";
 import * as emu from "../lib/lio-emulation.js";
+import { portalsClash } from "../../lib/iscsi.js";
 
 const VERSION = "2.1.53";
 
@@ -489,24 +490,14 @@ class Shell {
    * against the host's interfaces.
    */
   kernelTakesPortal(iqn: string, tpg: string, ip: string, port: number): boolean {
-    const fam = isIP(ip);
-    if (!fam || port < 1 || port > 65535) return false;
-    const wild = (a: string, f: number) => (f === 4 ? a === "0.0.0.0" : /^[0:]+$/.test(a));
+    if (!isIP(ip) || port < 1 || port > 65535) return false;
+    const name = `${ip.includes(".") ? ip : `[${ip}]`}:${port}`;
     for (const t of this.targets()) {
       const td = emu.targetDir(this.t, t);
       for (const tp of readdirSync(td).filter((n) => n.startsWith("tpgt_"))) {
         for (const np of readdirSync(join(td, tp, "np"))) {
-          const m = /^\[?(.*?)\]?:(\d+)$/.exec(np);
-          if (!m || Number(m[2]) !== port) continue;
-          const other = m[1]!;
-          const oFam = isIP(other);
-          if (other === ip) {
-            if (t === iqn && join(td, tp) !== tpg) return false;
-            continue;
-          }
-          const v6wild = (fam === 6 && wild(ip, 6)) || (oFam === 6 && wild(other, 6));
-          const v4wild = fam === 4 && oFam === 4 && (wild(ip, 4) || wild(other, 4));
-          if (v6wild || v4wild) return false;
+          if (np === name && t === iqn && join(td, tp) !== tpg) return false;
+          if (portalsClash(name, np)) return false;
         }
       }
     }

@@ -366,6 +366,18 @@ t.test("conflicts are failures with a reason, not silent takeovers", async (t) =
   t.equal(tgt({ iqn: q }, "stop").code, 0);
 });
 
+t.test("a portal the kernel cannot listen on: start fails naming the target whose wildcard holds the port", async (t) => {
+  const a = iqn();
+  const b = iqn();
+  t.equal(tgt({ iqn: a, portals: "0.0.0.0:3270" }, "start").code, 0);
+  const r = tgt({ iqn: b, portals: "127.0.0.1:3270" }, "start");
+  t.equal(r.code, 1, "generic: another node may take it");
+  t.match(r.reason, `portal 127.0.0.1:3270 is missing (the kernel cannot listen on it beside 0.0.0.0:3270 of ${a}`);
+  t.equal(tgt({ iqn: b, portals: "127.0.0.1:3270" }, "stop").code, 0, "stop clears the half-made target");
+  t.equal(tgt({ iqn: b, portals: "0.0.0.0:3270" }, "start").code, 0, "the same wildcard is shared between targets");
+  for (const q of [b, a]) t.equal(tgt({ iqn: q }, "stop").code, 0);
+});
+
 t.test("stopping the target first leaves the LU's backstore to the LU's stop", async (t) => {
   const q = iqn();
   t.equal(tgt({ iqn: q }, "start").code, 0);

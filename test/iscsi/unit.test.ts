@@ -1,7 +1,7 @@
 // Pure parts of the iSCSI agents: name/portal/initiator syntax, tgtadm output parsing, the
 // tgtd request encoding, targetcli's token rules and the fake's command-line grammar.
 import t from "tap";
-import { chapError, chooseImplementation, defaultScsiId, defaultSerial, initiatorsError, iscsiNameError, iserMatches, parseNameValues, parsePortal, parsePortals, tgtInitiatorKind } from "../../lib/iscsi.js";
+import { chapError, chooseImplementation, defaultScsiId, defaultSerial, initiatorsError, iscsiNameError, iserMatches, parseNameValues, parsePortal, parsePortals, portalsClash, tgtInitiatorKind } from "../../lib/iscsi.js";
 import { encodeRequest, parseAccounts, parsePortals as tgtPortals, parseTargetParams, parseTargets, tgtError } from "../../lib/tgtadm.js";
 import { Batch, PREFS_LINE } from "../../lib/targetcli.js";
 import { OcfError } from "../../lib/ocf.js";
@@ -171,6 +171,18 @@ t.test("targetcli batches: one line per command, tokens checked against configsh
   t.match(PREFS_LINE, /auto_add_default_portal=false/);
   t.match(PREFS_LINE, /auto_enable_tpgt=false/);
   t.match(PREFS_LINE, /auto_add_mapped_luns=false/);
+});
+
+t.test("portalsClash: which LIO portals the kernel cannot listen on together", async (t) => {
+  t.ok(portalsClash("127.0.0.1:3260", "0.0.0.0:3260"), "IPv4 wildcard covers IPv4");
+  t.ok(portalsClash("0.0.0.0:3260", "10.0.0.1:3260"));
+  t.ok(portalsClash("[::]:3260", "0.0.0.0:3260"), "IPv6 wildcard is dual-stack");
+  t.ok(portalsClash("127.0.0.1:3262", "[::]:3262"));
+  t.ok(portalsClash("[::1]:3260", "[::]:3260"));
+  t.notOk(portalsClash("[::1]:3260", "0.0.0.0:3260"), "IPv4 wildcard does not cover IPv6");
+  t.notOk(portalsClash("0.0.0.0:3260", "0.0.0.0:3260"), "the same ip:port is shared");
+  t.notOk(portalsClash("127.0.0.1:3260", "0.0.0.0:3261"), "another port");
+  t.notOk(portalsClash("127.0.0.1:3260", "10.0.0.1:3260"), "two specific addresses");
 });
 
 t.test("the fake targetcli parses like configshell: path, command, params; stops at an unknown character", async (t) => {
