@@ -131,6 +131,17 @@ suite() { # PROVIDER
   expect 0 $T stop "double stop" "${TP[@]}"
   expect 7 $T monitor "monitor after stop" "${TP[@]}"
   check $T stop "target removed from configfs" test ! -e "$CFS/iscsi/$IQN"
+  # a portal the kernel cannot listen on: another target's wildcard holds the port
+  local W=(implementation=lio-t iqn=$IQN-w portals=0.0.0.0:3270) S=(implementation=lio-t iqn=$IQN-s portals=127.0.0.1:3270)
+  RA_INSTANCE=wild
+  expect 0 $T start "start with the wildcard portal 0.0.0.0:3270" "${W[@]}"
+  RA_INSTANCE=spec
+  expect 1 $T start "127.0.0.1:3270 beside another target's 0.0.0.0:3270 fails" "${S[@]}"
+  check $T start "the reason names the other target's portal" grep -q "beside 0.0.0.0:3270 of $IQN-w" "$RA_LOG"
+  expect 0 $T stop "stop after that failed start" "${S[@]}"
+  check $T stop "no half-made target left" test ! -e "$CFS/iscsi/$IQN-s"
+  RA_INSTANCE=wild
+  expect 0 $T stop "stop (wildcard portal)" "${W[@]}"
   # bad input: an invalid IQN must be refused (upstream lio-t accepts anything)
   expect 6 $T validate-all "invalid iqn refused" implementation=lio-t iqn="not an iqn" portals=127.0.0.1:3260
   losetup -d "$L0" "$L1" 2>/dev/null

@@ -1,0 +1,1 @@
+targetcli /iscsi create iqn.2003-01.org.tsstor.lab:t3
