@@ -4,7 +4,7 @@
 
 import { defineHandlers, type Ctx } from "../lib/agent.js";
 import { defineAgent, p } from "../lib/declaration.js";
-import { chapError, IMPLEMENTATIONS, initiatorsError, iscsiNameError, iserMatches, iserPortalsError, lioName, nameValuesError, parseNameValues, parsePortals, portalsError, splitWords, SUPPORTED, type Implementation } from "../lib/iscsi.js";
+import { chapError, IMPLEMENTATIONS, initiatorsError, iscsiNameError, iserMatches, iserPortalsError, lioName, nameValuesError, ownPortalsClash, parseNameValues, parsePortals, portalsError, splitWords, SUPPORTED, type Implementation } from "../lib/iscsi.js";
 import type { TargetSpec } from "../lib/iscsi-spec.js";
 import { checkInstalled, detect, driver, monitorCode, monitored, required } from "../lib/iscsi-driver.js";
 import { OCF, fail } from "../lib/ocf.js";
@@ -131,6 +131,8 @@ export const agent = defineHandlers(decl, {
         if (!portals.some((p) => iserMatches(x, p))) throw fail.configured(`iser_portals entry ${x} is not among portals`);
       }
       if (portals.length === 0) throw fail.configured("portals is empty");
+      const clash = i === "lio-t" ? ownPortalsClash(portals) : undefined;
+      if (clash) throw fail.configured(clash);
     }
     if (i === "lio-t" && ctx.given.has("tid")) ctx.log.warn("tid is not used by lio-t and is ignored");
     if (i === "tgt" && P.iser_portals) ctx.log.warn("iser_portals is not supported by tgt and is ignored");

@@ -36,31 +36,46 @@ export const portalKey = (p: Portal): string => `${p.ip}:${p.port}`;
 /** The address as targetcli's `portals create` wants it (no brackets). */
 export const bareIp = (p: Portal): string => p.ip.replace(/^\[|\]$/g, "");
 
+/** The reason two of a lio-t target's own portals can never both exist, if they clash. */
+export function ownPortalsClash(portals: Portal[]): string | undefined {
+  for (const [i, a] of portals.entries()) {
+    for (const b of portals.slice(i + 1)) {
+      if (portalsClash(portalKey(a), portalKey(b))) return `portals ${portalKey(a)} and ${portalKey(b)} cannot both exist: ${CLASH_WHY}`;
+    }
+  }
+  return undefined;
+}
+
+export const CLASH_WHY = "the kernel cannot listen on a wildcard address (0.0.0.0, or [::] for both families) and another address it covers on the same port";
+
 /**
  * Whether the kernel cannot listen on both portals (LIO np directory names, "a.b.c.d:port" or
  * "[v6]:port"): the same port, different addresses, and one of them a wildcard covering the
- * other (0.0.0.0 covers IPv4; [::] both families, as LIO's sockets are dual-stack). Binding the
- * second fails with EADDRINUSE and targetcli says "Could not create NetworkPortal in configFS".
- * The same ip:port is shared by targets, so it does not clash.
+ * other (0.0.0.0 covers IPv4; [::] both families: LIO does not set IPV6_V6ONLY, and Linux's
+ * default net.ipv6.bindv6only=0 makes it dual-stack). Binding the second fails with EADDRINUSE
+ * and targetcli says "Could not create NetworkPortal in configFS". The same ip:port (compared as
+ * an address, not a spelling) is shared by targets, so it does not clash.
  */
 export function portalsClash(a: string, b: string): boolean {
   const split = (k: string) => {
     const i = k.lastIndexOf(":");
     const ip = k.slice(0, i);
-    return { v6: ip.startsWith("["), ip: ip.replace(/^\[|\]$/g, ""), port: k.slice(i + 1) };
+    const v6 = ip.startsWith("[");
+    const bare = ip.replace(/^\[|\]$/g, "");
+    return { v6, ip: v6 ? (canonicalIpv6(bare) ?? bare) : bare, port: k.slice(i + 1) };
   };
   const x = split(a);
   const y = split(b);
   if (x.port !== y.port || (x.v6 === y.v6 && x.ip === y.ip)) return false;
-  const any6 = (p: { v6: boolean; ip: string }) => p.v6 && /^[0:]+$/.test(p.ip);
+  const any6 = (p: { v6: boolean; ip: string }) => p.v6 && p.ip === "[::]";
   const any4 = (p: { v6: boolean; ip: string }) => !p.v6 && p.ip === "0.0.0.0";
   return any6(x) || any6(y) || (!x.v6 && !y.v6 && (any4(x) || any4(y)));
 }
 
 const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
-/** Canonical IPv6 spelling (lower case, zeros compressed), or undefined if not IPv6. */
-function canonicalIpv6(a: string): string | undefined {
+/** Canonical IPv6 spelling in brackets (lower case, zeros compressed), or undefined if not IPv6. */
+export function canonicalIpv6(a: string): string | undefined {
   if (!/^[0-9a-fA-F:.]+$/.test(a) || !a.includes(":")) return undefined;
   try {
     return new URL(`http://[${a}]/`).hostname; // "[fd31::1]"

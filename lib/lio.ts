@@ -12,7 +12,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Lio, PLUGIN_DIR, readAuth, readValue, unitSerial, writeValue, ConfigfsError, type Bstype, type StorageObject } from "./configfs.js";
-import { bareIp, iserMatches, portalKey, portalsClash } from "./iscsi.js";
+import { bareIp, CLASH_WHY, iserMatches, ownPortalsClash, portalKey, portalsClash } from "./iscsi.js";
 import { readLuRecords, recordAllows, removeLuRecord, writeLuRecord, type Check, type IscsiCtx, type LuSpec, type TargetSpec } from "./iscsi-spec.js";
 import { Batch, runBatch, runBatchAround, targetcliHome, type BatchResult } from "./targetcli.js";
 import { fail } from "./ocf.js";
@@ -110,11 +110,13 @@ export function checkTarget(ctx: IscsiCtx, s: TargetSpec): Check {
 /** Why the kernel refuses portal k: a listener of another target it cannot bind beside. */
 function portalClash(lio: Lio, iqn: string, k: string): string {
   const o = lio.allPortals().find((x) => x.iqn !== iqn && portalsClash(k, x.portal));
-  return o ? ` (the kernel cannot listen on it beside ${o.portal} of ${o.iqn}: a wildcard address and another address of its family cannot share a port)` : "";
+  return o ? ` (it cannot exist beside ${o.portal} of ${o.iqn}: ${CLASH_WHY})` : "";
 }
 
 /** Create or repair the target; also reload-agent (it only changes what differs). */
 export function applyTarget(ctx: IscsiCtx, s: TargetSpec): void {
+  const own = ownPortalsClash(s.portals);
+  if (own) throw fail.configured(own);
   const lio = lioOf(ctx);
   ctx.lock(LOCK, () => {
     const b = new Batch();

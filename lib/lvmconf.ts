@@ -42,7 +42,9 @@ export function lvmTokens(text: string): { toks: LvmTok[]; unterminated?: number
     if (c === "\n") {
       line++;
       i++;
-    } else if (c === " " || c === "\t" || c === "\r") {
+    } else if (/\s/.test(c)) {
+      // any whitespace (a BOM, a no-break space, a form feed): the word branch below stops at
+      // \s, so skipping less here would loop forever on an empty word
       i++;
     } else if (c === "#") {
       while (i < text.length && text[i] !== "\n") i++;

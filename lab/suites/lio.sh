@@ -144,6 +144,7 @@ suite() { # PROVIDER
   expect 0 $T stop "stop (wildcard portal)" "${W[@]}"
   # bad input: an invalid IQN must be refused (upstream lio-t accepts anything)
   expect 6 $T validate-all "invalid iqn refused" implementation=lio-t iqn="not an iqn" portals=127.0.0.1:3260
+  expect 6 $T validate-all "two portals the kernel cannot both listen on refused" implementation=lio-t iqn=$IQN portals="0.0.0.0:3272 127.0.0.1:3272"
   losetup -d "$L0" "$L1" 2>/dev/null
   targetcli clearconfig confirm=True >/dev/null 2>&1
 }

@@ -88,6 +88,7 @@ t.test("lvm.conf: sections on one line, lists over several lines, filters", asyn
   t.ok(lvmAccepts([], "/dev/sda"), "no filter accepts");
   t.notOk(lvmAccepts(["a|/dev/drbd.*|", "r|.*|"], "/dev/sdb"), "first match decides");
   t.throws(() => parseLvmSyntax("global {\n use_lvmlockd 1\n}\n"), /expected "="/);
+  t.same(parseLvmSyntax("\uFEFFglobal {\n\fuse_lvmlockd = 1\n}\n")[0]!.children![0]!.words, ["use_lvmlockd", "1"], "a BOM and a form feed are whitespace");
 });
 
 t.test("multipath.conf read like libmultipath's parser", async (t) => {

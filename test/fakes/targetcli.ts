@@ -10,12 +10,13 @@
 // <root>.saveconfig.json so tests can assert it never happens.
 
 import { appendFileSync, closeSync, existsSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
 import { err, out, stdinLines, type FakeMain } from "./lib.js";
 import * as emu from "../lib/lio-emulation.js";
-import { portalsClash } from "../../lib/iscsi.js";
+import { Lio } from "../../lib/configfs.js";
+import { canonicalIpv6, portalsClash } from "../../lib/iscsi.js";
 
 const VERSION = "2.1.53";
 
@@ -83,28 +84,31 @@ export function parseLine(line: string): Parsed {
 
 // ---- the shell ---------------------------------------------------------------------------------
 
+/**
+ * The preferences, as targetcli's shell object loads them before anything else (even --version):
+ * a missing prefs.bin gets configshell's warning on stdout, then the defaults are autosaved.
+ */
+function loadPrefs(home: string): Record<string, unknown> {
+  mkdirSync(home, { recursive: true });
+  const pf = join(home, "prefs.bin");
+  if (!existsSync(pf)) {
+    out(`Warning: Could not load preferences file ${pf}.\n`);
+    writeFileSync(pf, JSON.stringify(DEFAULT_PREFS));
+  }
+  return { ...DEFAULT_PREFS, ...(JSON.parse(readFileSync(pf, "utf8")) as Record<string, unknown>) };
+}
+
 class Shell {
   readonly t: string;
   cwd = "/";
   exit = false;
-  prefs: Record<string, unknown>;
 
   constructor(
     readonly configfs: string,
     readonly home: string,
+    readonly prefs: Record<string, unknown>,
   ) {
     this.t = emu.ensureTargetCore(configfs);
-    mkdirSync(home, { recursive: true });
-    const pf = join(home, "prefs.bin");
-    let saved: Record<string, unknown> = {};
-    try {
-      saved = JSON.parse(readFileSync(pf, "utf8"));
-    } catch {
-      // configshell says so on stdout at every first run in a home, then autosaves the defaults
-      out(`Warning: Could not load preferences file ${pf}.\n`);
-    }
-    this.prefs = { ...DEFAULT_PREFS, ...saved };
-    if (!existsSync(pf)) this.savePrefs();
     if (!existsSync(join(home, "history.txt"))) writeFileSync(join(home, "history.txt"), "");
   }
 
@@ -153,13 +157,14 @@ class Shell {
   }
 
   // Paths -------------------------------------------------------------------------------------
-  resolve(path: string): string {
+  /** An absolute node path; a relative one starts at `from` (the node a command runs on). */
+  resolve(path: string, from = this.cwd): string {
     if (path.startsWith("@")) {
       const b = (this.prefs.bookmarks as Record<string, string> | undefined)?.[path.slice(1)];
       if (!b) throw new ExecError(`No such bookmark ${path.slice(1)}`);
       path = b;
     }
-    const segs = (path.startsWith("/") ? [] : this.cwd.split("/").filter(Boolean)).concat([]);
+    const segs = path.startsWith("/") ? [] : from.split("/").filter(Boolean);
     let cur = segs;
     for (const part of path.replace(/\/+/g, "/").split("/").filter(Boolean)) {
       if (part === ".") continue;
@@ -225,7 +230,7 @@ class Shell {
       case "ls": {
         // the tree itself is not drawn (nothing here reads it); a missing path fails as for real
         const a = bind([], ["path", "depth"]);
-        this.resolve(a.path ?? ".");
+        this.resolve(a.path ?? ".", path);
         return;
       }
       case "set":
@@ -492,14 +497,11 @@ class Shell {
   kernelTakesPortal(iqn: string, tpg: string, ip: string, port: number): boolean {
     if (!isIP(ip) || port < 1 || port > 65535) return false;
     const name = `${ip.includes(".") ? ip : `[${ip}]`}:${port}`;
-    for (const t of this.targets()) {
-      const td = emu.targetDir(this.t, t);
-      for (const tp of readdirSync(td).filter((n) => n.startsWith("tpgt_"))) {
-        for (const np of readdirSync(join(td, tp, "np"))) {
-          if (np === name && t === iqn && join(td, tp) !== tpg) return false;
-          if (portalsClash(name, np)) return false;
-        }
-      }
+    const tag = basename(tpg);
+    for (const o of new Lio(this.configfs).allPortals()) {
+      // the same address on another TPG of this target (EEXIST), or a listener it cannot bind beside
+      if (o.iqn === iqn && o.tpg !== tag && samePortal(o.portal, name)) return false;
+      if (portalsClash(name, o.portal)) return false;
     }
     return true;
   }
@@ -724,6 +726,12 @@ function setTpgAttribute(tpg: string, k: string, v: string): void {
   if (k === "authentication") writeFileSync(join(tpg, "param", "AuthMethod"), v === "1" ? "CHAP\n" : "CHAP,None\n");
 }
 
+/** Two np directory names for one socket address (IPv6 spellings differ: [::1] and [0::1]). */
+function samePortal(a: string, b: string): boolean {
+  const norm = (k: string) => k.replace(/^\[([^\]]*)\]/, (_, v: string) => canonicalIpv6(v) ?? `[${v}]`);
+  return norm(a) === norm(b);
+}
+
 function evalBool(v: string | undefined, dflt: boolean): boolean {
   if (v === undefined) return dflt;
   if (/^true$/i.test(v)) return true;
@@ -760,6 +768,8 @@ function bindParams(req: string[], opt: string[], pp: string[], kp: Record<strin
 // ---- entry ------------------------------------------------------------------------------------
 
 function main(args: string[]): number {
+  const home = process.env.TARGETCLI_HOME || join(process.env.HOME || "/root", ".targetcli");
+  const prefs = loadPrefs(home);
   if (args[0] === "--version" || args[0] === "version" || args[0] === "-v") {
     err(`/usr/bin/targetcli version ${VERSION}\n`);
     return 0;
@@ -769,14 +779,13 @@ function main(args: string[]): number {
     return 255;
   }
   const configfs = process.env.TSSTOR_CONFIGFS_ROOT || "/sys/kernel/config";
-  const home = process.env.TARGETCLI_HOME || join(process.env.HOME || "/root", ".targetcli");
   if (!existsSync(configfs)) {
     out("Cannot mount configfs\n");
     return 255;
   }
   let sh: Shell;
   try {
-    sh = new Shell(configfs, home);
+    sh = new Shell(configfs, home, prefs);
   } catch (e) {
     out(`${(e as Error).message}\n`);
     return 255;

@@ -372,9 +372,16 @@ t.test("a portal the kernel cannot listen on: start fails naming the target whos
   t.equal(tgt({ iqn: a, portals: "0.0.0.0:3270" }, "start").code, 0);
   const r = tgt({ iqn: b, portals: "127.0.0.1:3270" }, "start");
   t.equal(r.code, 1, "generic: another node may take it");
-  t.match(r.reason, `portal 127.0.0.1:3270 is missing (the kernel cannot listen on it beside 0.0.0.0:3270 of ${a}`);
+  t.match(r.reason, `portal 127.0.0.1:3270 is missing (it cannot exist beside 0.0.0.0:3270 of ${a}: the kernel cannot listen on a wildcard address`);
   t.equal(tgt({ iqn: b, portals: "127.0.0.1:3270" }, "stop").code, 0, "stop clears the half-made target");
-  t.equal(tgt({ iqn: b, portals: "0.0.0.0:3270" }, "start").code, 0, "the same wildcard is shared between targets");
+  t.equal(tgt({ iqn: b, portals: "[::1]:3271" }, "start").code, 0);
+  t.equal(tgt({ iqn: b, portals: "0.0.0.0:3270" }, "start").code, 0, "the same wildcard is shared between targets (start moves b's portal)");
+  if (!LIO_REAL) t.equal(rig.admin("/iscsi", "ls", a).code, 0, "(the fake: ls resolves a relative path from the node it runs on)");
+  // its own portals clashing: a configuration error, caught before anything is created
+  const own = tgt({ iqn: b, portals: "0.0.0.0:3272 127.0.0.1:3272" }, "validate-all");
+  t.equal(own.code, 6);
+  t.match(own.reason, "portals 0.0.0.0:3272 and 127.0.0.1:3272 cannot both exist");
+  t.equal(tgt({ iqn: b, portals: "[::]:3272 [0::0]:3273 127.0.0.1:3273" }, "validate-all").code, 6, "[::] covers IPv4, any spelling");
   for (const q of [b, a]) t.equal(tgt({ iqn: q }, "stop").code, 0);
 });
 

@@ -59,10 +59,18 @@ async function replay(t: Tap, tool: string, spec: ReplaySpec): Promise<void> {
   }
   const check = new Map(spec.check.map((c) => (typeof c === "string" ? [c, { case: c }] : [c.case, c])));
   const skip = new Set(spec.skip ?? []);
-  const paths = Object.entries(spec.paths ?? {}).map(([from, to]) => [from, to.replaceAll("$STATE", state)] as const);
-  const there = (s: string) => paths.reduce((a, [from, to]) => a.replaceAll(from, to), s);
+  // one pass each way, longest path first, whole paths only (/dev/loop0 is not /dev/loop0p1)
+  const paths = new Map(Object.entries(spec.paths ?? {}).map(([from, to]) => [from, to.replaceAll("$STATE", state)]));
+  const swap = (m: Map<string, string>) => {
+    if (!m.size) return (s: string) => s;
+    const alt = [...m.keys()].sort((a, b) => b.length - a.length).map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    const re = new RegExp(`(${alt.join("|")})(?![\\w-]|\\.\\w)`, "g"); // a sentence's full stop may follow
+    return (s: string) => s.replace(re, (k) => m.get(k)!);
+  };
+  const there = swap(paths);
   // and `env NAME=/tmp/...` assignments below point into the state dir: mapped back last
-  const back = (s: string) => paths.reduce((a, [from, to]) => a.replaceAll(to, from), s).replaceAll(`${state}/`, "/tmp/");
+  const backPaths = swap(new Map([...paths].map(([from, to]) => [to, from])));
+  const back = (s: string) => backPaths(s).replaceAll(`${state}/`, "/tmp/");
   for (const name of recordedCases(tool)) {
     if (skip.has(name)) continue;
     const rec = recording(tool, name);

@@ -24,9 +24,12 @@ export class Tmux {
   }
 
   private rcFile = (name: string) => `/tmp/${this.socket}-${name}.rc`;
+  private readonly names = new Set<string>();
 
   /** A detached session of `width` x `height` running argv (no shell parses it); kept after it exits. */
   start(name: string, argv: string[], width = 120, height = 50): void {
+    this.names.add(name);
+    this.run(["rm", "-f", this.rcFile(name)]); // never an earlier run's status
     const wrapped = ["bash", "-c", '"$@"; echo $? >"$0"', this.rcFile(name), ...argv];
     const r = this.tmux(["new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), "--", ...wrapped]);
     if (r.code !== 0) throw new Error(`tmux new-session: ${r.stderr}`);
@@ -54,9 +57,8 @@ export class Tmux {
 
   /** Our server only (its own socket, removed too). */
   kill(): void {
-    const names = this.tmux(["list-sessions", "-F", "#{session_name}"]).stdout.split("\n").filter(Boolean);
     this.tmux(["kill-server"]);
-    this.run(["rm", "-f", ...names.map(this.rcFile)]);
+    this.run(["rm", "-f", ...[...this.names].map(this.rcFile)]);
     spawnSync("rm", ["-f", `/tmp/tmux-${process.getuid?.() ?? 0}/${this.socket}`]);
   }
 }

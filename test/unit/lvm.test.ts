@@ -115,6 +115,10 @@ global { use_lvmlockd = 1 }
   t.same(get("global/system_id_source"), [["lvmlocal", 9]]);
   t.ok(parseLvmConf("global {\n x = \n", "f").errors.length, "errors are reported");
   t.match(parseLvmConf("global {\n", "f").errors.join(), /not closed/);
+  // any whitespace separates tokens (a word loop stopping at \s must never see an empty word)
+  for (const ws of ["\uFEFF", "\f", "\v", "\u00A0"]) {
+    t.same(parseLvmConf(`${ws}global {\n${ws}use_lvmlockd = 1\n}\n`, "f").settings.map((x) => [x.path, x.value]), [["global/use_lvmlockd", 1]], JSON.stringify(ws));
+  }
 
   const dir = mkdtempSync(join(tmpdir(), "tsstor-lvmconf-"));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
