@@ -48,6 +48,22 @@ export function ownPortalsClash(portals: Portal[]): string | undefined {
 
 export const CLASH_WHY = "the kernel cannot listen on a wildcard address (0.0.0.0, or [::] for both families) and another address it covers on the same port";
 
+/** The portal a portalKey or LIO np directory name spells, the address as spelled there. */
+export function portalOfKey(k: string): Portal {
+  const i = k.lastIndexOf(":");
+  return { ip: k.slice(0, i), port: Number(k.slice(i + 1)) };
+}
+
+/** The address as a value: one IPv6 address has many spellings ([0::1] and [::1]). */
+const address = (p: Portal): string => (p.ip.startsWith("[") ? (canonicalIpv6(bareIp(p)) ?? p.ip) : p.ip);
+
+/** Two portal keys (np directory names) for one socket address. */
+export function samePortal(a: string, b: string): boolean {
+  const x = portalOfKey(a);
+  const y = portalOfKey(b);
+  return x.port === y.port && address(x) === address(y);
+}
+
 /**
  * Whether the kernel cannot listen on both portals (LIO np directory names, "a.b.c.d:port" or
  * "[v6]:port"): the same port, different addresses, and one of them a wildcard covering the
@@ -57,25 +73,20 @@ export const CLASH_WHY = "the kernel cannot listen on a wildcard address (0.0.0.
  * an address, not a spelling) is shared by targets, so it does not clash.
  */
 export function portalsClash(a: string, b: string): boolean {
-  const split = (k: string) => {
-    const i = k.lastIndexOf(":");
-    const ip = k.slice(0, i);
-    const v6 = ip.startsWith("[");
-    const bare = ip.replace(/^\[|\]$/g, "");
-    return { v6, ip: v6 ? (canonicalIpv6(bare) ?? bare) : bare, port: k.slice(i + 1) };
-  };
-  const x = split(a);
-  const y = split(b);
-  if (x.port !== y.port || (x.v6 === y.v6 && x.ip === y.ip)) return false;
-  const any6 = (p: { v6: boolean; ip: string }) => p.v6 && p.ip === "[::]";
-  const any4 = (p: { v6: boolean; ip: string }) => !p.v6 && p.ip === "0.0.0.0";
-  return any6(x) || any6(y) || (!x.v6 && !y.v6 && (any4(x) || any4(y)));
+  const x = portalOfKey(a);
+  const y = portalOfKey(b);
+  if (x.port !== y.port) return false;
+  const ax = address(x);
+  const ay = address(y);
+  if (ax === ay) return false;
+  const v4 = (ip: string) => !ip.startsWith("[");
+  return ax === "[::]" || ay === "[::]" || (v4(ax) && v4(ay) && (ax === "0.0.0.0" || ay === "0.0.0.0"));
 }
 
 const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** Canonical IPv6 spelling in brackets (lower case, zeros compressed), or undefined if not IPv6. */
-export function canonicalIpv6(a: string): string | undefined {
+function canonicalIpv6(a: string): string | undefined {
   if (!/^[0-9a-fA-F:.]+$/.test(a) || !a.includes(":")) return undefined;
   try {
     return new URL(`http://[${a}]/`).hostname; // "[fd31::1]"

@@ -12,7 +12,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Lio, PLUGIN_DIR, readAuth, readValue, unitSerial, writeValue, ConfigfsError, type Bstype, type StorageObject } from "./configfs.js";
-import { bareIp, CLASH_WHY, iserMatches, ownPortalsClash, portalKey, portalsClash } from "./iscsi.js";
+import { bareIp, CLASH_WHY, iserMatches, ownPortalsClash, portalKey, portalOfKey, portalsClash } from "./iscsi.js";
 import { readLuRecords, recordAllows, removeLuRecord, writeLuRecord, type Check, type IscsiCtx, type LuSpec, type TargetSpec } from "./iscsi-spec.js";
 import { Batch, runBatch, runBatchAround, targetcliHome, type BatchResult } from "./targetcli.js";
 import { fail } from "./ocf.js";
@@ -130,8 +130,8 @@ export function applyTarget(ctx: IscsiCtx, s: TargetSpec): void {
     const want = new Map(s.portals.map((p) => [portalKey(p), p]));
     for (const k of existed ? lio.portals(s.iqn) : []) {
       if (want.has(k)) continue;
-      const i = k.lastIndexOf(":");
-      b.deletePortal(s.iqn, k.slice(0, i).replace(/^\[|\]$/g, ""), Number(k.slice(i + 1)));
+      const p = portalOfKey(k); // as spelled in configfs: targetcli finds the directory by it
+      b.deletePortal(s.iqn, bareIp(p), p.port);
     }
     const have = new Set(existed ? lio.portals(s.iqn) : []);
     for (const [k, p] of want) if (!have.has(k)) b.createPortal(s.iqn, bareIp(p), p.port);

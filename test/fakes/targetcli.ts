@@ -16,7 +16,7 @@ import { isIP } from "node:net";
 import { err, out, stdinLines, type FakeMain } from "./lib.js";
 import * as emu from "../lib/lio-emulation.js";
 import { Lio } from "../../lib/configfs.js";
-import { canonicalIpv6, portalsClash } from "../../lib/iscsi.js";
+import { portalsClash, samePortal } from "../../lib/iscsi.js";
 
 const VERSION = "2.1.53";
 
@@ -316,7 +316,7 @@ class Shell {
           if (!Number.isInteger(port)) throw new ExecError(`Syntax error, '${a.ip_port}' is not a number.`);
           if (port === 3260) this.info(`Using default IP port ${port}`);
           if (ip === "0.0.0.0") this.info("Binding to INADDR_ANY (0.0.0.0)");
-          const name = `${ip.includes(".") ? ip : `[${ip}]`}:${port}`;
+          const name = npName(ip, port);
           if (existsSync(join(tpg, "np", name))) throw new ExecError("This NetworkPortal already exists in configFS");
           if (!this.kernelTakesPortal(iqn, tpg, ip, port)) throw new ExecError("Could not create NetworkPortal in configFS");
           emu.createPortal(tpg, name);
@@ -325,7 +325,7 @@ class Shell {
       case "portals:delete":
         return (b) => {
           const a = b(["ip_address", "ip_port"], []);
-          const name = `${a.ip_address!.includes(".") ? a.ip_address : `[${a.ip_address}]`}:${Number(a.ip_port)}`;
+          const name = npName(a.ip_address!, Number(a.ip_port));
           const d = join(tpg, "np", name);
           if (!existsSync(d)) throw new ExecError(`No such NetworkPortal in configfs: ${d}`);
           emu.rmTree(d);
@@ -368,12 +368,10 @@ class Shell {
             // index). A file or device path would create a storage object first: not modelled.
             const so = this.soByPath(a.tpg_lun_or_backstore!);
             if (!so) throw new ExecError("LUN, storage object, or path not valid");
-            const luns = lunIndexes(tpg);
-            const found = luns.find((i) => emu.linkTarget(join(tpg, "lun", `lun_${i}`))?.target === so.dir);
+            const found = lunExporting(tpg, so.dir);
             if (found !== undefined) l = found;
             else {
-              l = 0;
-              while (luns.includes(l)) l++;
+              l = freeLun(tpg);
               emu.createLun(tpg, l, so.dir, alias());
               this.info(`Created LUN ${l}.`);
             }
@@ -403,17 +401,12 @@ class Shell {
           const add = evalBool(a.add_mapped_luns, this.prefs.auto_add_mapped_luns as boolean);
           const so = this.soByPath(a.storage_object!);
           if (!so) throw new ExecError("storage object or path not valid");
-          for (const l of lunIndexes(tpg)) {
-            if (emu.linkTarget(join(tpg, "lun", `lun_${l}`))?.target === so.dir) throw new ExecError(`lun for storage object ${pluginName(so.plugin)}/${so.name} already exists`);
-          }
+          if (lunExporting(tpg, so.dir) !== undefined) throw new ExecError(`lun for storage object ${pluginName(so.plugin)}/${so.name} already exists`);
           let ls = a.lun;
           if (ls && ls.toLowerCase().startsWith("lun")) ls = ls.slice(3);
           let lun: number;
-          if (ls === undefined) {
-            const used = new Set(lunIndexes(tpg));
-            lun = 0;
-            while (used.has(lun)) lun++;
-          } else {
+          if (ls === undefined) lun = freeLun(tpg);
+          else {
             lun = Number(ls);
             if (!Number.isInteger(lun)) throw new ExecError(`invalid literal for int() with base 10: '${ls}'`);
             if (lun < 0 || lun > 65535) throw new ExecError("LUN must be 0 to 65535");
@@ -496,7 +489,7 @@ class Shell {
    */
   kernelTakesPortal(iqn: string, tpg: string, ip: string, port: number): boolean {
     if (!isIP(ip) || port < 1 || port > 65535) return false;
-    const name = `${ip.includes(".") ? ip : `[${ip}]`}:${port}`;
+    const name = npName(ip, port);
     const tag = basename(tpg);
     for (const o of new Lio(this.configfs).allPortals()) {
       // the same address on another TPG of this target (EEXIST), or a listener it cannot bind beside
@@ -712,6 +705,19 @@ function lunIndexes(tpg: string): number[] {
     .sort((a, b) => a - b);
 }
 
+/** The TPG LUN exporting a storage object, if any. */
+function lunExporting(tpg: string, soDir: string): number | undefined {
+  return lunIndexes(tpg).find((l) => emu.linkTarget(join(tpg, "lun", `lun_${l}`))?.target === soDir);
+}
+
+/** rtslib's index for a LUN created without one: the lowest free. */
+function freeLun(tpg: string): number {
+  const used = new Set(lunIndexes(tpg));
+  let l = 0;
+  while (used.has(l)) l++;
+  return l;
+}
+
 /** rtslib normalize_wwn for the iSCSI fabric (iqn, naa, eui). */
 function normalizeWwn(w: string): string {
   const c = w.trim().toLowerCase();
@@ -726,11 +732,8 @@ function setTpgAttribute(tpg: string, k: string, v: string): void {
   if (k === "authentication") writeFileSync(join(tpg, "param", "AuthMethod"), v === "1" ? "CHAP\n" : "CHAP,None\n");
 }
 
-/** Two np directory names for one socket address (IPv6 spellings differ: [::1] and [0::1]). */
-function samePortal(a: string, b: string): boolean {
-  const norm = (k: string) => k.replace(/^\[([^\]]*)\]/, (_, v: string) => canonicalIpv6(v) ?? `[${v}]`);
-  return norm(a) === norm(b);
-}
+/** The np directory rtslib makes for a portal: targetcli brackets any address without a dot. */
+const npName = (ip: string, port: number) => `${ip.includes(".") ? ip : `[${ip}]`}:${port}`;
 
 function evalBool(v: string | undefined, dflt: boolean): boolean {
   if (v === undefined) return dflt;

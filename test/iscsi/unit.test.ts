@@ -1,7 +1,7 @@
 // Pure parts of the iSCSI agents: name/portal/initiator syntax, tgtadm output parsing, the
 // tgtd request encoding, targetcli's token rules and the fake's command-line grammar.
 import t from "tap";
-import { chapError, chooseImplementation, defaultScsiId, defaultSerial, initiatorsError, iscsiNameError, iserMatches, parseNameValues, parsePortal, ownPortalsClash, parsePortals, portalsClash, tgtInitiatorKind } from "../../lib/iscsi.js";
+import { chapError, chooseImplementation, defaultScsiId, defaultSerial, initiatorsError, iscsiNameError, iserMatches, parseNameValues, parsePortal, ownPortalsClash, parsePortals, portalOfKey, portalsClash, samePortal, tgtInitiatorKind } from "../../lib/iscsi.js";
 import { encodeRequest, parseAccounts, parsePortals as tgtPortals, parseTargetParams, parseTargets, tgtError } from "../../lib/tgtadm.js";
 import { Batch, PREFS_LINE } from "../../lib/targetcli.js";
 import { OcfError } from "../../lib/ocf.js";
@@ -186,6 +186,9 @@ t.test("portalsClash: which LIO portals the kernel cannot listen on together", a
   t.notOk(portalsClash("[0::0]:3260", "[::]:3260"), "one wildcard, two spellings");
   t.notOk(portalsClash("[0::1]:3260", "[::1]:3260"), "one address, two spellings");
   t.ok(portalsClash("[0:0::0]:3260", "[fd31::1]:3260"));
+  t.ok(samePortal("[0::1]:3260", "[::1]:3260"), "one socket address, two spellings");
+  t.notOk(samePortal("[::1]:3260", "[::1]:3261"));
+  t.same(portalOfKey("[0::1]:3261"), { ip: "[0::1]", port: 3261 }, "spelled as in configfs (targetcli deletes by it)");
   const P = (ip: string, port: number) => ({ ip, port });
   t.match(ownPortalsClash([P("10.0.0.1", 3260), P("[::]", 3260)]), /portals 10.0.0.1:3260 and \[::\]:3260 cannot both exist/);
   t.equal(ownPortalsClash([P("10.0.0.1", 3260), P("[::]", 3261), P("0.0.0.0", 3262)]), undefined);

@@ -14,6 +14,7 @@ const VOLATILE = /(resync|sync(source|target)|dmesg|starting|events2|proc-drbd|a
 // hash of each resource name, and an LV lock's name is its new UUID): compared as a set of blocks.
 const ORDERLESS = /lockdump/i;
 const blocks = (text: string) => text.split(/\n\n+/).map((b) => b.trim()).filter(Boolean).sort().join("\n\n");
+const norm = (name: string, text: string) => (ORDERLESS.test(name) ? blocks(shape(text)) : shape(text));
 
 let drift = 0;
 let compared = 0;
@@ -34,9 +35,8 @@ for (const dir of process.argv.slice(2)) {
         continue;
       }
       compared++;
-      const norm = (text: string) => (ORDERLESS.test(m[1]!) ? blocks(shape(text)) : shape(text));
-      const a = norm(readFileSync(old, "utf8"));
-      const b = norm(readFileSync(join(dir, tool, f), "utf8"));
+      const a = norm(m[1]!, readFileSync(old, "utf8"));
+      const b = norm(m[1]!, readFileSync(join(dir, tool, f), "utf8"));
       if (a !== b) {
         drift++;
         console.log(`check-recordings: DRIFT ${tool}/${f}\n--- committed (shape)\n${a.slice(0, 800)}\n--- this run (shape)\n${b.slice(0, 800)}`);
