@@ -16,6 +16,7 @@ import { describeState, parseVersionString, unconfigured, versionCode, type Drbd
 import { ocfIsFalse, ocfIsTrue } from "../lib/env.js";
 import { OCF, fail } from "../lib/ocf.js";
 import { sleepMs, type RunResult } from "../lib/run.js";
+import { retryLoop } from "../lib/budget.js";
 
 // ocf:linbit:drbd accepts exactly these characters in resource and file names; a leading "-"
 // would read as an option to drbdadm, so it is refused too.
@@ -314,65 +315,70 @@ function start(ctx: C): number {
   let attempt = 0;
   let attachFailed = false;
   let last = "";
+  let seen = "no state read yet"; // the last state read, for the reason when time runs out
+  const late = () => fail.generic(`start did not complete in time (${last || seen})`);
   // Each pass moves one step (create+attach, demote, connect) and re-reads the state at once;
   // only a failed step waits a second before the next pass.
-  for (;; attempt++) {
-    if (ctx.budget.expired()) throw fail.generic(`start did not complete in time (${last || describeState(drbd.state(k))})`);
-    const st = drbd.state(k);
-    if (!st.configured) {
-      // Offline resize moves internal meta data first; harmless otherwise.
-      if (attempt === 0) drbd.adm(["check-resize", res]);
-      for (const step of ["new-resource", "new-minor"]) {
-        const r = drbd.adm([step, res]);
-        if (r.code !== 0) throw fail.generic(`cannot create the DRBD resource: ${drbdError(r)}`);
-      }
-      const missing = waitForDevices(devices, ctx.budget);
-      if (missing.length) throw fail.generic(`expected device nodes did not appear in time: ${missing.join(" ")}`);
-      const a = attach();
-      if (a.code !== 0) {
-        // A second failure will not get better: fail instead of waiting out the timeout.
-        if (attachFailed) throw fail.generic(`failed to attach: ${drbdError(a)}`);
-        attachFailed = true;
-        last = `attach: ${drbdError(a)}`;
-        pause(ctx);
-      }
-    } else if (st.role === "Primary") {
-      ctx.log.warn(`${res} already Primary, demoting`);
-      const r = drbd.adm(["secondary", res]);
-      if (r.code !== 0) {
-        last = `demote: ${drbdError(r)}`;
-        pause(ctx);
-      }
-    } else {
-      // With DRBD 9 a created resource shows as a configured Secondary, attached or not; an
-      // earlier start killed half-way leaves it so too: attach what is missing first.
-      const incomplete = st.volumes.length < devices.length || st.volumes.some((v) => v.disk === "Diskless" && !v.client);
-      if (incomplete || attachFailed) {
-        const a = v9 ? attach() : drbd.adm(st.volumes.length < devices.length ? ["adjust", res] : ["attach", res]);
+  retryLoop(ctx.budget, () => {
+    for (;; attempt++) {
+      if (ctx.budget.expired()) throw late();
+      const st = drbd.state(k);
+      seen = describeState(st);
+      if (!st.configured) {
+        // Offline resize moves internal meta data first; harmless otherwise.
+        if (attempt === 0) drbd.adm(["check-resize", res]);
+        for (const step of ["new-resource", "new-minor"]) {
+          const r = drbd.adm([step, res]);
+          if (r.code !== 0) throw fail.generic(`cannot create the DRBD resource: ${drbdError(r)}`);
+        }
+        const missing = waitForDevices(devices, ctx.budget);
+        if (missing.length) throw fail.generic(`expected device nodes did not appear in time: ${missing.join(" ")}`);
+        const a = attach();
         if (a.code !== 0) {
+          // A second failure will not get better: fail instead of waiting out the timeout.
           if (attachFailed) throw fail.generic(`failed to attach: ${drbdError(a)}`);
           attachFailed = true;
           last = `attach: ${drbdError(a)}`;
           pause(ctx);
-          continue;
         }
-        if (incomplete) {
-          attachFailed = false;
-          continue;
+      } else if (st.role === "Primary") {
+        ctx.log.warn(`${res} already Primary, demoting`);
+        const r = drbd.adm(["secondary", res]);
+        if (r.code !== 0) {
+          last = `demote: ${drbdError(r)}`;
+          pause(ctx);
         }
-      }
-      if (!ctx.params.connect_only_after_promote) {
-        // adjust's exit code does not matter: we are running either way.
-        drbd.adm([...peerOption84(ctx, k), "adjust", res]);
-        if (ctx.params.wfc_timeout > 0) {
-          for (const r of drbd.waitConnect(k, devices, ctx.params.wfc_timeout, ctx.budget.remainingMs() * 0.8)) {
-            if (r.code !== 0) ctx.log.info(`not connected yet: ${r.timedOut ? "wait timed out" : drbdError(r)}`);
+      } else {
+        // With DRBD 9 a created resource shows as a configured Secondary, attached or not; an
+        // earlier start killed half-way leaves it so too: attach what is missing first.
+        const incomplete = st.volumes.length < devices.length || st.volumes.some((v) => v.disk === "Diskless" && !v.client);
+        if (incomplete || attachFailed) {
+          const a = v9 ? attach() : drbd.adm(st.volumes.length < devices.length ? ["adjust", res] : ["attach", res]);
+          if (a.code !== 0) {
+            if (attachFailed) throw fail.generic(`failed to attach: ${drbdError(a)}`);
+            attachFailed = true;
+            last = `attach: ${drbdError(a)}`;
+            pause(ctx);
+            continue;
+          }
+          if (incomplete) {
+            attachFailed = false;
+            continue;
           }
         }
+        if (!ctx.params.connect_only_after_promote) {
+          // adjust's exit code does not matter: we are running either way.
+          drbd.adm([...peerOption84(ctx, k), "adjust", res]);
+          if (ctx.params.wfc_timeout > 0) {
+            for (const r of drbd.waitConnect(k, devices, ctx.params.wfc_timeout, ctx.budget.remainingMs() * 0.8)) {
+              if (r.code !== 0) ctx.log.info(`not connected yet: ${r.timedOut ? "wait timed out" : drbdError(r)}`);
+            }
+          }
+        }
+        break;
       }
-      break;
     }
-  }
+  }, late);
   const st = drbd.state(k);
   ctx.log.info(`started: ${describeState(st)}`);
   updateScore(ctx, drbd, st);
@@ -419,18 +425,23 @@ function stop(ctx: C): number {
     const useAdm = "devices" in cfg;
     if (!useAdm) ctx.log.error(`cannot use the DRBD configuration (${cfg.error}); stopping with drbdsetup directly`);
     let last = "";
-    for (;;) {
-      if (ctx.budget.expired()) throw fail.generic(`stop failed: ${last || describeState(drbd.state(k))}`);
-      const st = stopState(ctx, drbd, k);
-      if (!st.configured) break;
-      const cmd = st.role === "Primary" ? "secondary" : "down";
-      if (cmd === "secondary") ctx.log.warn(`${res} still Primary, demoting`);
-      const r = useAdm ? drbd.adm([cmd, res]) : drbd.setup([cmd, res]);
-      if (r.code !== 0) {
-        last = worse(last, r, `${cmd}: `);
-        pause(ctx);
+    let seen = "no state read yet";
+    const late = () => fail.generic(`stop failed: ${last || seen}`);
+    retryLoop(ctx.budget, () => {
+      for (;;) {
+        if (ctx.budget.expired()) throw late();
+        const st = stopState(ctx, drbd, k);
+        seen = describeState(st);
+        if (!st.configured) break;
+        const cmd = st.role === "Primary" ? "secondary" : "down";
+        if (cmd === "secondary") ctx.log.warn(`${res} still Primary, demoting`);
+        const r = useAdm ? drbd.adm([cmd, res]) : drbd.setup([cmd, res]);
+        if (r.code !== 0) {
+          last = worse(last, r, `${cmd}: `);
+          pause(ctx);
+        }
       }
-    }
+    }, late);
     maybeOutdateSelf(ctx, drbd, stopState(ctx, drbd, k));
   }
   // Old scores must not linger: they confuse the scheduler when the node is put in standby.
@@ -447,65 +458,73 @@ function promote(ctx: C): number {
   const drbd = drbdOf(ctx);
   const res = ctx.params.drbd_resource;
   let reason = "";
-  for (let attempt = 0; !ctx.budget.expired(); attempt++) {
-    const k = drbd.kernel();
-    const st = drbd.state(k);
-    if (!st.configured) {
-      reason = "cannot promote a resource that was not started";
-      break;
-    }
-    if (st.role === "Primary") {
-      if (ctx.params.connect_only_after_promote && k) drbd.adm([...peerOption84(ctx, k), "-v", "adjust", res]);
-      updateScore(ctx, drbd, st);
-      return OCF.SUCCESS;
-    }
-    // One attempt is needed anyway (it makes DRBD check whether the peer is still alive).
-    if (attempt > 0 && unexpectedPrimary(statusFlags(st), promotedMax(ctx), () => pacemakerKnowsPromoted(ctx))) {
-      if (ctx.params.fail_promote_early_if_peer_primary) {
-        ctx.promotion.remove();
-        reason = "Peer node already/still Primary";
+  const late = () => fail.generic(reason || "promote did not complete in time");
+  const promoted = retryLoop(ctx.budget, () => {
+    for (let attempt = 0; !ctx.budget.expired(); attempt++) {
+      const k = drbd.kernel();
+      const st = drbd.state(k);
+      if (!st.configured) {
+        reason = "cannot promote a resource that was not started";
         break;
       }
-      ctx.log.info("Peer node already/still Primary, promote will likely fail or need several attempts. Retrying anyway.");
+      if (st.role === "Primary") {
+        if (ctx.params.connect_only_after_promote && k) drbd.adm([...peerOption84(ctx, k), "-v", "adjust", res]);
+        updateScore(ctx, drbd, st);
+        return true;
+      }
+      // One attempt is needed anyway (it makes DRBD check whether the peer is still alive).
+      if (attempt > 0 && unexpectedPrimary(statusFlags(st), promotedMax(ctx), () => pacemakerKnowsPromoted(ctx))) {
+        if (ctx.params.fail_promote_early_if_peer_primary) {
+          ctx.promotion.remove();
+          reason = "Peer node already/still Primary";
+          break;
+        }
+        ctx.log.info("Peer node already/still Primary, promote will likely fail or need several attempts. Retrying anyway.");
+      }
+      const r = drbd.adm(["primary", res]);
+      if (r.code === DRBD_RC.NO_UP_TO_DATE) {
+        // All available disks are Inconsistent/Outdated, or the peer could not be fenced: no retry helps.
+        reason = `Refusing to be promoted to Primary without access to UpToDate data (${drbdError(r)})`;
+        break;
+      }
+      if (r.code !== 0) {
+        reason = worse(reason, r, "promote failed: ");
+        pause(ctx);
+      }
     }
-    const r = drbd.adm(["primary", res]);
-    if (r.code === DRBD_RC.NO_UP_TO_DATE) {
-      // All available disks are Inconsistent/Outdated, or the peer could not be fenced: no retry helps.
-      reason = `Refusing to be promoted to Primary without access to UpToDate data (${drbdError(r)})`;
-      break;
-    }
-    if (r.code !== 0) {
-      reason = worse(reason, r, "promote failed: ");
-      pause(ctx);
-    }
-  }
+    return false;
+  }, late);
+  if (promoted) return OCF.SUCCESS;
   // Avoid a tight recovery loop driven by Pacemaker when promotion keeps failing.
   const delay = 15000 - ctx.budget.elapsedMs();
   if (delay > 0 && !ctx.budget.expired()) {
     ctx.log.warn(`promotion failed; sleeping ${Math.round(delay / 1000)} s to prevent a tight recovery loop`);
     pause(ctx, delay);
   }
-  throw fail.generic(reason || "promote did not complete in time");
+  throw late();
 }
 
 function demote(ctx: C): number {
   const drbd = drbdOf(ctx);
   let last = "";
-  while (!ctx.budget.expired()) {
-    const st = drbd.state();
-    if (!st.configured) throw fail.generic("cannot demote a resource that is not running");
-    if (st.role !== "Primary") {
-      updateScore(ctx, drbd, st);
-      return OCF.SUCCESS;
+  const late = () => fail.generic(`demote failed: ${last || "timed out"}`);
+  return retryLoop(ctx.budget, () => {
+    while (!ctx.budget.expired()) {
+      const st = drbd.state();
+      if (!st.configured) throw fail.generic("cannot demote a resource that is not running");
+      if (st.role !== "Primary") {
+        updateScore(ctx, drbd, st);
+        return OCF.SUCCESS;
+      }
+      // "Device is held open by someone" (exit 11) retries until the timeout, as upstream.
+      const r = drbd.adm(["secondary", ctx.params.drbd_resource]);
+      if (r.code !== 0) {
+        last = worse(last, r);
+        pause(ctx);
+      }
     }
-    // "Device is held open by someone" (exit 11) retries until the timeout, as upstream.
-    const r = drbd.adm(["secondary", ctx.params.drbd_resource]);
-    if (r.code !== 0) {
-      last = worse(last, r);
-      pause(ctx);
-    }
-  }
-  throw fail.generic(`demote failed: ${last || "timed out"}`);
+    throw late();
+  }, late);
 }
 
 function notify(ctx: C): number {

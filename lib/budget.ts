@@ -1,6 +1,7 @@
 // The time an action may take. Pacemaker SIGKILLs the whole process group at CRM_meta_timeout,
 // so every child command and retry loop draws from one budget that ends a margin earlier,
 // leaving time to print the exit reason and clean up.
+import { OCF, OcfError } from "./ocf.js";
 
 export function marginFor(totalMs: number): number {
   return Math.min(2000, Math.max(500, Math.round(totalMs * 0.1)));
@@ -53,5 +54,20 @@ export class Budget {
   fraction(f: number): Budget {
     const until = this.remainingMs() * f;
     return new Budget(until, this.now, until);
+  }
+}
+
+/**
+ * Run a retry loop whose last step the deadline may cut short: a command killed at it, or refused
+ * after it ("time budget exhausted before running ..."). A generic error thrown once the budget
+ * has run out is that cut, not the failure to report: `timedOut()` builds the reason from the
+ * loop's last real failure instead. Other codes (configured, installed, ...) pass unchanged.
+ */
+export function retryLoop<T>(budget: Budget, loop: () => T, timedOut: () => Error): T {
+  try {
+    return loop();
+  } catch (e) {
+    if (budget.expired() && (!(e instanceof OcfError) || e.code === OCF.ERR_GENERIC)) throw timedOut();
+    throw e;
   }
 }

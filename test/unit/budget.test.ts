@@ -1,5 +1,6 @@
 import t from "tap";
-import { Budget, marginFor } from "../../lib/budget.js";
+import { Budget, marginFor, retryLoop } from "../../lib/budget.js";
+import { fail, OCF, OcfError } from "../../lib/ocf.js";
 
 t.test("margin is 10% bounded to 0.5..2 s", async (t) => {
   t.equal(marginFor(20000), 2000);
@@ -39,4 +40,34 @@ t.test("fromMeta counts the process's own start-up against the timeout", async (
   const b = Budget.fromMeta(5000, 20);
   t.ok(b.elapsedMs() >= performance.now() - 1, "elapsed since the process started");
   t.ok(Math.abs(b.elapsedMs() - performance.now()) < 50);
+});
+
+t.test("retryLoop: a step cut short by the deadline reports the loop's last real failure", async (t) => {
+  let now = 0;
+  const b = new Budget(10000, () => now, 5000);
+  let last = "";
+  const late = () => fail.generic(`stop failed: ${last || "timed out"}`);
+  const reason = (f: () => unknown) => {
+    try {
+      retryLoop(b, f, late);
+      return "returned";
+    } catch (e) {
+      return e instanceof OcfError ? `${e.code} ${e.message}` : String(e);
+    }
+  };
+  // the last attempt started just inside the budget; its command was refused after it
+  t.equal(
+    reason(() => {
+      last = "secondary: held open";
+      now = 5001;
+      throw fail.generic("time budget exhausted before running drbdadm");
+    }),
+    "1 stop failed: secondary: held open",
+  );
+  now = 0;
+  t.equal(reason(() => { throw fail.generic("cannot read the DRBD state"); }), "1 cannot read the DRBD state", "inside the budget: the error itself");
+  now = 6000;
+  t.equal(reason(() => { throw fail.configured("bad"); }), `${OCF.ERR_CONFIGURED} bad`, "other codes pass unchanged");
+  t.equal(reason(() => { throw new Error("boom"); }), "1 stop failed: secondary: held open", "a plain error after the deadline too");
+  t.equal(retryLoop(b, () => 42, late), 42);
 });
