@@ -332,7 +332,10 @@ function start(ctx: C): number {
           if (r.code !== 0) throw fail.generic(`cannot create the DRBD resource: ${drbdError(r)}`);
         }
         const missing = waitForDevices(devices, ctx.budget);
-        if (missing.length) throw fail.generic(`expected device nodes did not appear in time: ${missing.join(" ")}`);
+        if (missing.length) {
+          last = `expected device nodes did not appear: ${missing.join(" ")}`;
+          throw late(); // the wait used up the budget
+        }
         const a = attach();
         if (a.code !== 0) {
           // A second failure will not get better: fail instead of waiting out the timeout.

@@ -133,6 +133,16 @@ t.test("never promoted without UpToDate data: 17 fails at once, with a reason", 
   t.equal(run("alpha", "stop").code, 0);
 });
 
+t.test("start whose device node never appears (no udev): fails inside the timeout, naming the device", async (t) => {
+  const { sim, run } = started();
+  const s = run("alpha", "start", { params: { wfc_timeout: "1" }, meta: { timeout: 3000 }, env: { TSSTOR_DRBD_SIM_NO_DEVNODES: "1" } });
+  t.equal(s.code, 1);
+  t.match(s.reason, /^start did not complete in time \(expected device nodes did not appear: \S+\)$/);
+  t.ok(s.ms < 3000, `inside the timeout: ${s.ms.toFixed(0)} ms`);
+  t.equal(run("alpha", "stop").code, 0, "and stop cleans up");
+  t.equal(state(sim, "alpha").configured, false);
+});
+
 t.test("demote and stop of a Primary held open: retried until the timeout, then fail with the reason", async (t) => {
   const { sim, run } = started();
   t.equal(run("alpha", "start", { params: { wfc_timeout: "1" } }).code, 0);
