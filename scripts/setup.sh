@@ -8,6 +8,8 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS=(
   # Pacemaker's own tools the tests and the demo drive, and the upstream agents we compare against
   pacemaker pacemaker-cli-utils corosync pcs resource-agents drbd-utils libxml2-utils
+  # what the upstream agents call on a real node (Filesystem exits 5 on every action without modprobe)
+  kmod
   # real components the agents manage in tests and the demo
   iproute2 iputils-arping ndisc6 tcpdump tgt libiscsi-bin qemu-utils qemu-block-extra
   e2fsprogs xfsprogs gfs2-utils psmisc util-linux procps strace

@@ -1,6 +1,6 @@
 // A private node for the cluster LVM tests: a mount namespace (held by a sleeping process) with
-// tmpfs on /run, /sys/block and /dev/mapper, the fake LVM/DLM/sanlock tools first on PATH and a
-// fake state file. Agents run inside it through nsenter exactly as Pacemaker runs them, so the
+// tmpfs on /run, /sys/block and /dev/mapper (on an overlay of /dev: see NS_MOUNTS), the fake
+// LVM/DLM/sanlock tools first on PATH and a fake state file. Agents run inside it through nsenter exactly as Pacemaker runs them, so the
 // compiled-in paths (/run/lvmlockd.pid, /run/lvm/lvmlockd.socket, /sys/block/dm-N) are the real
 // ones and parallel test files never see each other's daemons.
 
@@ -27,6 +27,25 @@ const DAEMON_PIDFILES: Record<string, string> = {
   cmirrord: "/run/cmirrord.pid",
 };
 
+/**
+ * The namespace's mounts. A machine without device-mapper has no /dev/mapper, and creating it
+ * on the host's /dev (one devtmpfs, shared by every mount of it) would leave it behind for every
+ * later run: so /dev becomes an overlay of the host's /dev (its devices stay live, its /dev/shm
+ * and /dev/pts are bound back) whose writes land in this namespace's /run, and /dev/mapper is a
+ * tmpfs made inside that overlay.
+ */
+const NS_MOUNTS = `set -e
+mount -t tmpfs tsl-run /run
+mkdir -p /run/lvm /run/lock/lvm /run/tsl-dev/upper /run/tsl-dev/work /run/tsl-dev/dev
+mount -t overlay tsl-dev -o lowerdir=/dev,upperdir=/run/tsl-dev/upper,workdir=/run/tsl-dev/work /run/tsl-dev/dev
+for m in $(awk '$2 ~ "^/dev/" { print $2 }' /proc/self/mounts | sort -u); do
+  mkdir -p "/run/tsl-dev$m" && mount --rbind "$m" "/run/tsl-dev$m"
+done
+mkdir -p /run/tsl-dev/dev/mapper
+mount --move /run/tsl-dev/dev /dev
+mount -t tmpfs tsl-mapper /dev/mapper
+mount -t tmpfs tsl-sysblock /sys/block`;
+
 export class World {
   readonly dir: string;
   readonly bin: string;
@@ -51,16 +70,7 @@ export class World {
 
   /** Start the namespace holder; resolves once the mounts are in place. */
   async start(): Promise<this> {
-    const script = [
-      "set -e",
-      "mount -t tmpfs tsl-run /run",
-      "mkdir -p /run/lvm /run/lock/lvm",
-      "mount -t tmpfs tsl-sysblock /sys/block",
-      "mount -t tmpfs tsl-mapper /dev/mapper",
-      "echo ready",
-      "exec sleep 100000",
-    ].join("\n");
-    const p = spawn("unshare", ["-m", "--propagation", "private", "sh", "-c", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const p = spawn("unshare", ["-m", "--propagation", "private", "sh", "-c", `${NS_MOUNTS}\necho ready\nexec sleep 100000`], { stdio: ["ignore", "pipe", "inherit"] });
     this.holder = p.pid!;
     await new Promise<void>((res, rej) => {
       p.stdout!.on("data", (d) => (String(d).includes("ready") ? res() : undefined));
@@ -73,8 +83,7 @@ export class World {
 
   /** start() for synchronous callers (test/reliability profiles): polls until the mounts are in place. */
   startSync(): this {
-    const script = "set -e; mount -t tmpfs tsl-run /run; mkdir -p /run/lvm /run/lock/lvm; mount -t tmpfs tsl-sysblock /sys/block; mount -t tmpfs tsl-mapper /dev/mapper; exec sleep 100000";
-    const p = spawn("unshare", ["-m", "--propagation", "private", "sh", "-c", script], { stdio: "ignore", detached: true });
+    const p = spawn("unshare", ["-m", "--propagation", "private", "sh", "-c", `${NS_MOUNTS}\nexec sleep 100000`], { stdio: "ignore", detached: true });
     p.unref();
     this.holder = p.pid!;
     for (let i = 0; i < 500; i++) {
