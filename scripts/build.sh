@@ -18,6 +18,8 @@ npx --no-install tsc -p .
 "$BUN" build --compile --minify --bytecode --sourcemap=none agents/main.ts --outfile build/tsstor-agents >/dev/null
 "$BUN" build --compile --minify --bytecode --sourcemap=none test/fixtures/test-agent-main.ts --outfile build/test/tsstor-test-agent >/dev/null
 ln -s tsstor-test-agent build/test/TestAgent
+# the test rig's fence agent (fence-agents conventions; pacemaker-fenced runs it inside rig nodes)
+"$BUN" build --compile --minify --bytecode --sourcemap=none test/rig/fence-agent.ts --outfile build/test/fence_tsstor_rig >/dev/null
 
 # Fakes of system tools for tests: every test/fakes/*.ts exporting `fakes` joins one binary.
 mkdir -p build/test/fakes

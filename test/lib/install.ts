@@ -23,6 +23,18 @@ export function installAgents(names?: string[]): void {
   for (const n of list) link(n, join(BUILD, "tsstor-agents"));
 }
 
+/**
+ * The test rig's fence agent (test/rig/fence-agent.ts) where pacemaker-fenced looks for fence
+ * agents: /usr/sbin/fence_* (Debian's FENCE_BINDIR), linked to this checkout's build.
+ */
+export function installFenceAgent(): void {
+  const dst = "/usr/sbin/fence_tsstor_rig";
+  const tmp = `${dst}.${process.pid}`;
+  rmSync(tmp, { force: true });
+  symlinkSync(join(BUILD, "test", "fence_tsstor_rig"), tmp);
+  renameSync(tmp, dst);
+}
+
 /** Put the (never installed) test agent beside the real ones; returns the undo. */
 export function linkTestAgent(): () => void {
   link("TestAgent", join(BUILD, "test", "tsstor-test-agent"));

@@ -27,6 +27,8 @@ import { join } from "node:path";
 import { exec, execSync, must, sleep, killPid, pidAlive, BASE_ENV, type ExecResult, type ExecOpts } from "./exec.js";
 import { destroyNetns, ip, netnsList, writeClaim, removeClaim, readClaims, tryClaim, type Claim } from "./net.js";
 import { parseCrmMon, where, summarize, type CrmStatus, type Role } from "./crm-mon.js";
+import { PowerSwitch } from "./power.js";
+import { installFenceAgent } from "../lib/install.js";
 
 export { parseCrmMon, where, summarize, instances } from "./crm-mon.js";
 export type { CrmStatus, ResourceInstance, NodeStatus, Role } from "./crm-mon.js";
@@ -53,6 +55,12 @@ export interface RigOptions {
   env?: (node: string) => Record<string, string>;
   /** Services started at every boot of a node before the cluster stack, e.g. [["tgtd", "-f"]]. */
   boot?: string[][];
+  /**
+   * Fence the nodes through the rig's power switch (power.ts) with the fence agent
+   * fence_tsstor_rig: stonith-enabled=true and one stonith device "rig-fence" for every node.
+   * A fenced node stays off (pcmk_reboot_action=off) unless `reboot` is set, then it boots again.
+   */
+  fencing?: boolean | { reboot?: boolean; delayMax?: string };
 }
 
 export type Net = "cluster" | "service";
@@ -169,6 +177,8 @@ export class RigNode {
   initPid = 0;
   proc: ChildProcess | undefined;
   up = false;
+  /** boots so far (the power switch tells a rebooted node from the one that asked) */
+  boots = 0;
   constructor(
     readonly rig: Rig,
     readonly name: string,
@@ -224,6 +234,8 @@ export class Rig {
   private readonly log: (m: string) => void;
   /** the current partition, for heal() and restarts */
   private partitioned = false;
+  /** the power switch the fence agent talks to (RigOptions.fencing) */
+  power: PowerSwitch | undefined;
 
   constructor(
     readonly prefix: string,
@@ -326,6 +338,7 @@ export class Rig {
     n.proc = child;
     n.unsharePid = child.pid!;
     n.up = true;
+    n.boots++;
     this.claim();
     child.on("exit", () => {
       if (n.proc === child) n.up = false;
@@ -560,6 +573,46 @@ export class Rig {
     this.log("healed the networks");
   }
 
+  // ---- fencing (RigOptions.fencing) ----
+
+  /** The power switch on <state dir>/power.sock: off is hardKill, on is restart. */
+  async startPowerSwitch(): Promise<void> {
+    installFenceAgent();
+    this.power = new PowerSwitch(
+      join(this.dir, "power.sock"),
+      {
+        names: () => this.nodes.map((n) => n.name),
+        isOn: (name) => this.node(name).up,
+        generation: (name) => this.node(name).boots,
+        powerOff: async (name) => {
+          if (this.node(name).up) await this.hardKill(name);
+        },
+        powerOn: async (name) => {
+          if (!this.node(name).up) await this.restart(name, { wait: false });
+        },
+      },
+      this.log,
+    );
+    await this.power.start();
+  }
+
+  /** One stonith device for every node, then wait until it runs. */
+  async addFenceDevice(): Promise<void> {
+    const f = typeof this.opts.fencing === "object" ? this.opts.fencing : {};
+    await this.applyPcs([
+      [
+        "stonith", "create", "rig-fence", "fence_tsstor_rig", `socket=${this.power!.path}`, `pcmk_host_list=${this.nodes.map((n) => n.name).join(" ")}`,
+        ...(f.reboot ? [] : ["pcmk_reboot_action=off"]), ...(f.delayMax ? [`pcmk_delay_max=${f.delayMax}`] : []), "op", "monitor", "interval=60s",
+      ],
+    ]);
+    await this.waitResource("rig-fence", { timeoutMs: 30_000 });
+  }
+
+  /** Completed power actions (fencing) so far. */
+  fenceEvents(): ReturnType<PowerSwitch["fencings"]> {
+    return this.power?.fencings() ?? [];
+  }
+
   // ---- client helpers ----
 
   /** Start a long-running command in a client namespace; killed at teardown. */
@@ -578,6 +631,7 @@ export class Rig {
     if (this.destroyed) return;
     this.destroyed = true;
     live.delete(this);
+    this.power?.close();
     for (const c of this.clients) for (const p of c.procs) if (p.pid) killPid(p.pid);
     for (const n of this.nodes) {
       if (n.unsharePid) killPid(n.unsharePid);
@@ -639,12 +693,14 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     must("corosync-keygen", ["-l", "-k", authkey]);
     const cib = join(rig.dir, "seed-cib.xml");
     writeFileSync(cib, must("cibadmin", ["--empty"]));
-    const props = { "stonith-enabled": "false", "dc-deadtime": "2s", ...opts.properties };
+    const props = { "stonith-enabled": opts.fencing ? "true" : "false", "dc-deadtime": "2s", ...opts.properties };
     for (const [k, v] of Object.entries(props)) must("crm_attribute", ["-t", "crm_config", "-n", k, "-v", v], { env: { CIB_file: cib } });
     rig.setupNodeDirs(names, authkey, cib);
     log(`starting ${names.length} nodes (${rig.nodes.map((n) => n.ns).join(", ")})`);
+    if (opts.fencing) await rig.startPowerSwitch();
     await Promise.all(rig.nodes.map((n) => rig.launch(n)));
     await rig.waitOnline(names, { timeoutMs: opts.startTimeoutMs ?? 60_000 });
+    if (opts.fencing) await rig.addFenceDevice();
     log(`cluster up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return rig;
   } catch (e) {
