@@ -59,8 +59,9 @@ export interface RigOptions {
    * Fence the nodes through the rig's power switch (power.ts) with the fence agent
    * fence_tsstor_rig: stonith-enabled=true and one stonith device "rig-fence" for every node.
    * A fenced node stays off (pcmk_reboot_action=off) unless `reboot` is set, then it boots again.
+   * onPowerOff/onPowerOn: what else dies and boots with the node (e.g. its simulated DRBD kernel).
    */
-  fencing?: boolean | { reboot?: boolean; delayMax?: string };
+  fencing?: boolean | { reboot?: boolean; delayMax?: string; onPowerOff?: (node: string) => void; onPowerOn?: (node: string) => void };
 }
 
 export type Net = "cluster" | "service";
@@ -578,6 +579,7 @@ export class Rig {
   /** The power switch on <state dir>/power.sock: off is hardKill, on is restart. */
   async startPowerSwitch(): Promise<void> {
     installFenceAgent();
+    const f = typeof this.opts.fencing === "object" ? this.opts.fencing : {};
     this.power = new PowerSwitch(
       join(this.dir, "power.sock"),
       {
@@ -585,10 +587,14 @@ export class Rig {
         isOn: (name) => this.node(name).up,
         generation: (name) => this.node(name).boots,
         powerOff: async (name) => {
-          if (this.node(name).up) await this.hardKill(name);
+          if (!this.node(name).up) return;
+          await this.hardKill(name);
+          f.onPowerOff?.(name);
         },
         powerOn: async (name) => {
-          if (!this.node(name).up) await this.restart(name, { wait: false });
+          if (this.node(name).up) return;
+          f.onPowerOn?.(name);
+          await this.restart(name, { wait: false });
         },
       },
       this.log,

@@ -1,0 +1,339 @@
+// The nemesis: a bounded, seeded sequence of faults against the iSCSI stack (DRBD promotable ->
+// target -> LUN -> VIP) on the live rig, while a client writes through the VIP and records every
+// acknowledged write. Checked all the time: never two DRBD Primaries and never two nodes
+// answering ARP for the VIP (a split brain: two writers); at the end of every cycle: the stack
+// converges (one Promoted, target, LUN and VIP started, every node back) within a bound; at the
+// end: every acknowledged write reads back.
+//
+// Faults: cluster-link partition, replication-link partition (DRBD's link, in the simulator),
+// client-link partition, hard kill, SIGSTOP of corosync past the token timeout, SIGKILL of
+// pacemaker-execd, orderly restart and rejoin. With fencing (the rig's power switch) a fenced
+// node stays off until the cycle's heal powers it on; without fencing (the control) a cluster
+// partition must show the split brain.
+import { iscsiStack } from "../../cli/stacks.js";
+import { BLOCK, backingFile, IscsiClient, rigIscsiOptions, waitDeployed, type Deployed } from "../rig/iscsi.js";
+import { rigDrbd, type RigDrbd } from "../rig/drbd.js";
+import { startRig, where, type CrmStatus, type Rig } from "../rig/rig.js";
+import { sleep } from "../rig/exec.js";
+import { installAgents } from "../lib/install.js";
+import { planAgents } from "../stack/agents.js";
+
+export const FAULTS = ["cluster-partition", "replication-partition", "client-partition", "hard-kill", "corosync-stop", "execd-kill", "restart"] as const;
+export type Fault = (typeof FAULTS)[number];
+
+export interface FaultStats {
+  cycles: number;
+  /** cycles after which the Promoted node changed */
+  failovers: number;
+  fencings: number;
+  /** longest gap between acknowledged writes that began in a cycle of this kind (ms) */
+  longestStallMs: number;
+  violations: number;
+}
+
+export interface NemesisResult {
+  cycles: number;
+  splitBrains: number;
+  lostWrites: number;
+  acked: number;
+  perFault: Record<Fault, FaultStats>;
+  /** what was seen, one line each (violations, convergence times) */
+  log: string[];
+  /** the longest convergence after a heal (ms) */
+  maxConvergeMs: number;
+}
+
+export interface NemesisOptions {
+  cycles: number;
+  seed: number;
+  fencing: boolean;
+  /** faults to draw from (default all) */
+  faults?: readonly Fault[];
+  /** bound on convergence after a heal (ms) */
+  convergeMs?: number;
+  log?: (m: string) => void;
+  /** a directory for the LUN's backing file (readable by every node) */
+  dir: string;
+}
+
+/** mulberry32: small, seeded, reproducible. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PROMOTED = "iscsi-drbd-clone";
+/** distinct blocks written before the writer wraps around (1 GiB sparse backing file) */
+const BLOCKS = 16384;
+const SERVICES = ["iscsi-target", "iscsi-lun1", "iscsi-ip1"];
+
+export class Nemesis {
+  readonly res: NemesisResult;
+  private readonly rand: () => number;
+  private rig!: Rig;
+  private drbd!: RigDrbd;
+  private d!: Deployed;
+  private client!: IscsiClient;
+  private stopWriter = false;
+  private writer: Promise<void> | undefined;
+  private lastAck = 0;
+  private current: Fault | undefined;
+  private splitSeen = false;
+  private watching = false;
+  private watcher: Promise<void> | undefined;
+  private readonly log: (m: string) => void;
+
+  constructor(readonly o: NemesisOptions) {
+    this.rand = rng(o.seed);
+    this.log = o.log ?? (() => {});
+    const perFault = Object.fromEntries(FAULTS.map((f) => [f, { cycles: 0, failovers: 0, fencings: 0, longestStallMs: 0, violations: 0 }])) as Record<Fault, FaultStats>;
+    this.res = { cycles: 0, splitBrains: 0, lostWrites: 0, acked: 0, perFault, log: [], maxConvergeMs: 0 };
+  }
+
+  private note(m: string): void {
+    this.res.log.push(m);
+    this.log(m);
+  }
+
+  private pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.rand() * xs.length)]!;
+  }
+
+  async setup(): Promise<void> {
+    const backing = backingFile(this.o.dir, (BLOCKS * BLOCK) >> 20);
+    this.drbd = await rigDrbd();
+    const drbd = this.drbd;
+    this.rig = await startRig({
+      nodes: 2,
+      clients: 1,
+      boot: [["tgtd", "-f"]],
+      env: drbd.env,
+      fencing: this.o.fencing ? { onPowerOff: (n) => drbd.crash(n), onPowerOn: (n) => drbd.boot(n) } : false,
+      log: (m) => this.log(m),
+    });
+    const plan = iscsiStack(rigIscsiOptions(this.rig, { backing, drbdResource: drbd.res, drbdconf: drbd.sim.conf }));
+    installAgents(planAgents(plan));
+    await this.rig.applyPcs(plan.commands);
+    this.d = await waitDeployed(this.rig, plan);
+    this.client = new IscsiClient(this.rig, this.d.vip, this.d.lun);
+  }
+
+  async teardown(): Promise<void> {
+    this.stopWriter = true;
+    this.watching = false;
+    await this.writer;
+    await this.watcher;
+    await this.rig?.stop();
+  }
+
+  // ---- the client and the watcher ----
+
+  private acked: number[] = [];
+  private startWriter(): void {
+    let next = 0;
+    this.lastAck = Date.now();
+    this.writer = (async () => {
+      while (!this.stopWriter) {
+        const b = next++ % BLOCKS;
+        const t0 = Date.now();
+        if (await this.client.write([b], 8_000)) {
+          const gap = Date.now() - this.lastAck;
+          if (this.current) {
+            const st = this.res.perFault[this.current];
+            st.longestStallMs = Math.max(st.longestStallMs, gap);
+          }
+          this.lastAck = Date.now();
+          this.acked.push(b);
+        } else if (Date.now() - t0 < 500) await sleep(200);
+      }
+    })();
+  }
+
+  /** DRBD roles as the simulated kernels have them: the nodes that are Primary. */
+  private primaries(): string[] {
+    const s = JSON.parse(this.drbd.sim.ctl("dump")) as { nodes: Record<string, { resources: Record<string, { role: string }> }> };
+    return Object.entries(s.nodes)
+      .filter(([, n]) => n.resources[this.drbd.res]?.role === "Primary")
+      .map(([name]) => name);
+  }
+
+  private startWatcher(): void {
+    this.watching = true;
+    this.watcher = (async () => {
+      while (this.watching) {
+        const p = this.primaries().filter((n) => this.rig.node(n).up);
+        const owners = await this.rig.arpOwners(this.d.vip, 0, 1);
+        if (p.length > 1 || owners.length > 1) {
+          if (!this.splitSeen) {
+            this.splitSeen = true;
+            this.note(`split brain during ${this.current}: Primary on ${p.join(",") || "-"}, ${owners.length} nodes answer ARP for ${this.d.vip}`);
+          }
+        }
+        await sleep(200);
+      }
+    })();
+  }
+
+  // ---- faults ----
+
+  private promoted(): Promise<string | undefined> {
+    return this.rig.status().then(
+      (s) => where(s, PROMOTED, "Promoted")[0],
+      () => undefined,
+    );
+  }
+
+  private async inject(f: Fault, active: string, other: string): Promise<void> {
+    const r = this.rig;
+    const hold = 2000 + Math.floor(this.rand() * 4000);
+    switch (f) {
+      case "cluster-partition": {
+        // the back-end network: corosync's ring and DRBD's link (as on most two-node clusters)
+        r.cut(this.pick([active, other]));
+        this.drbd.sim.ctl("cut", active, other);
+        await sleep(hold + 4000);
+        r.heal();
+        this.drbd.sim.ctl("heal", active, other);
+        break;
+      }
+      case "replication-partition":
+        this.drbd.sim.ctl("cut", active, other);
+        await sleep(hold);
+        this.drbd.sim.ctl("heal", active, other);
+        break;
+      case "client-partition":
+        r.partition([[other], [active]], "service");
+        await sleep(hold);
+        r.heal();
+        break;
+      case "hard-kill": {
+        const v = this.pick([active, other]);
+        if (!r.node(v).up) break; // fenced meanwhile: already off
+        await r.hardKill(v);
+        this.drbd.crash(v);
+        await sleep(hold);
+        break;
+      }
+      case "corosync-stop": {
+        const v = this.pick([active, other]);
+        await r.node(v).run("sh", ["-c", "kill -STOP $(pidof corosync)"]);
+        await sleep(3500 + hold); // token 1000 ms + consensus 1200 ms, and then some
+        if (r.node(v).up) await r.node(v).run("sh", ["-c", "kill -CONT $(pidof corosync)"]);
+        break;
+      }
+      case "execd-kill": {
+        const v = this.pick([active, other]);
+        // mid-action: a monitor or a start is what execd is usually running; ask for a probe too
+        void r.node(v).run("crm_resource", ["--refresh", "--resource", "iscsi-target", "--node", v], { timeoutMs: 30_000 });
+        await sleep(Math.floor(this.rand() * 300));
+        await r.node(v).run("sh", ["-c", "kill -KILL $(pidof pacemaker-execd)"]);
+        await sleep(hold);
+        break;
+      }
+      case "restart": {
+        const v = this.pick([active, other]);
+        await r.stopNode(v);
+        await sleep(hold / 2);
+        break;
+      }
+    }
+  }
+
+  /** Every node back on, online, and the stack running once: the time it took (ms). */
+  private async converge(): Promise<number> {
+    const t0 = Date.now();
+    const bound = this.o.convergeMs ?? 120_000;
+    const running = (s: CrmStatus) => {
+      const p = where(s, PROMOTED, "Promoted");
+      const u = where(s, PROMOTED, "Unpromoted");
+      if (p.length !== 1 || u.length !== this.rig.nodes.length - 1) return undefined;
+      return SERVICES.every((id) => where(s, id).length === 1 && where(s, id)[0] === p[0]) ? p[0] : undefined;
+    };
+    // converged = every node on and online, the stack running, and still so 3 s later (a fencing
+    // the cycle set off may still be under way when the stack first looks right)
+    for (let settled = false; !settled; ) {
+      if (Date.now() - t0 > bound) throw new Error(`not settled within ${bound} ms`);
+      for (const n of this.rig.nodes) {
+        if (n.up) continue;
+        this.drbd.boot(n.name);
+        await this.rig.restart(n.name, { wait: false }).catch((e: Error) => this.note(`restart of ${n.name} failed, trying again: ${e.message.split("\n")[0]}`));
+      }
+      if (this.rig.nodes.some((n) => !n.up)) continue;
+      const left = () => Math.max(1000, bound - (Date.now() - t0));
+      await this.rig.waitOnline(this.rig.nodes.map((n) => n.name), { timeoutMs: left() });
+      const p = await this.rig.waitFor("the stack converged", running, { timeoutMs: left() });
+      await sleep(3000);
+      const again = this.rig.nodes.every((n) => n.up) ? await this.rig.status().catch(() => undefined) : undefined;
+      settled = again !== undefined && running(again) === p && this.rig.nodes.every((n) => again.nodes.find((x) => x.name === n.name)?.online);
+    }
+    return Date.now() - t0;
+  }
+
+  async run(): Promise<NemesisResult> {
+    await this.setup();
+    this.startWriter();
+    this.startWatcher();
+    const faults = this.o.faults ?? FAULTS;
+    for (let c = 0; c < this.o.cycles; c++) {
+      const f = this.pick(faults);
+      const active = (await this.promoted()) ?? this.rig.nodes[0]!.name;
+      const other = this.rig.nodes.find((n) => n.name !== active)!.name;
+      const fencedBefore = this.rig.fenceEvents().filter((e) => e.ok && e.action !== "on").length;
+      this.current = f;
+      this.splitSeen = false;
+      this.note(`cycle ${c + 1}/${this.o.cycles}: ${f} (Promoted: ${active})`);
+      await this.inject(f, active, other);
+      let ms: number;
+      try {
+        ms = await this.converge();
+      } catch (e) {
+        this.note(`cycle ${c + 1}: did not converge: ${(e as Error).message.split("\n")[0]}`);
+        this.res.perFault[f].violations++;
+        ms = this.o.convergeMs ?? 120_000;
+      }
+      this.res.maxConvergeMs = Math.max(this.res.maxConvergeMs, ms);
+      const st = this.res.perFault[f];
+      st.cycles++;
+      st.fencings += this.rig.fenceEvents().filter((e) => e.ok && e.action !== "on").length - fencedBefore;
+      if ((await this.promoted()) !== active) st.failovers++;
+      if (this.splitSeen) {
+        st.violations++;
+        this.res.splitBrains++;
+      }
+      this.res.cycles++;
+      this.current = undefined;
+    }
+    this.stopWriter = true;
+    await this.writer;
+    this.watching = false;
+    await this.watcher;
+    // every acknowledged write reads back (the last acknowledged pattern of each block)
+    const blocks = [...new Set(this.acked)];
+    const v = await this.client.verify(blocks, 120_000);
+    this.res.acked = this.acked.length;
+    this.res.lostWrites = v.ok ? 0 : Math.max(1, v.failed.length);
+    if (!v.ok) this.note(`read-back failed: blocks ${v.failed.join(",")}\n${v.out.slice(-500)}`);
+    return this.res;
+  }
+}
+
+/** `nemesis: N cycles, S split brains, L lost writes` and a table per fault kind. */
+export function report(r: NemesisResult): string {
+  const rows = FAULTS.filter((f) => r.perFault[f].cycles).map((f) => {
+    const s = r.perFault[f];
+    return `| ${f} | ${s.cycles} | ${s.failovers} | ${s.fencings} | ${(s.longestStallMs / 1000).toFixed(1)} s | ${s.violations} |`;
+  });
+  return [
+    `nemesis: ${r.cycles} cycles, ${r.splitBrains} split brains, ${r.lostWrites} lost writes`,
+    `(${r.acked} acknowledged writes; longest convergence after a heal ${(r.maxConvergeMs / 1000).toFixed(1)} s)`,
+    "| fault | cycles | failovers | fencing events | longest stall | violations |",
+    "|---|---|---|---|---|---|",
+    ...rows,
+  ].join("\n");
+}
