@@ -50,6 +50,20 @@ export interface Failure {
   status: string;
 }
 
+/** One fencing action from crm_mon's fence history (--fence-history=2 includes successes). */
+export interface FenceEvent {
+  action: string;
+  target: string;
+  /** the node that carried it out */
+  delegate: string;
+  /** the node that asked */
+  origin: string;
+  /** success, failed, pending */
+  status: string;
+  /** "2026-12-04 18:31:31Z" */
+  completed: string;
+}
+
 export interface CrmStatus {
   dc: string | undefined;
   quorum: boolean;
@@ -60,13 +74,15 @@ export interface CrmStatus {
   nodes: NodeStatus[];
   resources: ResourceInstance[];
   failures: Failure[];
+  /** newest first, as crm_mon lists them */
+  fenceEvents: FenceEvent[];
   xml: string;
 }
 
 const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: "",
-  isArray: (name) => ["node", "resource", "clone", "group", "bundle", "failure", "replica"].includes(name),
+  isArray: (name) => ["node", "resource", "clone", "group", "bundle", "failure", "replica", "fence_event"].includes(name),
 });
 
 type X = Record<string, unknown>;
@@ -122,6 +138,14 @@ export function parseCrmMon(xml: string): CrmStatus {
     lastRcChange: str(f["last-rc-change"]),
     status: str(f.status),
   }));
+  const fenceEvents: FenceEvent[] = arr((root.fence_history as X | undefined)?.fence_event).map((e) => ({
+    action: str(e.action),
+    target: str(e.target),
+    delegate: str(e.delegate),
+    origin: str(e.origin),
+    status: str(e.status),
+    completed: str(e.completed),
+  }));
   const options: Record<string, string> = {};
   for (const [k, v] of Object.entries((summary.cluster_options ?? {}) as X)) options[k] = str(v);
   return {
@@ -132,6 +156,7 @@ export function parseCrmMon(xml: string): CrmStatus {
     nodes,
     resources,
     failures,
+    fenceEvents,
     xml,
   };
 }

@@ -36,7 +36,8 @@ function run(cmd: string, args: string[], timeoutMs = 30_000): { code: number; s
 }
 
 function readCrm(): CrmStatus {
-  const r = run("crm_mon", ["--output-as=xml"]);
+  // --fence-history=2: successful fencing too (the default shows only failed and pending)
+  const r = run("crm_mon", ["--output-as=xml", "--fence-history=2"]);
   if (r.missing) throw new StatusError("crm_mon not found: install pacemaker-cli-utils, and run tsstor status on a cluster node");
   // crm_mon may print XML with only a <status> and <errors> (even with exit 0) when it cannot connect
   if (r.code !== 0 || !/<summary>/.test(r.stdout)) {

@@ -157,6 +157,14 @@ export interface FailureRow {
   lastRcChange: string;
 }
 
+export interface FencingRow {
+  /** sbd (fence_sbd), watchdog (diskless sbd), agent (any other fence agent), none */
+  method: "sbd" | "watchdog" | "agent" | "none";
+  devices: Array<{ id: string; agent: string; nodes: string[] }>;
+  /** the newest fencing action in the cluster's fence history */
+  last?: { action: string; target: string; by: string; status: string; completed: string };
+}
+
 export interface StatusReport {
   tool: "tsstor status";
   version: string;
@@ -165,6 +173,7 @@ export interface StatusReport {
     quorum: boolean;
     lastUpdate: string;
     stonithEnabled: boolean;
+    fencing: FencingRow;
     maintenanceMode: boolean;
     /** the node this report was made on (local state comes from it) */
     localNode?: string;
@@ -476,7 +485,10 @@ export function buildReport(o: BuildOpts): StatusReport {
   const comps = components(cfg);
   // constraint-less single resources go together at the end
   const loners = comps.filter((c) => c.length === 1 && !cfg.constraints.some((k) => [k.kind === "order" ? k.first : k.rsc, k.kind === "order" ? k.then : k.with].some((id) => members(cfg, id).includes(c[0]!))));
-  const stacksIn = [...comps.filter((c) => !loners.includes(c)), ...(loners.length ? [loners.flat()] : [])];
+  // fence devices are shown on the Fencing line, not as a stack of their own
+  const fence = (rs: Rsc[]) => rs.every((r) => r.agent.startsWith("stonith:"));
+  const plain = loners.filter((c) => !fence(c));
+  const stacksIn = [...comps.filter((c) => !loners.includes(c)), ...(plain.length ? [plain.flat()] : [])];
   const stacks: StackRow[] = stacksIn.map((rs0) => {
     const rs = startOrder(cfg, rs0);
     const lonely = rs0.length > 1 && loners.flat().includes(rs0[0]!);
@@ -510,6 +522,7 @@ export function buildReport(o: BuildOpts): StatusReport {
       quorum: crm.quorum,
       lastUpdate: crm.lastUpdate,
       stonithEnabled: (crm.options["stonith-enabled"] ?? cfg.properties["stonith-enabled"] ?? "true") === "true",
+      fencing: fencingRow(crm, cfg),
       maintenanceMode: (crm.options["maintenance-mode"] ?? "false") === "true",
       ...(local.node ? { localNode: local.node } : {}),
     },
@@ -520,6 +533,18 @@ export function buildReport(o: BuildOpts): StatusReport {
     ...(Array.isArray(hz) ? {} : { hazardsUnavailable: hz.unavailable }),
     notes,
   };
+}
+
+/** How this cluster fences, from the configuration, and the last fencing action it took. */
+function fencingRow(crm: CrmStatus, cfg: StackConfig): FencingRow {
+  const enabled = (crm.options["stonith-enabled"] ?? cfg.properties["stonith-enabled"] ?? "true") === "true";
+  const devices = cfg.resources
+    .filter((r) => r.agent.startsWith("stonith:"))
+    .map((r) => ({ id: r.id, agent: r.agent.slice("stonith:".length), nodes: rscInstances(crm, r.id).filter((i) => i.node && i.active).map((i) => i.node!) }));
+  const wd = cfg.properties["stonith-watchdog-timeout"] ?? "";
+  const method = !enabled ? "none" : devices.some((d) => d.agent === "fence_sbd") ? "sbd" : devices.length ? "agent" : wd && !/^0+[a-z]*$/i.test(wd) ? "watchdog" : "none";
+  const e = crm.fenceEvents[0];
+  return { method, devices, ...(e ? { last: { action: e.action, target: e.target, by: e.delegate || e.origin, status: e.status, completed: e.completed } } : {}) };
 }
 
 /** Instances of a clone or primitive on a node, for renderers. */

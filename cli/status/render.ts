@@ -137,6 +137,16 @@ function stackLines(s: StackRow, r: StatusReport, st: Style): string[] {
   return L;
 }
 
+function fencingText(f: StatusReport["cluster"]["fencing"], enabled: boolean, st: Style): string {
+  const how =
+    f.method === "none"
+      ? st.red(enabled ? "none (no fence device)" : "none (stonith-enabled=false)")
+      : `${f.method}${f.devices.length ? `: ${f.devices.map((d) => `${d.id} (${d.agent}) ${d.nodes.length ? `on ${d.nodes.join(",")}` : st.red("stopped")}`).join(", ")}` : ""}`;
+  const e = f.last;
+  const last = e ? `; last: ${e.target} ${e.action} by ${e.by || "?"}, ${e.status === "success" ? e.status : st.red(e.status)}${e.completed ? ` ${st.dim(`at ${e.completed}`)}` : ""}` : "";
+  return `${how}${last}`;
+}
+
 export function renderText(r: StatusReport, st: Style = PLAIN): string {
   const L: string[] = [];
   const online = r.nodes.filter((n) => n.state === "online").length;
@@ -152,6 +162,7 @@ export function renderText(r: StatusReport, st: Style = PLAIN): string {
       })
       .join("   ")}`,
   );
+  L.push(`${st.bold("Fencing")}: ${fencingText(r.cluster.fencing, r.cluster.stonithEnabled, st)}`);
   for (const s of r.stacks) {
     L.push("");
     L.push(...stackLines(s, r, st));

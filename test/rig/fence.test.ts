@@ -176,6 +176,15 @@ t.test("live 2-node cluster with fencing", async (t) => {
     const s = await r.status(survivor);
     t.same(where(s, "st-clone", "Promoted"), [survivor], "one Promoted: the survivor");
     t.same(await r.arpOwners(r.vip()), [r.mac(survivor)], "one node answers ARP for the VIP");
+    // tsstor status shows the method, the device and this fencing (Pacemaker records the action
+    // asked for, reboot, which the device carries out as off: pcmk_reboot_action=off)
+    const st = await r.node(survivor).run(join(BUILD, "tsstor"), ["status", "--json"], { timeoutMs: 60_000 });
+    const f = (JSON.parse(st.stdout) as { cluster: { fencing: { method: string; devices: Array<{ id: string; agent: string }>; last?: Record<string, string> } } }).cluster.fencing;
+    t.equal(f.method, "agent", "status: fencing by a fence agent");
+    t.same(f.devices.map((d) => `${d.id} ${d.agent}`), ["rig-fence fence_tsstor_rig"], "status: the device");
+    t.match(f.last, { action: "reboot", target: fenced, by: survivor, status: "success" }, "status: the last fencing event");
+    const text = await r.node(survivor).run(join(BUILD, "tsstor"), ["status"], { timeoutMs: 60_000, env: { NO_COLOR: "1" } });
+    t.ok(text.stdout.includes(`\nFencing: agent: rig-fence (fence_tsstor_rig) on ${survivor}; last: ${fenced} reboot by ${survivor}, success at `), `status text: one Fencing line\n${text.stdout}`);
     r.heal();
     await r.restart(fenced);
     await r.waitResource("st-clone", { role: "Unpromoted", node: fenced });

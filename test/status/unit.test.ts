@@ -60,7 +60,7 @@ t.test("a stack plan as configuration", async (t) => {
   t.same(startOrder(c, [...c.resources].reverse()).map((r) => r.id), ["x-drbd", "x-target", "x-lun1", "x-ip1"], "start order from the constraints");
 });
 
-const crm = (over: Partial<CrmStatus> = {}): CrmStatus => ({ dc: "n1", quorum: true, lastUpdate: "", options: {}, nodes: [], resources: [], failures: [], xml: "", ...over });
+const crm = (over: Partial<CrmStatus> = {}): CrmStatus => ({ dc: "n1", quorum: true, lastUpdate: "", options: {}, nodes: [], resources: [], failures: [], fenceEvents: [], xml: "", ...over });
 const noLocal: LocalView = { drbd: () => undefined, targets: () => undefined, addresses: () => undefined, mounts: () => undefined, gfs2Sys: () => undefined, dlm: () => undefined, lvmlockd: () => undefined };
 
 t.test("stacks: connected by constraints, unconstrained resources together", async (t) => {
@@ -92,7 +92,7 @@ function syncing(done: number): StatusReport {
   return {
     tool: "tsstor status",
     version: "x",
-    cluster: { quorum: true, lastUpdate: "", stonithEnabled: true, maintenanceMode: false },
+    cluster: { quorum: true, lastUpdate: "", stonithEnabled: true, fencing: { method: "agent", devices: [] }, maintenanceMode: false },
     nodes: [],
     failures: [],
     hazards: [],
