@@ -215,8 +215,9 @@ export class Nemesis {
       case "hard-kill": {
         const v = this.pick([active, other]);
         if (!r.node(v).up) break; // fenced meanwhile: already off
-        await r.hardKill(v);
-        this.drbd.crash(v);
+        const killed = r.hardKill(v);
+        this.drbd.crash(v); // before the first await (see Rig.startPowerSwitch)
+        await killed;
         await sleep(hold);
         break;
       }
@@ -296,6 +297,9 @@ export class Nemesis {
         this.note(`cycle ${c + 1}: did not converge: ${(e as Error).message.split("\n")[0]}`);
         this.res.perFault[f].violations++;
         ms = this.o.convergeMs ?? 120_000;
+        // as an operator would: clear the failures so the next cycles start from a running stack
+        await this.rig.anyUp().run("crm_resource", ["--cleanup"], { timeoutMs: 60_000 });
+        await this.converge().catch((e2: Error) => this.note(`after cleanup, still not converged: ${e2.message.split("\n")[0]}`));
       }
       this.res.maxConvergeMs = Math.max(this.res.maxConvergeMs, ms);
       const st = this.res.perFault[f];

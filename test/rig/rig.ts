@@ -588,8 +588,11 @@ export class Rig {
         generation: (name) => this.node(name).boots,
         powerOff: async (name) => {
           if (!this.node(name).up) return;
-          await this.hardKill(name);
+          // the hook runs before the first await: once the node reads as down, a restart may
+          // begin, and what dies with the node must not die after its next boot
+          const killed = this.hardKill(name);
           f.onPowerOff?.(name);
+          await killed;
         },
         powerOn: async (name) => {
           if (this.node(name).up) return;
