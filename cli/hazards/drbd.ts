@@ -61,7 +61,7 @@ export interface DrbdFencingContext {
 }
 
 /** The handler lines of one DRBD version (9, or 8.4), as drbd.conf wants them. */
-function handlerLines(v9: boolean) {
+export function handlerLines(v9: boolean) {
   return {
     fence: v9 ? "/usr/lib/drbd/crm-fence-peer.9.sh" : "/usr/lib/drbd/crm-fence-peer.sh",
     unfence: v9 ? `unfence-peer "/usr/lib/drbd/crm-unfence-peer.9.sh";` : `after-resync-target "/usr/lib/drbd/crm-unfence-peer.sh";`,

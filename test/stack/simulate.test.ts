@@ -17,6 +17,8 @@ import { forgetNode, nodesUp, promotionScore, property, simulate, type Graph } f
 const built = builtAgents();
 const tmp = scratchDir("stacksim");
 const IQN = "iqn.2003-01.org.example:storage";
+/** the scheduler tests of the stacks themselves run unfenced (stonith-enabled=false below) */
+const NONE = { method: "none" };
 
 /** The assertions these helpers use (tap's subtest type is not exported simply). */
 interface Tap {
@@ -56,7 +58,7 @@ function onlyChanges(t: Tap, g: Graph, expected: string[], msg: string): void {
 }
 
 t.test("iscsi (DRBD): start, node failure, LU monitor failure, stop", async (t) => {
-  const plan = iscsiStack({ prefix: "iscsi", drbdResource: "r0", iqn: IQN, luns: ["1:/dev/drbd1", "2:/dev/drbd2"], ips: ["10.233.1.200/24", "10.233.1.201/24"] });
+  const plan = iscsiStack({ prefix: "iscsi", drbdResource: "r0", iqn: IQN, luns: ["1:/dev/drbd1", "2:/dev/drbd2"], ips: ["10.233.1.200/24", "10.233.1.201/24"] }, NONE);
   const up = prepare(t, "iscsi", plan);
   promotionScore(up, "n1", "iscsi-drbd", 10);
   promotionScore(up, "n2", "iscsi-drbd", 5);
@@ -97,7 +99,7 @@ t.test("iscsi (DRBD): start, node failure, LU monitor failure, stop", async (t) 
 });
 
 t.test("iscsi without DRBD (shared SAN LUN)", async (t) => {
-  const plan = iscsiStack({ prefix: "san", san: true, iqn: IQN, luns: ["1:/dev/mapper/mpatha"], ips: ["10.233.1.200/24"] });
+  const plan = iscsiStack({ prefix: "san", san: true, iqn: IQN, luns: ["1:/dev/mapper/mpatha"], ips: ["10.233.1.200/24"] }, NONE);
   const up = prepare(t, "san", plan);
   const s1 = join(tmp, "san-s1.xml");
   const start = simulate(up, s1, join(tmp, "san-g1.xml")).graph;
@@ -116,7 +118,7 @@ t.test("iscsi without DRBD (shared SAN LUN)", async (t) => {
 });
 
 t.test("gfs2: per-node order on both nodes, a node failure leaves the survivor alone, reverse stop", async (t) => {
-  const plan = gfs2Stack({ prefix: "gfs2", filesystems: ["vg1/lv1:/srv/gfs2"], options: "noatime" });
+  const plan = gfs2Stack({ prefix: "gfs2", filesystems: ["vg1/lv1:/srv/gfs2"], options: "noatime" }, NONE);
   const up = prepare(t, "gfs2", plan);
   const s1 = join(tmp, "gfs2-s1.xml");
   const start = simulate(up, s1, join(tmp, "gfs2-g1.xml")).graph;
@@ -141,7 +143,7 @@ t.test("gfs2: per-node order on both nodes, a node failure leaves the survivor a
 });
 
 t.test("drbd-fs: promote -> mount -> IP -> service, failover in order, reverse stop", async (t) => {
-  const plan = drbdFsStack({ prefix: "data", drbdResource: "r0", device: "/dev/drbd0", directory: "/srv/data", fstype: "ext4", ip: "10.233.1.210/24", service: "ocf:pacemaker:Dummy" });
+  const plan = drbdFsStack({ prefix: "data", drbdResource: "r0", device: "/dev/drbd0", directory: "/srv/data", fstype: "ext4", ip: "10.233.1.210/24", service: "ocf:pacemaker:Dummy" }, NONE);
   const up = prepare(t, "drbdfs", plan);
   promotionScore(up, "n1", "data-drbd", 10);
   promotionScore(up, "n2", "data-drbd", 5);
