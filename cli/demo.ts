@@ -147,7 +147,7 @@ export async function runDemo(o: DemoOpts = {}): Promise<number> {
     rig = undefined;
     cleanup();
     info(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s; no namespaces, daemons or files left`);
-    out("\nWithout fencing, a cut cluster link would make both nodes serve the VIP (split brain): configure stonith in production.");
+    out("\nThe demo ran with --fencing none (the rig has no fence device): without fencing, a cut cluster link would make both nodes serve the VIP (split brain). In production: --fencing sbd, watchdog or agent (docs/stacks.md).");
     return res.verify.ok && res.serialAfter === res.serialBefore ? 0 : 1;
   } catch (e) {
     out(`\ntsstor demo failed: ${(e as Error).message}`);
