@@ -47,8 +47,8 @@ export interface FencingOptions {
 
 export interface FencingTarget {
   stack: "iscsi" | "gfs2" | "drbd-fs";
-  /** the DRBD resource under the stack (undefined: no DRBD) */
-  drbd?: { resource: string; conf?: string };
+  /** the DRBD resource under the stack (undefined: no DRBD); not checkable when its name or drbdconf is invalid (reported already) */
+  drbd?: { resource: string; conf?: string; checkable: boolean };
   /** what the stack risks without fencing (the WARNING lines --fencing none keeps) */
   unfenced: string[];
 }
@@ -115,7 +115,7 @@ export function planFencing(o: FencingOptions, t: FencingTarget, p: Problems): F
     p.add(["--fencing is required: choose how this cluster fences a node it lost contact with:", ...choices].join("\n"));
     return undefined;
   }
-  if (!(o.method in METHODS)) {
+  if (!Object.hasOwn(METHODS, o.method)) {
     p.add([`--fencing: "${o.method}" is not a fencing method; one of:`, ...choices].join("\n"));
     return undefined;
   }
@@ -132,6 +132,7 @@ export function planFencing(o: FencingOptions, t: FencingTarget, p: Problems): F
     );
     return p.list.length > before ? undefined : f;
   }
+  if (o.skipDrbdCheck && !t.drbd) p.add(`--skip-drbd-check: the ${t.stack}${t.stack === "iscsi" ? " --no-drbd" : ""} stack has no DRBD to check`);
   if (m === "drbd-quorum") drbdQuorum(o, t, p, f);
   else {
     const cs = corosync(o, m, p);
@@ -473,9 +474,9 @@ function drbdQuorum(o: FencingOptions, t: FencingTarget, p: Problems, f: Fencing
  * when the configuration is wrong; notes when it could not be read and --skip-drbd-check was given.
  */
 function drbdCheck(o: FencingOptions, t: FencingTarget, p: Problems, quorum: OnNoQuorum | undefined): string[] {
-  const { resource } = t.drbd!;
+  const { resource, checkable } = t.drbd!;
   const path = t.drbd!.conf ?? DEFAULT_DRBDCONF;
-  if (absPath(path)) return [];
+  if (!checkable) return [];
   let conf;
   try {
     conf = readDrbdConfig(path);

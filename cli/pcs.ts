@@ -48,7 +48,7 @@ export interface ApplyOpts {
   log?: (line: string) => void;
 }
 
-function pcs(bin: string, args: string[], env: Record<string, string> = {}): { code: number; out: string; stdout: string } {
+function run(bin: string, args: string[], env: Record<string, string> = {}): { code: number; out: string; stdout: string } {
   // the cluster restart of sbd enabling waits for the cluster (--wait=300)
   const r = spawnSync(bin, args, { encoding: "utf8", env: { ...process.env, LC_ALL: "C", ...env }, timeout: 600_000 });
   return { code: r.status ?? 1, out: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? r.error.message : ""}`.trim(), stdout: r.stdout ?? "" };
@@ -64,7 +64,7 @@ export function applyPlan(plan: Plan, o: ApplyOpts = {}): void {
   for (const st of plan.nodeSteps) {
     const line = st.argv.map(shq).join(" ");
     log(line);
-    const r = pcs(st.argv[0] === "pcs" ? bin : st.argv[0]!, st.argv.slice(1));
+    const r = run(st.argv[0] === "pcs" ? bin : st.argv[0]!, st.argv.slice(1));
     if (r.code !== 0) throw new ApplyError(`${line} failed${ran.length ? ` (after: ${ran.join("; ")})` : ""}; the CIB was not changed:\n${r.out}`);
     ran.push(line);
   }
@@ -74,17 +74,17 @@ export function applyPlan(plan: Plan, o: ApplyOpts = {}): void {
     const next = join(work, "new.xml");
     if (o.cib) copyFileSync(o.cib, orig);
     else {
-      const r = pcs(bin, ["cluster", "cib", orig]);
+      const r = run(bin, ["cluster", "cib", orig]);
       if (r.code !== 0) throw new ApplyError(`pcs cluster cib failed: ${r.out}`);
       for (const q of plan.requires) {
-        const v = pcs("crm_attribute", ["--type", "crm_config", "--name", q.property, "--query", "--quiet"], { CIB_file: orig });
+        const v = run("crm_attribute", ["--type", "crm_config", "--name", q.property, "--query", "--quiet"], { CIB_file: orig });
         if (v.code !== 0 || v.stdout.trim() !== q.value) throw new ApplyError(q.error);
       }
     }
     copyFileSync(orig, next);
     for (const c of plan.commands) {
       log(`pcs -f CIB ${c.map(shq).join(" ")}`);
-      const r = pcs(bin, ["-f", next, ...c]);
+      const r = run(bin, ["-f", next, ...c]);
       if (r.code !== 0) throw new ApplyError(`pcs ${c.join(" ")} failed, nothing was changed:\n${r.out}`);
     }
     if (o.cib) {
@@ -94,7 +94,7 @@ export function applyPlan(plan: Plan, o: ApplyOpts = {}): void {
     }
     else {
       log("pcs cluster cib-push (one transaction)");
-      const r = pcs(bin, ["cluster", "cib-push", next, `diff-against=${orig}`]);
+      const r = run(bin, ["cluster", "cib-push", next, `diff-against=${orig}`]);
       if (r.code !== 0) throw new ApplyError(`pcs cluster cib-push failed: ${r.out}`);
     }
   } finally {

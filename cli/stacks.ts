@@ -33,9 +33,12 @@ function withFencing(f: Fencing, plan: Omit<Plan, "fencing" | "nodeSteps" | "req
   };
 }
 
-/** The DRBD resource a stack's fencing check reads, when its name and drbdconf are valid. */
-const drbdTarget = (resource: string | undefined, conf: string | undefined): FencingTarget["drbd"] =>
-  resource !== undefined && !drbdResource(resource) && (conf === undefined || !absPath(conf)) ? { resource, conf } : undefined;
+/** The DRBD resource a stack's fencing check reads (checked only when its name and drbdconf are valid). */
+const drbdTarget = (resource: string | undefined, conf: string | undefined): FencingTarget["drbd"] => ({
+  resource: resource ?? "",
+  conf,
+  checkable: resource !== undefined && !drbdResource(resource) && (conf === undefined || !absPath(conf)),
+});
 
 export class InvalidOptions extends Error {
   constructor(readonly problems: string[]) {

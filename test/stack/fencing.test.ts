@@ -77,9 +77,11 @@ t.test("no --fencing: refused with the five methods, one line each, and nothing 
     t.match(r.stderr, /nothing was run\.\n$/);
     t.same(calls(log), [], "no pcs call");
   }
-  const bad = cli([...GFS2, "--fencing", "stonith"]);
-  t.equal(bad.code, 2);
-  t.match(bad.stderr, /--fencing: "stonith" is not a fencing method; one of:\n  --fencing sbd/);
+  for (const m of ["stonith", "toString"]) {
+    const bad = cli([...GFS2, "--fencing", m]);
+    t.equal(bad.code, 2);
+    t.match(bad.stderr, new RegExp(`--fencing: "${m}" is not a fencing method; one of:\\n  --fencing sbd`));
+  }
 });
 
 t.test("--fencing none: the WARNING lines, and the cluster's fencing left as it is", async (t) => {
@@ -338,6 +340,9 @@ t.test("the DRBD half of fencing: wrong configurations refused with the change; 
   const skipped = cli([...ISCSI, "--drbdconf", missing, ...SBD3, "--sbd-init", "--corosync-conf", COROSYNC2, "--skip-drbd-check"]);
   t.equal(skipped.code, 0, skipped.stderr);
   t.match(skipped.stdout, /# WARNING: .*nowhere\/drbd\.conf NOT checked \(ENOENT, --skip-drbd-check\)\. DRBD resource r0 must have, on every node:\n#   net \{ fencing resource-and-stonith; \}  handlers \{ fence-peer "\/usr\/lib\/drbd\/crm-fence-peer\.9\.sh"/);
+  const noDrbd = cli([...GFS2, ...AGENT, "--corosync-conf", COROSYNC2, "--skip-drbd-check"]);
+  t.equal(noDrbd.code, 2);
+  t.match(noDrbd.stderr, /--skip-drbd-check: the gfs2 stack has no DRBD to check/);
   const readable = cli([...DRBDFS, "--drbdconf", DRBD_NOFENCE, ...AGENT, "--corosync-conf", COROSYNC2, "--skip-drbd-check"]);
   t.equal(readable.code, 2, "a readable configuration is always checked");
   const ghost = cli(["stack", "drbd-fs", "--drbd-resource", "ghost", "--drbdconf", DRBD_STONITH, "--device", "/dev/drbd1", "--directory", "/srv/data", "--ip", "10.233.1.210/24", ...AGENT, "--corosync-conf", COROSYNC2]);
