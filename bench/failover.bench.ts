@@ -30,7 +30,7 @@ async function series(agents: string[], label: string, drbd?: RigDrbd): Promise<
   try {
     const backing = backingFile(dir);
     const opts = drbd ? rigIscsiOptions(rig, { backing, drbdResource: drbd.res, drbdconf: drbd.sim.conf }) : rigIscsiOptions(rig, { backing });
-    const { plan, replaced } = withStandIns(iscsiStack(opts), agents);
+    const { plan, replaced } = withStandIns(iscsiStack(opts, { method: "none" }), agents); // the rig is unfenced
     installAgents(planAgents(plan));
     await rig.applyPcs(plan.commands);
     const failover: number[] = [];

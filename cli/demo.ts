@@ -91,7 +91,8 @@ export async function runDemo(o: DemoOpts = {}): Promise<number> {
     step("Generating the iSCSI stack script (tsstor stack iscsi)");
     // the LUN's data: one file both nodes open (a SAN LUN, or what protocol C DRBD keeps identical)
     const backing = backingFile(work);
-    const full = iscsiStack(rigIscsiOptions(rig, drbd ? { backing, drbdResource: drbd.res, drbdconf: drbd.sim.conf } : { backing }));
+    // the rig has no fence device yet (its CIB says stonith-enabled=false)
+    const full = iscsiStack(rigIscsiOptions(rig, drbd ? { backing, drbdResource: drbd.res, drbdconf: drbd.sim.conf } : { backing }), { method: "none" });
     const { plan, replaced } = withStandIns(full, built);
     if (replaced.length) info(`ocf:tsstor:{${replaced.join(",")}} not built yet: the upstream agents stand in (same parameters)`);
     for (const a of planAgents(plan)) {
@@ -109,7 +110,7 @@ export async function runDemo(o: DemoOpts = {}): Promise<number> {
       renameSync(tmp, p);
       if (prior === undefined) linked.push(a);
     }
-    const argv = ["stack", "iscsi", ...(drbd ? ["--drbd-resource", drbd.res, "--drbdconf", drbd.sim.conf] : ["--no-drbd"]), "--iqn", IQN, "--lun", `1:${backing}`, "--ip", `${rig.vip()}/24`, "--implementation", "tgt", "--tid", "1", "--initiator", INITIATOR];
+    const argv = ["stack", "iscsi", ...(drbd ? ["--drbd-resource", drbd.res, "--drbdconf", drbd.sim.conf] : ["--no-drbd"]), "--iqn", IQN, "--lun", `1:${backing}`, "--ip", `${rig.vip()}/24`, "--implementation", "tgt", "--tid", "1", "--initiator", INITIATOR, "--fencing", "none"];
     const script = renderScript(plan, argv);
     const scriptFile = join(work, "iscsi-stack.sh");
     writeFileSync(scriptFile, script);
@@ -146,7 +147,7 @@ export async function runDemo(o: DemoOpts = {}): Promise<number> {
     rig = undefined;
     cleanup();
     info(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s; no namespaces, daemons or files left`);
-    out("\nWithout fencing, a cut cluster link would make both nodes serve the VIP (split brain): configure stonith in production.");
+    out("\nThe demo ran with --fencing none (the rig has no fence device): without fencing, a cut cluster link would make both nodes serve the VIP (split brain). In production: --fencing sbd, watchdog or agent (docs/stacks.md).");
     return res.verify.ok && res.serialAfter === res.serialBefore ? 0 : 1;
   } catch (e) {
     out(`\ntsstor demo failed: ${(e as Error).message}`);

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { CibError, parseCib, type Primitive } from "./doctor/cib.js";
 import { ConfError } from "./doctor/conf.js";
 import { readCorosync } from "./doctor/corosync.js";
-import { readDrbdConfig, type DrbdConfig } from "./doctor/drbd.js";
+import { drbdKernelVersion, readDrbdConfig, type DrbdConfig } from "./doctor/drbd.js";
 import { probeGfs2 } from "./doctor/gfs2.js";
 import { readLvmConf } from "./doctor/lvm.js";
 import { readMultipath } from "./doctor/multipath.js";
@@ -115,12 +115,7 @@ export function gather(o: DoctorOptions): { sources: Sources; notes: Finding[]; 
     if (!drbdCache.has(path)) drbdCache.set(path, load(path, (f) => readDrbdConfig(f, root), notes));
     return drbdCache.get(path)!;
   };
-  let drbdKernel: string | undefined;
-  try {
-    drbdKernel = /^version:\s*(\d+\.\d+\S*)/m.exec(readFileSync(paths.procDrbd, "utf8"))?.[1];
-  } catch {
-    /* not a DRBD node, or the module is not loaded */
-  }
+  const drbdKernel = drbdKernelVersion(paths.procDrbd);
   const sources: Sources = {
     cib,
     cibFrom: from,

@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { InvalidOptions, drbdFsStack, gfs2Stack, iscsiStack, type Plan } from "./stacks.js";
+import { METHODS, PASSWORD_ON_COMMAND_LINE, isPasswordKey, type FencingOptions } from "./fencing.js";
 import { ApplyError, applyPlan, renderScript } from "./pcs.js";
 import { doctorCommand } from "./doctor.js";
 import { statusCommand } from "./status.js";
@@ -17,13 +18,15 @@ import { GraphError, planDot, writeGraph } from "./status/graph.js";
 const VERSION = "0.1.0";
 
 function out(plan: Plan, argv: { apply?: boolean; cib?: string; quiet?: boolean; graph?: string }, raw: string[]): void {
+  if (argv.apply && argv.cib && plan.nodeSteps.length) throw new InvalidOptions(["--sbd-init and --sbd-enable act on the cluster nodes, not on a CIB file: drop them with --cib FILE"]);
   if (argv.graph) writeGraph(planDot(plan), argv.graph);
   if (!argv.apply) {
     process.stdout.write(renderScript(plan, raw));
     return;
   }
   applyPlan(plan, { cib: argv.cib, log: argv.quiet ? undefined : (l) => process.stderr.write(`${l}\n`) });
-  process.stderr.write(`tsstor: ${plan.stack} stack applied${argv.cib ? ` to ${argv.cib}` : ""}: ${plan.resources.join(", ")}\n`);
+  const fenced = plan.fencing.devices.length ? `; fencing ${plan.fencing.method}: ${plan.fencing.devices.join(", ")}` : `; fencing ${plan.fencing.method}`;
+  process.stderr.write(`tsstor: ${plan.stack} stack applied${argv.cib ? ` to ${argv.cib}` : ""}: ${plan.resources.join(", ")}${fenced}\n`);
 }
 
 const common = (y: Argv) =>
@@ -32,7 +35,70 @@ const common = (y: Argv) =>
     .option("cib", { type: "string", describe: "with --apply: edit this CIB file instead of the live cluster" })
     .option("quiet", { type: "boolean", default: false, describe: "with --apply: do not echo each pcs command" })
     .option("monitor-interval", { type: "string", describe: "monitor interval of the stack's resources" })
-    .option("graph", { type: "string", describe: "also draw the stack to FILE (.svg, .png, .pdf or .dot) with Graphviz dot" });
+    .option("graph", { type: "string", describe: "also draw the stack to FILE (.svg, .png, .pdf or .dot) with Graphviz dot" })
+    .option("fencing", { type: "string", describe: `how the cluster fences a node (required): ${Object.keys(METHODS).join(", ")}; see docs/stacks.md` })
+    .option("corosync-conf", { type: "string", describe: "sbd/watchdog/agent: the cluster's corosync.conf (default /etc/corosync/corosync.conf)" })
+    .option("sbd-device", { type: "string", array: true, describe: "sbd: shared block device, 1 to 3 (repeat), the same path on every node" })
+    .option("sbd-init", { type: "boolean", default: false, describe: "sbd: initialise the devices first (ERASES their start)" })
+    .option("sbd-enable", { type: "boolean", default: false, describe: "sbd/watchdog: enable sbd on every node and restart the whole cluster (every resource stops)" })
+    .option("watchdog", { type: "string", describe: "sbd/watchdog: watchdog device (default /dev/watchdog)" })
+    .option("sbd-watchdog-timeout", { type: "number", describe: "sbd/watchdog: SBD_WATCHDOG_TIMEOUT in seconds (default 5; sbd without --sbd-init: from the device header)" })
+    .option("sbd-msgwait", { type: "number", describe: "sbd with --sbd-init: msgwait in seconds (default 2 x the watchdog timeout)" })
+    .option("fence-agent", { type: "string", describe: "agent: the fence agent, e.g. fence_ipmilan (pcs stonith list)" })
+    .option("fence-param", { type: "string", array: true, describe: "agent: NODE:KEY=VALUE for that node's device, KEY=VALUE for every device (repeat); no passwords" })
+    .option("fence-host-map", { type: "string", array: true, describe: "agent: NODE:PORT (repeat): one device for every node (pcmk_host_map), e.g. a PDU" })
+    .option("fence-password-file", { type: "string", array: true, describe: "agent: FILE (or NODE:FILE) holding the password, on every node; the CIB gets password_script=cat FILE" })
+    .option("on-no-quorum", { type: "string", describe: "drbd-quorum: io-error or suspend-io (default: suspend-io for iscsi, io-error for drbd-fs)" })
+    .option("skip-drbd-check", { type: "boolean", default: false, describe: "the DRBD configuration is not readable here: print the script anyway, listing what it must contain" });
+
+type FencingArgs = {
+  fencing?: string;
+  "corosync-conf"?: string;
+  "sbd-device"?: unknown;
+  "sbd-init"?: boolean;
+  "sbd-enable"?: boolean;
+  watchdog?: string;
+  "sbd-watchdog-timeout"?: number;
+  "sbd-msgwait"?: number;
+  "fence-agent"?: string;
+  "fence-param"?: unknown;
+  "fence-host-map"?: unknown;
+  "fence-password-file"?: unknown;
+  "on-no-quorum"?: string;
+  "skip-drbd-check"?: boolean;
+};
+
+const fencingOptions = (a: FencingArgs): FencingOptions => ({
+  method: a.fencing,
+  corosyncConf: a["corosync-conf"],
+  sbdDevices: strs(a["sbd-device"]),
+  sbdInit: a["sbd-init"],
+  sbdEnable: a["sbd-enable"],
+  watchdog: a.watchdog,
+  sbdWatchdogTimeout: a["sbd-watchdog-timeout"],
+  sbdMsgwait: a["sbd-msgwait"],
+  fenceAgent: a["fence-agent"],
+  // not split at commas: a parameter value may hold one
+  fenceParams: list(a["fence-param"]),
+  fenceHostMap: strs(a["fence-host-map"]),
+  fencePasswordFiles: strs(a["fence-password-file"]),
+  onNoQuorum: a["on-no-quorum"],
+  skipDrbdCheck: a["skip-drbd-check"],
+});
+
+/**
+ * A password typed into `tsstor stack` (password=..., passwd=..., --password VALUE) is refused
+ * before anything parses or echoes the arguments: the message names the argument, never its value.
+ */
+function passwordInArgv(args: string[]): string | undefined {
+  for (const [i, a] of args.entries()) {
+    const kv = /([A-Za-z0-9_-]*pass(?:wd|word))\s*=/i.exec(a);
+    if (kv && isPasswordKey(kv[1]!)) return `argument ${i + 1} (${kv[1]}=...)`;
+    const opt = /^--?([A-Za-z0-9_-]*pass(?:wd|word))$/i.exec(a);
+    if (opt && isPasswordKey(opt[1]!)) return `argument ${i + 1} (${a})`;
+  }
+  return undefined;
+}
 
 /**
  * The demo drives the test rig (test/rig/), which stays out of this binary: run its source with
@@ -51,7 +117,8 @@ function demo(args: string[]): Promise<number> {
   return new Promise((resolve) => child.on("exit", (c, s) => resolve(c ?? (s === "SIGINT" ? 130 : 1))));
 }
 
-const strs = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]).flatMap((s) => s.split(",")).filter(Boolean);
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
+const strs = (v: unknown): string[] => list(v).flatMap((s) => s.split(",")).filter(Boolean);
 
 class UsageFailed extends Error {}
 
@@ -66,6 +133,11 @@ export function run(args: string[]): number | Promise<number> {
       code = 1;
     } else throw e;
   };
+  const pw = args[0] === "stack" ? passwordInArgv(args) : undefined;
+  if (pw) {
+    process.stderr.write(`tsstor: ${pw}: ${PASSWORD_ON_COMMAND_LINE}\nnothing was run.\n`);
+    return 2;
+  }
   const parser = yargs(args)
     .scriptName("tsstor")
     // "--no-drbd" is an option of its own, not the negation of a "--drbd"
@@ -113,7 +185,7 @@ export function run(args: string[]): number | Promise<number> {
                   tid: a.tid,
                   cloneMax: a["clone-max"],
                   monitorInterval: a["monitor-interval"],
-                }),
+                }, fencingOptions(a)),
                 a,
                 args,
               );
@@ -133,7 +205,7 @@ export function run(args: string[]): number | Promise<number> {
               .option("lock-type", { type: "string", choices: ["dlm", "sanlock"], describe: "lvmlockd lock type (default dlm)" }),
           (a) => {
             try {
-              out(gfs2Stack({ prefix: a.prefix, filesystems: strs(a.fs), options: a.options, lockType: a["lock-type"] as "dlm" | "sanlock" | undefined, monitorInterval: a["monitor-interval"] }), a, args);
+              out(gfs2Stack({ prefix: a.prefix, filesystems: strs(a.fs), options: a.options, lockType: a["lock-type"] as "dlm" | "sanlock" | undefined, monitorInterval: a["monitor-interval"] }, fencingOptions(a)), a, args);
             } catch (e) {
               fail(e);
             }
@@ -173,7 +245,7 @@ export function run(args: string[]): number | Promise<number> {
                   serviceParams: a["service-param"]?.map(String),
                   cloneMax: a["clone-max"],
                   monitorInterval: a["monitor-interval"],
-                }),
+                }, fencingOptions(a)),
                 a,
                 args,
               );

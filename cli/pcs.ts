@@ -2,6 +2,8 @@
 // `pcs cluster cib ORIG` -> copy -> `pcs -f COPY ...` for every command -> one
 // `pcs cluster cib-push COPY diff-against=ORIG`. A failing pcs -f command leaves the cluster
 // untouched; diff-against pushes only our changes, so status updates meanwhile don't conflict.
+// Node steps (sbd device setup, sbd enable, the cluster restart) are no CIB edits: they run first,
+// on this node, only when the plan has them (the options asking for them were validated).
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,10 +23,16 @@ export function renderScript(plan: Plan, argv: string[]): string {
     ...plan.notes.map((n) => `# ${n}`),
     "# Review, then run on one cluster node (or use --apply). Nothing changes until the final",
     "# cib-push: every command edits a copy of the CIB, and a failure stops before the push.",
+    ...(plan.nodeSteps.length ? ["# Except the node steps before the CIB transaction: they act on the nodes directly, first."] : []),
     "set -euo pipefail",
+    ...plan.nodeSteps.flatMap((st) => [...st.why.map((w) => `# ${w}`), st.argv.map(shq).join(" ")]),
     'work=$(mktemp -d)',
     'trap \'rm -rf "$work"\' EXIT',
     'pcs cluster cib "$work/orig.xml"',
+    ...plan.requires.map(
+      (r) =>
+        `[ "$(CIB_file="$work/orig.xml" crm_attribute --type crm_config --name ${shq(r.property)} --query --quiet 2>/dev/null)" = ${shq(r.value)} ] || { echo ${shq(`tsstor: ${r.error}`)} >&2; exit 1; }`,
+    ),
     'cp "$work/orig.xml" "$work/new.xml"',
     ...plan.commands.map((c) => `pcs -f "$work/new.xml" ${c.map(shq).join(" ")}`),
     'pcs cluster cib-push "$work/new.xml" diff-against="$work/orig.xml"',
@@ -34,15 +42,16 @@ export function renderScript(plan: Plan, argv: string[]): string {
 }
 
 export interface ApplyOpts {
-  /** apply to this CIB file instead of the live cluster (atomic: a copy is renamed over it) */
+  /** apply to this CIB file instead of the live cluster (atomic: a copy is renamed over it); no node steps, no live-CIB requirements */
   cib?: string;
   pcs?: string;
   log?: (line: string) => void;
 }
 
-function pcs(bin: string, args: string[]): { code: number; out: string } {
-  const r = spawnSync(bin, args, { encoding: "utf8", env: { ...process.env, LC_ALL: "C" }, timeout: 300_000 });
-  return { code: r.status ?? 1, out: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? r.error.message : ""}`.trim() };
+function run(bin: string, args: string[], env: Record<string, string> = {}): { code: number; out: string; stdout: string } {
+  // the cluster restart of sbd enabling waits for the cluster (--wait=300)
+  const r = spawnSync(bin, args, { encoding: "utf8", env: { ...process.env, LC_ALL: "C", ...env }, timeout: 600_000 });
+  return { code: r.status ?? 1, out: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? r.error.message : ""}`.trim(), stdout: r.stdout ?? "" };
 }
 
 export class ApplyError extends Error {}
@@ -50,19 +59,32 @@ export class ApplyError extends Error {}
 export function applyPlan(plan: Plan, o: ApplyOpts = {}): void {
   const bin = o.pcs ?? "pcs";
   const log = o.log ?? (() => {});
+  if (o.cib && plan.nodeSteps.length) throw new ApplyError("--cib FILE edits a CIB file: the node steps (--sbd-init, --sbd-enable) act on the cluster nodes; drop them or apply to the cluster");
+  const ran: string[] = [];
+  for (const st of plan.nodeSteps) {
+    const line = st.argv.map(shq).join(" ");
+    log(line);
+    const r = run(st.argv[0] === "pcs" ? bin : st.argv[0]!, st.argv.slice(1));
+    if (r.code !== 0) throw new ApplyError(`${line} failed${ran.length ? ` (after: ${ran.join("; ")})` : ""}; the CIB was not changed:\n${r.out}`);
+    ran.push(line);
+  }
   const work = mkdtempSync(join(tmpdir(), "tsstor-stack-"));
   try {
     const orig = join(work, "orig.xml");
     const next = join(work, "new.xml");
     if (o.cib) copyFileSync(o.cib, orig);
     else {
-      const r = pcs(bin, ["cluster", "cib", orig]);
+      const r = run(bin, ["cluster", "cib", orig]);
       if (r.code !== 0) throw new ApplyError(`pcs cluster cib failed: ${r.out}`);
+      for (const q of plan.requires) {
+        const v = run("crm_attribute", ["--type", "crm_config", "--name", q.property, "--query", "--quiet"], { CIB_file: orig });
+        if (v.code !== 0 || v.stdout.trim() !== q.value) throw new ApplyError(q.error);
+      }
     }
     copyFileSync(orig, next);
     for (const c of plan.commands) {
       log(`pcs -f CIB ${c.map(shq).join(" ")}`);
-      const r = pcs(bin, ["-f", next, ...c]);
+      const r = run(bin, ["-f", next, ...c]);
       if (r.code !== 0) throw new ApplyError(`pcs ${c.join(" ")} failed, nothing was changed:\n${r.out}`);
     }
     if (o.cib) {
@@ -72,7 +94,7 @@ export function applyPlan(plan: Plan, o: ApplyOpts = {}): void {
     }
     else {
       log("pcs cluster cib-push (one transaction)");
-      const r = pcs(bin, ["cluster", "cib-push", next, `diff-against=${orig}`]);
+      const r = run(bin, ["cluster", "cib-push", next, `diff-against=${orig}`]);
       if (r.code !== 0) throw new ApplyError(`pcs cluster cib-push failed: ${r.out}`);
     }
   } finally {

@@ -1,6 +1,8 @@
 // The bundled stacks: each builder validates its options completely, then returns the pcs
 // commands (argv, without "pcs -f FILE") that build the stack in one CIB transaction.
 // Why the constraints look as they do is written next to them; docs/stacks.md has the pictures.
+// Fencing is every stack's first part: cli/fencing.ts plans it from the --fencing options.
+import { planFencing, type CibRequirement, type Fencing, type FencingOptions, type FencingTarget, type NodeStep } from "./fencing.js";
 import { Problems, absPath, agentSpec, drbdResource, duration, iqn, ipWithPrefix, lvmName, mountPoint, nameValue, nic, portal, resourceId } from "./validate.js";
 
 export interface Plan {
@@ -11,7 +13,32 @@ export interface Plan {
   commands: string[][];
   /** every resource id the plan creates, in start order */
   resources: string[];
+  /** how the cluster is fenced: the method and the fence devices the plan creates */
+  fencing: { method: string; devices: string[] };
+  /** commands run on this node before the CIB transaction (sbd initialisation, enabling sbd) */
+  nodeSteps: NodeStep[];
+  /** properties the live CIB must show before the push */
+  requires: CibRequirement[];
 }
+
+/** Fencing first (one transaction: the cluster never holds the stack without it), then the stack. */
+function withFencing(f: Fencing, plan: Omit<Plan, "fencing" | "nodeSteps" | "requires">): Plan {
+  return {
+    ...plan,
+    notes: [...plan.notes, ...f.notes],
+    commands: [...f.commands, ...plan.commands],
+    fencing: { method: f.method, devices: f.devices },
+    nodeSteps: f.nodeSteps,
+    requires: f.requires,
+  };
+}
+
+/** The DRBD resource a stack's fencing check reads (checked only when its name and drbdconf are valid). */
+const drbdTarget = (resource: string | undefined, conf: string | undefined): FencingTarget["drbd"] => ({
+  resource: resource ?? "",
+  conf,
+  checkable: resource !== undefined && !drbdResource(resource) && (conf === undefined || !absPath(conf)),
+});
 
 export class InvalidOptions extends Error {
   constructor(readonly problems: string[]) {
@@ -46,7 +73,7 @@ export interface IscsiOptions {
   monitorInterval?: string;
 }
 
-export function iscsiStack(o: IscsiOptions): Plan {
+export function iscsiStack(o: IscsiOptions, fencing: FencingOptions): Plan {
   const p = new Problems();
   p.check("--prefix", o.prefix, resourceId);
   if (o.san && o.drbdResource) p.add("--drbd-resource and --no-drbd exclude each other");
@@ -93,7 +120,15 @@ export function iscsiStack(o: IscsiOptions): Plan {
   p.check("--monitor-interval", o.monitorInterval, duration);
   if (o.cloneMax !== undefined && !(Number.isInteger(o.cloneMax) && o.cloneMax >= 2 && o.cloneMax <= 32)) p.add("--clone-max: 2-32");
   if (o.tid !== undefined && !(Number.isInteger(o.tid) && o.tid >= 1 && o.tid <= 65535)) p.add("--tid: 1-65535");
-  if (p.list.length) throw new InvalidOptions(p.list);
+  const fence = planFencing(fencing, {
+    stack: "iscsi",
+    drbd: o.san ? undefined : drbdTarget(o.drbdResource, o.drbdconf),
+    unfenced: [
+      "WARNING: without fencing (stonith) a lost cluster link makes both nodes Primary and both serve",
+      "the virtual IP: split brain and diverging data. Configure stonith before production use.",
+    ],
+  }, p);
+  if (p.list.length || !fence) throw new InvalidOptions(p.list);
 
   const P = o.prefix;
   const mon = o.monitorInterval ?? "10s";
@@ -157,19 +192,17 @@ export function iscsiStack(o: IscsiOptions): Plan {
     // failed LUN is recovered alone, without dropping every session through the VIP
     for (const lu of luIds) cmds.push(["constraint", "order", "start", lu, "then", "start", ip, "kind=Optional"]);
   }
-  return {
+  return withFencing(fence, {
     stack: o.san ? "iscsi (shared SAN LUN, no DRBD)" : "iscsi (DRBD)",
     notes: [
       o.san
         ? `iSCSI target ${o.iqn} on one node at a time over a shared LUN, behind ${o.ips.join(", ")}.`
         : `DRBD ${o.drbdResource} (promotable, one Primary) -> iSCSI target ${o.iqn} -> ${luIds.length} LUN(s) -> ${ipIds.length} virtual IP(s).`,
       "Start order: " + (o.san ? "" : "promote DRBD -> ") + "target -> LUNs -> IPs; stop order is the reverse.",
-      "WARNING: without fencing (stonith) a lost cluster link makes both nodes Primary and both serve",
-      "the virtual IP: split brain and diverging data. Configure stonith before production use.",
     ],
     commands: cmds,
     resources,
-  };
+  });
 }
 
 // ---- GFS2: dlm -> lvmlockd (ocf:tsstor:clvm) -> shared LV activation -> gfs2 mount, all clones ----
@@ -183,7 +216,7 @@ export interface Gfs2Options {
   monitorInterval?: string;
 }
 
-export function gfs2Stack(o: Gfs2Options): Plan {
+export function gfs2Stack(o: Gfs2Options, fencing: FencingOptions): Plan {
   const p = new Problems();
   p.check("--prefix", o.prefix, resourceId);
   if (!o.filesystems.length) p.add("--fs: at least one VG/LV:/mount/point is required");
@@ -204,7 +237,14 @@ export function gfs2Stack(o: Gfs2Options): Plan {
   if (o.options !== undefined && !/^[A-Za-z0-9_=.,:@/+-]+$/.test(o.options)) p.add(`--options: "${o.options}" is not a mount option list`);
   if (o.lockType !== undefined && !["dlm", "sanlock"].includes(o.lockType)) p.add(`--lock-type: "${o.lockType}" is not dlm or sanlock`);
   p.check("--monitor-interval", o.monitorInterval, duration);
-  if (p.list.length) throw new InvalidOptions(p.list);
+  const fence = planFencing(fencing, {
+    stack: "gfs2",
+    unfenced: [
+      "WARNING: without fencing, DLM blocks GFS2 on every node after a node failure until the node is",
+      "fenced, and the failures the monitors fence (on-fail=fence) cannot be recovered. GFS2 needs stonith.",
+    ],
+  }, p);
+  if (p.list.length || !fence) throw new InvalidOptions(p.list);
 
   const P = o.prefix;
   const mon = o.monitorInterval ?? "30s";
@@ -238,7 +278,7 @@ export function gfs2Stack(o: Gfs2Options): Plan {
     cmds.push(["constraint", "colocation", "add", `${fs}-clone`, "with", `${lv}-clone`, "INFINITY"]);
     resources.push(`${lv}-clone`, `${fs}-clone`);
   });
-  return {
+  return withFencing(fence, {
     stack: "gfs2",
     notes: [
       `dlm -> lvmlockd (${o.lockType ?? "dlm"}) -> shared LV activation -> GFS2 mount on every node; clones interleaved.`,
@@ -247,7 +287,7 @@ export function gfs2Stack(o: Gfs2Options): Plan {
     ],
     commands: cmds,
     resources,
-  };
+  });
 }
 
 // ---- DRBD + filesystem: DRBD promotable -> Filesystem -> VIP -> optional service (a group) ----
@@ -268,7 +308,7 @@ export interface DrbdFsOptions {
   monitorInterval?: string;
 }
 
-export function drbdFsStack(o: DrbdFsOptions): Plan {
+export function drbdFsStack(o: DrbdFsOptions, fencing: FencingOptions): Plan {
   const p = new Problems();
   p.check("--prefix", o.prefix, resourceId);
   p.check("--drbd-resource", o.drbdResource, drbdResource);
@@ -285,7 +325,12 @@ export function drbdFsStack(o: DrbdFsOptions): Plan {
   if (o.serviceParams?.length && !o.service) p.add("--service-param needs --service");
   p.check("--monitor-interval", o.monitorInterval, duration);
   if (o.cloneMax !== undefined && !(Number.isInteger(o.cloneMax) && o.cloneMax >= 2 && o.cloneMax <= 32)) p.add("--clone-max: 2-32");
-  if (p.list.length || typeof ip === "string") throw new InvalidOptions(p.list);
+  const fence = planFencing(fencing, {
+    stack: "drbd-fs",
+    drbd: drbdTarget(o.drbdResource, o.drbdconf),
+    unfenced: ["WARNING: without fencing a lost cluster link makes both nodes Primary: split brain. Configure stonith."],
+  }, p);
+  if (p.list.length || typeof ip === "string" || !fence) throw new InvalidOptions(p.list);
 
   const P = o.prefix;
   const mon = o.monitorInterval ?? "20s";
@@ -316,13 +361,12 @@ export function drbdFsStack(o: DrbdFsOptions): Plan {
   }
   cmds.push(["constraint", "colocation", "add", group, "with", "Promoted", drbdClone, "INFINITY"]);
   cmds.push(["constraint", "order", "promote", drbdClone, "then", "start", group]);
-  return {
+  return withFencing(fence, {
     stack: "drbd-fs",
     notes: [
       `DRBD ${o.drbdResource} (promotable, one Primary) -> ${o.fstype} on ${o.device} at ${o.directory} -> ${o.ip}${o.service ? ` -> ${o.service}` : ""}.`,
-      "WARNING: without fencing a lost cluster link makes both nodes Primary: split brain. Configure stonith.",
     ],
     commands: cmds,
     resources,
-  };
+  });
 }

@@ -43,7 +43,9 @@ L.push(
     "tsstor stack prints a reviewable bash script of pcs commands that builds one of the bundled configurations from the ocf:tsstor resource agents, or, with --apply, applies it atomically: pcs cluster cib, then every command with pcs -f on a copy, then one pcs cluster cib-push diff-against the original. Every option is validated before the first pcs command runs; all problems are reported at once (exit 2).",
   ),
   ".PP",
-  roff("WARNING: the stacks do not configure fencing. Without stonith a lost cluster link makes both nodes Primary and both serve the virtual IP (split brain)."),
+  roff(
+    "Every stack needs --fencing: sbd (shared-disk SBD: a fence_sbd device, stonith-timeout from the SBD timeouts; --sbd-init initialises the devices, --sbd-enable enables sbd and restarts the whole cluster), watchdog (diskless SBD, three or more nodes or a quorum device), agent (a fence agent per node; passwords only from --fence-password-file), drbd-quorum (DRBD 9 quorum with three or more DRBD nodes, no node fencing), or none (test clusters: the script keeps its split-brain WARNING). With DRBD, the stack checks that drbd.conf fences with the cluster (fencing resource-and-stonith and the crm-fence-peer handlers, or the quorum options) by the same rule as tsstor doctor, and refuses with the change to make.",
+  ),
   ".PP",
   roff(
     "tsstor doctor reads the CIB (cibadmin -Q, or a file with -f) and this node's drbd.conf, corosync.conf, lvm.conf, multipath.conf and systemd unit links, and reports each known hazard with its severity, the reason and the exact fix (commands; lines starting with # say what to edit in a file). Findings are printed for humans or, with --json, as one JSON document. --migrate-script prints a bash script that moves every ocf:heartbeat/ocf:linbit resource with an ocf:tsstor equivalent in one CIB transaction.",
@@ -68,9 +70,12 @@ L.push(
   roff(
     [
       "tsstor stack iscsi --drbd-resource r0 --iqn iqn.2003-01.org.example:storage \\",
-      "  --lun 1:/dev/drbd1 --ip 192.168.23.100/24 > iscsi-stack.sh",
-      "tsstor stack iscsi --no-drbd --iqn iqn.2003-01.org.example:san --lun 1:/dev/mapper/mpatha --ip 10.0.0.50/24 --apply",
-      "tsstor stack gfs2 --fs vg1/lv1:/srv/gfs2 --options noatime",
+      "  --lun 1:/dev/drbd1 --ip 192.168.23.100/24 \\",
+      "  --fencing sbd --sbd-device /dev/disk/by-id/wwn-0x5000c500a1b2c3d4 --sbd-init --sbd-enable > iscsi-stack.sh",
+      "tsstor stack iscsi --no-drbd --iqn iqn.2003-01.org.example:san --lun 1:/dev/mapper/mpatha --ip 10.0.0.50/24 \\",
+      "  --fencing agent --fence-agent fence_ipmilan --fence-param node1:ip=10.0.9.1 --fence-param node2:ip=10.0.9.2 \\",
+      "  --fence-param username=admin --fence-param lanplus=1 --fence-password-file /etc/tsstor/bmc.pw --apply",
+      "tsstor stack gfs2 --fs vg1/lv1:/srv/gfs2 --options noatime --fencing watchdog",
       "tsstor doctor                       # on a cluster node",
       "pcs cluster cib cib.xml && tsstor doctor -f cib.xml --json",
       "tsstor doctor --migrate-script > migrate.sh",

@@ -1,5 +1,5 @@
 // corosync.conf(5): the cluster name (GFS2 lock tables must start with it), two_node, the
-// quorum device and the node list.
+// quorum device, the node list and the totem timeouts fencing timeouts are built on.
 import { readFileSync } from "node:fs";
 import { ConfError, parseCorosyncSyntax, sections, value } from "./conf.js";
 
@@ -12,7 +12,15 @@ export interface Corosync {
   qdevice: boolean;
   /** nodelist node names (name, else ring0_addr) */
   nodes: string[];
+  /** totem token / token_coefficient / consensus as written (ms); undefined: corosync's default */
+  token?: number;
+  tokenCoefficient?: number;
+  consensus?: number;
+  /** quorum { device { sync_timeout } } (ms) */
+  qdeviceSyncTimeout?: number;
 }
+
+const ms = (v: string | undefined): number | undefined => (v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined);
 
 export function readCorosync(path: string): Corosync {
   let nodes;
@@ -30,5 +38,9 @@ export function readCorosync(path: string): Corosync {
     twoNode: value(quorum, "two_node") === "1",
     qdevice: sections(quorum, "device").length > 0,
     nodes: list.map((n) => value(n.children, "name") ?? value(n.children, "ring0_addr") ?? "?"),
+    token: ms(value(totem, "token")),
+    tokenCoefficient: ms(value(totem, "token_coefficient")),
+    consensus: ms(value(totem, "consensus")),
+    qdeviceSyncTimeout: ms(value(sections(quorum, "device").flatMap((d) => d.children!), "sync_timeout")),
   };
 }

@@ -153,3 +153,12 @@ export function readDrbdConfig(path: string, root = "/"): DrbdConfig {
   }
   return { path, files, resources };
 }
+
+/** The loaded DRBD module's version from /proc/drbd ("9.2.8"), undefined when not loaded here. */
+export function drbdKernelVersion(procDrbd = "/proc/drbd"): string | undefined {
+  try {
+    return /^version:\s*(\d+\.\d+\S*)/m.exec(readFileSync(procDrbd, "utf8"))?.[1];
+  } catch {
+    return undefined; // not a DRBD node, or the module is not loaded
+  }
+}

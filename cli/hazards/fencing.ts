@@ -1,6 +1,7 @@
 // Fencing: stonith-enabled=false, no fence device, two_node without fencing, and the fence race
 // of two-node clusters.
 import { isTrue, type Cib, type Primitive } from "../doctor/cib.js";
+import { reliesOnDrbdQuorum } from "./drbd.js";
 import { unavailable, type Check, type Finding, type Sources } from "./types.js";
 
 /** What the tsstor rig shows (test/rig/rig.test.ts), cited wherever fencing is missing. */
@@ -28,6 +29,9 @@ export function fencing(cib: Cib): Fencing {
   return { enabled, devices, watchdog, effective: enabled && (devices.length > 0 || watchdog) };
 }
 
+/** The random fencing delay of two-node clusters (pcmk_delay_max), here and in tsstor stack. */
+export const FENCE_DELAY_MAX = "15s";
+
 /** The commands that add one fence device per node (IPMI as the example) and enable fencing. */
 export function stonithSetup(s: Sources, twoNode: boolean): string[] {
   const nodes = s.nodes.length ? s.nodes : ["<node1>", "<node2>"];
@@ -36,7 +40,7 @@ export function stonithSetup(s: Sources, twoNode: boolean): string[] {
     ...nodes.map(
       (n, i) =>
         `pcs stonith create fence-${n} fence_ipmilan ip=<BMC address of ${n}> username=<user> password=<password> lanplus=1 pcmk_host_list=${n}` +
-        (twoNode && i === 0 ? " pcmk_delay_max=15s" : ""),
+        (twoNode && i === 0 ? ` pcmk_delay_max=${FENCE_DELAY_MAX}` : ""),
     ),
     "pcs stonith fence <node>    # test it once, on a node you can afford to reboot",
     "pcs property set stonith-enabled=true",
@@ -48,7 +52,18 @@ export const checkFencing: Check = (s) => {
   const f = fencing(s.cib);
   const cs = unavailable(s.corosync) ? undefined : s.corosync;
   const twoNode = cs?.twoNode ?? s.nodes.length === 2;
-  if (!f.enabled) {
+  if (!f.enabled && reliesOnDrbdQuorum(s)) {
+    out.push({
+      id: "stonith-disabled-drbd-quorum",
+      severity: "warning",
+      subject: "cluster",
+      message: "fencing is disabled (stonith-enabled=false); every DRBD resource relies on DRBD quorum instead",
+      reason:
+        "DRBD quorum keeps a node without a majority of the DRBD nodes from writing, so a network split cannot make the replicated data diverge. " +
+        "Pacemaker still cannot fence: a resource whose stop fails stays blocked until someone intervenes, and resources not tied to a DRBD Primary have no protection.",
+      fix: f.devices.length || f.watchdog ? ["pcs property set stonith-enabled=true"] : stonithSetup(s, twoNode),
+    });
+  } else if (!f.enabled) {
     out.push({
       id: "stonith-disabled",
       severity: "error",
@@ -96,7 +111,7 @@ export const checkFencing: Check = (s) => {
           message: "two-node cluster without a fencing delay",
           reason:
             "After a cluster-link cut both nodes are quorate (two_node) and fence each other at the same moment: both can go down. A random delay on one side (pcmk_delay_max) or priority-fencing-delay lets one node win.",
-          fix: [`pcs stonith update ${f.devices[0]!.id} pcmk_delay_max=15s`],
+          fix: [`pcs stonith update ${f.devices[0]!.id} pcmk_delay_max=${FENCE_DELAY_MAX}`],
         });
     }
   }

@@ -14,6 +14,7 @@ export const CHECKS: Check[] = [checkFencing, checkDrbd, checkGfs2, checkInterle
 
 export const CATALOGUE: Array<{ id: string; severity: Severity | "warning/error"; what: string }> = [
   { id: "stonith-disabled", severity: "error", what: "stonith-enabled=false" },
+  { id: "stonith-disabled-drbd-quorum", severity: "warning", what: "stonith-enabled=false, every DRBD resource protected by DRBD quorum (3+ nodes)" },
   { id: "stonith-no-device", severity: "error", what: "fencing enabled but no fence device" },
   { id: "two-node-no-fencing", severity: "error", what: "corosync two_node: 1 without working fencing" },
   { id: "two-node-fence-race", severity: "warning", what: "two-node cluster without pcmk_delay_max / priority-fencing-delay" },
@@ -23,10 +24,13 @@ export const CATALOGUE: Array<{ id: string; severity: Severity | "warning/error"
   { id: "drbd-node-max", severity: "error", what: "clone-node-max or promoted-node-max > 1 on a DRBD clone" },
   { id: "drbd-resource-missing", severity: "warning", what: "drbd_resource not defined in drbd.conf" },
   { id: "drbd-conf-unreadable", severity: "info", what: "drbd.conf not readable here: DRBD checks skipped" },
-  { id: "drbd-no-fencing", severity: "error", what: "DRBD resource without a fencing policy (or DRBD quorum)" },
+  { id: "drbd-no-fencing", severity: "warning/error", what: "DRBD resource without a fencing policy or DRBD quorum (warning: quorum only, although the cluster has STONITH)" },
   { id: "drbd-no-fence-handler", severity: "error", what: "fencing policy without a fence-peer handler" },
+  { id: "drbd-fence-handler-version", severity: "error", what: "crm-fence-peer / crm-unfence-peer handler of the other DRBD version (9 vs 8.4)" },
   { id: "drbd-no-unfence-handler", severity: "warning", what: "crm-fence-peer without crm-unfence-peer" },
   { id: "drbd-resource-only", severity: "warning", what: "fencing resource-only although the cluster has STONITH" },
+  { id: "drbd-on-no-quorum", severity: "error", what: "DRBD quorum with an on-no-quorum other than the stack needs" },
+  { id: "drbd-quorum-two-nodes", severity: "warning", what: "DRBD quorum with fewer than three nodes: no majority after one failure" },
   { id: "drbd-auto-promote", severity: "warning", what: "DRBD 9 auto-promote on under Pacemaker" },
   { id: "drbd-service-enabled", severity: "warning", what: "drbd.service enabled at boot under Pacemaker" },
   { id: "gfs2-no-quorum-policy", severity: "error", what: "GFS2 in use, no-quorum-policy is not freeze" },

@@ -42,8 +42,8 @@ function addCmds(file: string, cmds: string[][]): string {
 }
 
 const IQN = "iqn.2003-01.org.example:storage";
-const iscsiArgs = ["stack", "iscsi", "--drbd-resource", "r0", "--iqn", IQN, "--lun", "1:/dev/drbd1", "--ip", "10.233.1.200/24"];
-const iscsiPlan = iscsiStack({ prefix: "iscsi", drbdResource: "r0", iqn: IQN, luns: ["1:/dev/drbd1"], ips: ["10.233.1.200/24"] });
+const iscsiArgs = ["stack", "iscsi", "--drbd-resource", "r0", "--iqn", IQN, "--lun", "1:/dev/drbd1", "--ip", "10.233.1.200/24", "--fencing", "none"];
+const iscsiPlan = iscsiStack({ prefix: "iscsi", drbdResource: "r0", iqn: IQN, luns: ["1:/dev/drbd1"], ips: ["10.233.1.200/24"] }, { method: "none" });
 
 t.test("tsstor stack iscsi + fencing on a clean node: nothing to report", async (t) => {
   const cib = stackCib("iscsi", iscsiPlan, iscsiArgs);
@@ -66,8 +66,8 @@ t.test("the iscsi stack without fencing: the stack's stonith warning is a doctor
 // ---- GFS2 ----
 
 const FS = "vg1/lv1:/srv/gfs2";
-const gfs2Plan = gfs2Stack({ prefix: "gfs2", filesystems: [FS] });
-const gfs2Cib = stackCib("gfs2", gfs2Plan, ["stack", "gfs2", "--fs", FS]);
+const gfs2Plan = gfs2Stack({ prefix: "gfs2", filesystems: [FS] }, { method: "none" });
+const gfs2Cib = stackCib("gfs2", gfs2Plan, ["stack", "gfs2", "--fs", FS, "--fencing", "none"]);
 
 /** A node root whose /dev/vg1/lv1 is a real GFS2 image. */
 function gfs2Root(name: string, mkfs: string[]): string {

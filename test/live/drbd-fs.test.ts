@@ -33,7 +33,7 @@ t.test("drbd-fs: hard kill of the Primary, the survivor mounts and every fsynced
     await rig.stop(); // the nodes' mount namespaces die, releasing the mount
     spawnSync("losetup", ["-d", loop]);
   });
-  const full = drbdFsStack({ prefix: "data", drbdResource: drbd.res, drbdconf: drbd.sim.conf, device: loop, directory: mnt, fstype: "ext4", ip: `${rig.vip(1)}/24`, service: "ocf:pacemaker:Dummy" });
+  const full = drbdFsStack({ prefix: "data", drbdResource: drbd.res, drbdconf: drbd.sim.conf, device: loop, directory: mnt, fstype: "ext4", ip: `${rig.vip(1)}/24`, service: "ocf:pacemaker:Dummy" }, { method: "none" });
   const { plan, replaced } = withStandIns(full, built);
   if (replaced.length) t.comment(`ocf:tsstor:{${replaced.join(",")}} not built in this checkout: the upstream agents stand in`);
   installAgents(planAgents(plan));

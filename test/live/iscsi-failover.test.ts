@@ -42,13 +42,13 @@ function scratch(name: string): string {
   return dir;
 }
 
-const common = (rig: Rig, backing: string) => ["--iqn", IQN, "--lun", `1:${backing}`, "--ip", `${rig.vip()}/24`, "--implementation", "tgt", "--tid", "1", "--initiator", INITIATOR];
+const common = (rig: Rig, backing: string) => ["--iqn", IQN, "--lun", `1:${backing}`, "--ip", `${rig.vip()}/24`, "--implementation", "tgt", "--tid", "1", "--initiator", INITIATOR, "--fencing", "none"]; // the rig is unfenced
 
 t.test("iscsi --no-drbd (shared LUN): hard kill of the active node", { skip: missingTools ?? false }, async (t) => {
   const backing = backingFile(scratch("live-san"));
   const rig = await startRig({ nodes: 2, clients: 1, boot: [["tgtd", "-f"]], log: (m) => t.comment(m) });
   t.teardown(() => rig.stop());
-  const plan = await deploy(t, rig, iscsiStack(rigIscsiOptions(rig, { backing })), ["--no-drbd", ...common(rig, backing)]);
+  const plan = await deploy(t, rig, iscsiStack(rigIscsiOptions(rig, { backing }), { method: "none" }), ["--no-drbd", ...common(rig, backing)]);
   const d = await waitDeployed(rig, plan);
   const s = await rig.status();
   t.same(where(s, "iscsi-target"), [d.active]);
@@ -68,7 +68,7 @@ t.test("iscsi with DRBD (simulated): hard kill of the Primary, the survivor prom
   const drbd = await rigDrbd();
   const rig = await startRig({ nodes: 2, clients: 1, boot: [["tgtd", "-f"]], env: drbd.env, log: (m) => t.comment(m) });
   t.teardown(() => rig.stop());
-  const full = iscsiStack(rigIscsiOptions(rig, { backing, drbdResource: drbd.res, drbdconf: drbd.sim.conf }));
+  const full = iscsiStack(rigIscsiOptions(rig, { backing, drbdResource: drbd.res, drbdconf: drbd.sim.conf }), { method: "none" });
   const plan = await deploy(t, rig, full, ["--drbd-resource", drbd.res, "--drbdconf", drbd.sim.conf, ...common(rig, backing)]);
   const d = await waitDeployed(rig, plan);
   let s = await rig.status();

@@ -3,42 +3,19 @@
 // before the push on the first failure, and pcs -f accepting the commands with our agents.
 import t from "tap";
 import { spawnSync } from "node:child_process";
-import { chmodSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUILD, scratchDir } from "../lib/harness.js";
+import { scratchDir } from "../lib/harness.js";
 import { installAgents } from "../lib/install.js";
 import { builtAgents } from "./agents.js";
+import { cli, fakes, norm } from "./fake-pcs.js";
 
-const CLI = join(BUILD, "tsstor");
 const tmp = scratchDir("stackcli");
 const IQN = "iqn.2003-01.org.example:storage";
 const built = builtAgents();
+const { env: fakeEnv, calls } = fakes(tmp);
 
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(CLI, args, { encoding: "utf8", env: { ...process.env, ...env } });
-  return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
-}
-
-// A stand-in pcs that logs its argv (one line per call, arguments separated by \x1f); FAIL_AT=N fails the Nth call.
-const fakeDir = join(tmp, "bin");
-spawnSync("mkdir", ["-p", fakeDir]);
-writeFileSync(
-  join(fakeDir, "pcs"),
-  `#!/bin/bash
-n=$(( $(cat "$PCS_LOG" 2>/dev/null | wc -l) + 1 ))
-(IFS=$'\\x1f'; printf '%s\\n' "$*") >> "$PCS_LOG"
-if [ "$1" = cluster ] && [ "$2" = cib ]; then echo '<cib/>' > "$3"; fi
-if [ "\${FAIL_AT:-0}" = "$n" ]; then echo "Error: injected failure" >&2; exit 1; fi
-exit 0
-`,
-);
-chmodSync(join(fakeDir, "pcs"), 0o755);
-const fakeEnv = (log: string, extra: Record<string, string> = {}) => ({ PATH: `${fakeDir}:${process.env.PATH}`, PCS_LOG: log, ...extra });
-const calls = (log: string): string[][] => (existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => l.split("\x1f")) : []);
-/** temp file names differ between the script and --apply: name them by role */
-const norm = (c: string[][]) => c.map((a) => a.map((w) => w.replace(/^(diff-against=)?\/.*\/(orig|new)\.xml$/, "$1<$2>")));
-
-const ISCSI = ["stack", "iscsi", "--drbd-resource", "r0", "--iqn", IQN, "--lun", "1:/dev/drbd1", "--lun", "2:/dev/drbd2", "--ip", "10.233.1.200/24", "--initiator", "iqn.1993-08.org.debian:01:client"];
+const ISCSI = ["stack", "iscsi", "--drbd-resource", "r0", "--iqn", IQN, "--lun", "1:/dev/drbd1", "--lun", "2:/dev/drbd2", "--ip", "10.233.1.200/24", "--initiator", "iqn.1993-08.org.debian:01:client", "--fencing", "none"];
 
 t.test("iscsi prints a reviewable script that bash accepts", async (t) => {
   const r = cli(ISCSI);
@@ -54,14 +31,14 @@ t.test("iscsi prints a reviewable script that bash accepts", async (t) => {
 });
 
 t.test("gfs2 and drbd-fs scripts", async (t) => {
-  const g = cli(["stack", "gfs2", "--fs", "vg1/lv1:/srv/gfs2", "--fs", "vg1/lv2:/srv/gfs2b", "--options", "noatime"]);
+  const g = cli(["stack", "gfs2", "--fs", "vg1/lv1:/srv/gfs2", "--fs", "vg1/lv2:/srv/gfs2b", "--options", "noatime", "--fencing", "none"]);
   t.equal(g.code, 0, g.stderr);
   t.match(g.stdout, /property set no-quorum-policy=freeze/);
   t.match(g.stdout, /gfs2-dlm ocf:pacemaker:controld .* clone interleave=true/);
   t.match(g.stdout, /gfs2-lvmlockd ocf:tsstor:clvm lock_type=dlm/);
   t.match(g.stdout, /gfs2-lv2 ocf:tsstor:LVM-activate vgname=vg1 lvname=lv2 vg_access_mode=lvmlockd activation_mode=shared/);
   t.match(g.stdout, /gfs2-fs1 ocf:tsstor:Filesystem device=\/dev\/vg1\/lv1 directory=\/srv\/gfs2 fstype=gfs2 options=noatime/);
-  const d = cli(["stack", "drbd-fs", "--drbd-resource", "r0", "--device", "/dev/drbd0", "--directory", "/srv/data", "--fstype", "xfs", "--ip", "10.233.1.210/24", "--service", "systemd:nfs-server"]);
+  const d = cli(["stack", "drbd-fs", "--drbd-resource", "r0", "--device", "/dev/drbd0", "--directory", "/srv/data", "--fstype", "xfs", "--ip", "10.233.1.210/24", "--service", "systemd:nfs-server", "--fencing", "none"]);
   t.equal(d.code, 0, d.stderr);
   t.match(d.stdout, /drbdfs-service systemd:nfs-server op monitor interval=20s --group drbdfs-group/);
   t.match(d.stdout, /constraint order promote drbdfs-drbd-clone then start drbdfs-group/);
@@ -94,7 +71,7 @@ t.test("every bad value is reported at once and no pcs command runs", async (t) 
   t.match(inj.stderr, /refusing to mount over \//);
   t.match(inj.stderr, /"gfs2" is not ext4, xfs or ext3/);
   t.match(inj.stderr, /--service-param needs --service/);
-  const san = cli(["stack", "iscsi", "--no-drbd", "--iqn", IQN, "--lun", "1:/dev/sdb", "--ip", "10.233.1.200"]);
+  const san = cli(["stack", "iscsi", "--no-drbd", "--iqn", IQN, "--lun", "1:/dev/sdb", "--ip", "10.233.1.200", "--fencing", "none"]);
   t.equal(san.code, 0, san.stderr);
   t.notMatch(san.stdout, /ocf:tsstor:drbd/, "--no-drbd: no DRBD resource");
   const miss = cli(["stack", "iscsi", "--iqn", IQN]);
@@ -129,9 +106,9 @@ t.test("a failing pcs -f command stops before cib-push: the cluster is untouched
 
 const stacks: Array<{ name: string; args: string[]; agents: string[] }> = [
   { name: "iscsi", args: ISCSI, agents: ["drbd", "iSCSITarget", "iSCSILogicalUnit", "IPaddr2"] },
-  { name: "iscsi --no-drbd", args: ["stack", "iscsi", "--no-drbd", "--iqn", IQN, "--lun", "1:/dev/sdb", "--ip", "10.233.1.200/24"], agents: ["iSCSITarget", "iSCSILogicalUnit", "IPaddr2"] },
-  { name: "gfs2", args: ["stack", "gfs2", "--fs", "vg1/lv1:/srv/gfs2"], agents: ["clvm", "LVM-activate", "Filesystem"] },
-  { name: "drbd-fs", args: ["stack", "drbd-fs", "--drbd-resource", "r0", "--device", "/dev/drbd0", "--directory", "/srv/data", "--ip", "10.233.1.210/24"], agents: ["drbd", "Filesystem", "IPaddr2"] },
+  { name: "iscsi --no-drbd", args: ["stack", "iscsi", "--no-drbd", "--iqn", IQN, "--lun", "1:/dev/sdb", "--ip", "10.233.1.200/24", "--fencing", "none"], agents: ["iSCSITarget", "iSCSILogicalUnit", "IPaddr2"] },
+  { name: "gfs2", args: ["stack", "gfs2", "--fs", "vg1/lv1:/srv/gfs2", "--fencing", "none"], agents: ["clvm", "LVM-activate", "Filesystem"] },
+  { name: "drbd-fs", args: ["stack", "drbd-fs", "--drbd-resource", "r0", "--device", "/dev/drbd0", "--directory", "/srv/data", "--ip", "10.233.1.210/24", "--fencing", "none"], agents: ["drbd", "Filesystem", "IPaddr2"] },
 ];
 for (const s of stacks) {
   const missing = s.agents.filter((a) => !built.includes(a));

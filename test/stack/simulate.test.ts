@@ -11,17 +11,22 @@ import { drbdFsStack, gfs2Stack, iscsiStack, type Plan } from "../../cli/stacks.
 import { applyPlan } from "../../cli/pcs.js";
 import { installAgents } from "../lib/install.js";
 import { scratchDir } from "../lib/harness.js";
+import { REPO } from "../lib/xml.js";
 import { builtAgents, planAgents, withStandIns } from "./agents.js";
 import { forgetNode, nodesUp, promotionScore, property, simulate, type Graph } from "./simulate.js";
 
 const built = builtAgents();
 const tmp = scratchDir("stacksim");
 const IQN = "iqn.2003-01.org.example:storage";
+/** the scheduler tests of the stacks themselves run unfenced (stonith-enabled=false below) */
+const NONE = { method: "none" };
 
 /** The assertions these helpers use (tap's subtest type is not exported simply). */
 interface Tap {
   ok(v: any, ...rest: any[]): any;
   same(a: any, b: any, ...rest: any[]): any;
+  equal(a: any, b: any, ...rest: any[]): any;
+  match(a: any, b: any, ...rest: any[]): any;
   comment(...m: any[]): any;
 }
 
@@ -34,7 +39,8 @@ function prepare(t: Tap, name: string, plan: Plan): string {
   const cib = join(tmp, `${name}.xml`);
   writeFileSync(cib, execFileSync("cibadmin", ["--empty"]));
   property(cib, "stonith-enabled", "false");
-  applyPlan(p, { cib });
+  // node steps (sbd device setup/enable) act on cluster nodes, not on a CIB file
+  applyPlan({ ...p, nodeSteps: [] }, { cib });
   const up = join(tmp, `${name}-up.xml`);
   nodesUp(cib, up, ["n1", "n2"]);
   return up;
@@ -56,7 +62,7 @@ function onlyChanges(t: Tap, g: Graph, expected: string[], msg: string): void {
 }
 
 t.test("iscsi (DRBD): start, node failure, LU monitor failure, stop", async (t) => {
-  const plan = iscsiStack({ prefix: "iscsi", drbdResource: "r0", iqn: IQN, luns: ["1:/dev/drbd1", "2:/dev/drbd2"], ips: ["10.233.1.200/24", "10.233.1.201/24"] });
+  const plan = iscsiStack({ prefix: "iscsi", drbdResource: "r0", iqn: IQN, luns: ["1:/dev/drbd1", "2:/dev/drbd2"], ips: ["10.233.1.200/24", "10.233.1.201/24"] }, NONE);
   const up = prepare(t, "iscsi", plan);
   promotionScore(up, "n1", "iscsi-drbd", 10);
   promotionScore(up, "n2", "iscsi-drbd", 5);
@@ -97,7 +103,7 @@ t.test("iscsi (DRBD): start, node failure, LU monitor failure, stop", async (t) 
 });
 
 t.test("iscsi without DRBD (shared SAN LUN)", async (t) => {
-  const plan = iscsiStack({ prefix: "san", san: true, iqn: IQN, luns: ["1:/dev/mapper/mpatha"], ips: ["10.233.1.200/24"] });
+  const plan = iscsiStack({ prefix: "san", san: true, iqn: IQN, luns: ["1:/dev/mapper/mpatha"], ips: ["10.233.1.200/24"] }, NONE);
   const up = prepare(t, "san", plan);
   const s1 = join(tmp, "san-s1.xml");
   const start = simulate(up, s1, join(tmp, "san-g1.xml")).graph;
@@ -116,7 +122,7 @@ t.test("iscsi without DRBD (shared SAN LUN)", async (t) => {
 });
 
 t.test("gfs2: per-node order on both nodes, a node failure leaves the survivor alone, reverse stop", async (t) => {
-  const plan = gfs2Stack({ prefix: "gfs2", filesystems: ["vg1/lv1:/srv/gfs2"], options: "noatime" });
+  const plan = gfs2Stack({ prefix: "gfs2", filesystems: ["vg1/lv1:/srv/gfs2"], options: "noatime" }, NONE);
   const up = prepare(t, "gfs2", plan);
   const s1 = join(tmp, "gfs2-s1.xml");
   const start = simulate(up, s1, join(tmp, "gfs2-g1.xml")).graph;
@@ -141,7 +147,7 @@ t.test("gfs2: per-node order on both nodes, a node failure leaves the survivor a
 });
 
 t.test("drbd-fs: promote -> mount -> IP -> service, failover in order, reverse stop", async (t) => {
-  const plan = drbdFsStack({ prefix: "data", drbdResource: "r0", device: "/dev/drbd0", directory: "/srv/data", fstype: "ext4", ip: "10.233.1.210/24", service: "ocf:pacemaker:Dummy" });
+  const plan = drbdFsStack({ prefix: "data", drbdResource: "r0", device: "/dev/drbd0", directory: "/srv/data", fstype: "ext4", ip: "10.233.1.210/24", service: "ocf:pacemaker:Dummy" }, NONE);
   const up = prepare(t, "drbdfs", plan);
   promotionScore(up, "n1", "data-drbd", 10);
   promotionScore(up, "n2", "data-drbd", 5);
@@ -155,4 +161,80 @@ t.test("drbd-fs: promote -> mount -> IP -> service, failover in order, reverse s
   property(stopCib, "stop-all-resources", "true");
   const stop = simulate(stopCib, join(tmp, "drbdfs-st.xml"), join(tmp, "drbdfs-gst.xml")).graph;
   chain(t, stop, [["data-service", "stop", "n1"], ["data-ip", "stop", "n1"], ["data-fs", "stop", "n1"], ["data-drbd", "demote", "n1"], ["data-drbd", "stop", "n1"]], "stop order is the reverse");
+});
+
+// ---- fencing: each method's plan through pcs -f and the scheduler ----
+
+const FIX = join(REPO, "test/doctor/fixtures/node/etc");
+const COROSYNC2 = join(FIX, "corosync/corosync.conf");
+/** the fixture node's DRBD 9 r0: fencing resource-and-stonith with the crm-fence-peer.9.sh handlers */
+const DRBDCONF = join(FIX, "drbd.conf");
+const stonithOf = (g: Graph, node: string) => [...g.actions.values()].filter((a) => a.op === "stonith" && a.node === node);
+
+/** n1 fails: it is fenced (with the plan's stonith-timeout), and only then does DRBD promote on n2. */
+function fencedFailover(t: Tap, name: string, plan: Plan, drbd: string, timeout: string | undefined): void {
+  const up = prepare(t, name, plan);
+  promotionScore(up, "n1", drbd, 10);
+  promotionScore(up, "n2", drbd, 5);
+  const s1 = join(tmp, `${name}-s1.xml`);
+  const start = simulate(up, s1, join(tmp, `${name}-g1.xml`));
+  for (const d of plan.fencing.devices) t.equal(start.graph.find(d, "start").length, 1, `${name}: fence device ${d} starts`);
+  const fail = simulate(s1, join(tmp, `${name}-f.xml`), join(tmp, `${name}-gf.xml`), ["--node-fail", "n1"]);
+  const [fence] = stonithOf(fail.graph, "n1");
+  t.ok(fence, `${name}: the failed node n1 is fenced`);
+  if (fence) t.ok(fail.graph.before(fence, fail.graph.one(drbd, "promote", "n2")), `${name}: fencing of n1 precedes the promotion on n2`);
+  if (timeout) t.match(fail.graph.xml, new RegExp(`<transition_graph [^>]*stonith-timeout="${timeout}"`), `${name}: the scheduler uses stonith-timeout=${timeout}`);
+}
+
+t.test("fencing sbd (iscsi, two nodes): fence_sbd runs, a failed node is fenced before the failover", async (t) => {
+  const plan = iscsiStack(
+    { prefix: "iscsi", drbdResource: "r0", drbdconf: DRBDCONF, iqn: IQN, luns: ["1:/dev/drbd1"], ips: ["10.233.1.200/24"] },
+    { method: "sbd", sbdDevices: ["/dev/loop0"], sbdInit: true, corosyncConf: COROSYNC2 },
+  );
+  t.same(plan.fencing, { method: "sbd", devices: ["fence-sbd"] });
+  fencedFailover(t, "fence-sbd", plan, "iscsi-drbd", "67s");
+});
+
+t.test("fencing agent (drbd-fs, two nodes): one fence_ipmilan per node, a failed node is fenced before the failover", async (t) => {
+  const plan = drbdFsStack(
+    { prefix: "data", drbdResource: "r0", drbdconf: DRBDCONF, device: "/dev/drbd1", directory: "/srv/data", fstype: "ext4", ip: "10.233.1.210/24" },
+    { method: "agent", fenceAgent: "fence_ipmilan", fenceParams: ["n1:ip=10.233.9.1", "n2:ip=10.233.9.2", "username=admin", "lanplus=1"], corosyncConf: COROSYNC2 },
+  );
+  t.same(plan.fencing.devices, ["fence-n1", "fence-n2"]);
+  fencedFailover(t, "fence-agent", plan, "data-drbd", undefined);
+});
+
+t.test("fencing watchdog (gfs2, three nodes): stonith-watchdog-timeout set, a failed node is fenced", async (t) => {
+  const cs = join(tmp, "corosync3.conf");
+  writeFileSync(cs, `totem {\n\tversion: 2\n}\nnodelist {\n${["n1", "n2", "n3"].map((n, i) => `\tnode {\n\t\tname: ${n}\n\t\tnodeid: ${i + 1}\n\t\tring0_addr: 10.233.0.${i + 1}\n\t}\n`).join("")}}\n`);
+  const plan = gfs2Stack({ prefix: "gfs2", filesystems: ["vg1/lv1:/srv/gfs2"] }, { method: "watchdog", corosyncConf: cs });
+  const up = prepare(t, "fence-wd", plan);
+  t.match(execFileSync("crm_attribute", ["-t", "crm_config", "-n", "stonith-watchdog-timeout", "-G", "-q"], { env: { ...process.env, CIB_file: up }, encoding: "utf8" }), /^10s/);
+  // without sbd running (the DC sets have-watchdog=true when it is) nothing can fence: nothing starts
+  t.same(simulate(up, join(tmp, "fence-wd-nosbd.xml"), join(tmp, "fence-wd-g0.xml")).graph.changes(), [], "no have-watchdog: nothing starts");
+  property(up, "have-watchdog", "true");
+  const s1 = join(tmp, "fence-wd-s1.xml");
+  t.equal(simulate(up, s1, join(tmp, "fence-wd-g1.xml")).graph.find("gfs2-fs", "start").length, 2, "sbd running: the stack starts");
+  const fail = simulate(s1, join(tmp, "fence-wd-f.xml"), join(tmp, "fence-wd-gf.xml"), ["--node-fail", "n2"]);
+  t.equal(stonithOf(fail.graph, "n2").length, 1, "n2 is fenced (by its own watchdog)");
+  t.match(fail.graph.xml, /<transition_graph [^>]*stonith-timeout="69s"/);
+});
+
+t.test("fencing drbd-quorum (drbd-fs): stonith-enabled=false, the failover needs no fencing", async (t) => {
+  const conf = join(tmp, "drbd-quorum.conf");
+  writeFileSync(
+    conf,
+    `resource "r0" {\n\tdevice minor 1;\n\tdisk "/dev/vdb";\n\tmeta-disk internal;\n\toptions {\n\t\tquorum majority;\n\t\ton-no-quorum io-error;\n\t}\n` +
+      ["n1", "n2", "n3"].map((n, i) => `\ton "${n}" {\n\t\tnode-id ${i};\n${n === "n3" ? "\t\tdisk none;\n" : ""}\t\taddress 10.233.0.${i + 1}:7789;\n\t}\n`).join("") +
+      "\tconnection-mesh {\n\t\thosts n1 n2 n3;\n\t}\n}\n",
+  );
+  const plan = drbdFsStack({ prefix: "q", drbdResource: "r0", drbdconf: conf, device: "/dev/drbd1", directory: "/srv/data", fstype: "ext4", ip: "10.233.1.210/24" }, { method: "drbd-quorum" });
+  const up = prepare(t, "fence-q", plan);
+  promotionScore(up, "n1", "q-drbd", 10);
+  promotionScore(up, "n2", "q-drbd", 5);
+  const s1 = join(tmp, "fence-q-s1.xml");
+  simulate(up, s1, join(tmp, "fence-q-g1.xml"));
+  const fail = simulate(s1, join(tmp, "fence-q-f.xml"), join(tmp, "fence-q-gf.xml"), ["--node-fail", "n1"]).graph;
+  t.same(stonithOf(fail, "n1"), [], "no fencing");
+  chain(t, fail, [["q-drbd", "promote", "n2"], ["q-fs", "start", "n2"], ["q-ip", "start", "n2"]], "n1 fails");
 });

@@ -44,7 +44,7 @@ export async function startStatusRig(log: (m: string) => void): Promise<StatusRi
     env: (n) => ({ PATH: `${sim.bin}:/usr/sbin:/usr/bin:/sbin:/bin`, TSSTOR_DRBD_SIM_DIR: sim.dir, TSSTOR_PROC_ROOT: join(sim.dir, "proc", n) }),
   });
   try {
-    const plan = iscsiStack(rigIscsiOptions(rig, { backing, drbdResource: "r0", drbdconf: sim.conf }));
+    const plan = iscsiStack(rigIscsiOptions(rig, { backing, drbdResource: "r0", drbdconf: sim.conf }), { method: "none" });
     const cmds = plan.commands.map((c) => {
       if (c[3] !== "ocf:tsstor:drbd") return c;
       // DRBD monitors often enough for the test's pace
