@@ -117,7 +117,8 @@ export class Nemesis {
       fencing: this.o.fencing ? { onPowerOff: (n) => drbd.crash(n), onPowerOn: (n) => drbd.boot(n) } : false,
       log: (m) => this.log(m),
     });
-    const plan = iscsiStack(rigIscsiOptions(this.rig, { backing, drbdResource: drbd.res, drbdconf: drbd.sim.conf }));
+    // fencing is the rig's (its fence device, set up before the stack): the stack keeps it as it is
+    const plan = iscsiStack(rigIscsiOptions(this.rig, { backing, drbdResource: drbd.res, drbdconf: drbd.sim.conf }), { method: "none" });
     installAgents(planAgents(plan));
     await this.rig.applyPcs(plan.commands);
     this.d = await waitDeployed(this.rig, plan);
