@@ -85,13 +85,15 @@ export async function runDemo(o: DemoOpts = {}): Promise<number> {
       drbd = await rigDrbd();
       info(`DRBD ${drbd.res}: simulated (this kernel has no DRBD module): drbdadm/drbdsetup of the DRBD simulator on the nodes' PATH`);
     }
-    rig = await startRig({ nodes: 2, clients: 1, boot: [["tgtd", "-f"]], env: drbd?.env, log: info });
+    // fenced: the rig's fence device (fence_tsstor_rig) powers nodes off through the rig's power switch
+    const d0 = drbd;
+    rig = await startRig({ nodes: 2, clients: 1, boot: [["tgtd", "-f"]], env: drbd?.env, log: info, fencing: d0 ? { onPowerOff: (n) => d0.crash(n), onPowerOn: (n) => d0.boot(n) } : true });
     info(`nodes ${rig.nodes.map((x) => `${x.name}=${x.addr()}`).join(" ")}, client ${rig.client(0).addr}, virtual IP ${rig.vip()}`);
 
     step("Generating the iSCSI stack script (tsstor stack iscsi)");
     // the LUN's data: one file both nodes open (a SAN LUN, or what protocol C DRBD keeps identical)
     const backing = backingFile(work);
-    // the rig has no fence device yet (its CIB says stonith-enabled=false)
+    // the rig set up its fence device itself: the stack keeps the cluster's fencing as it is
     const full = iscsiStack(rigIscsiOptions(rig, drbd ? { backing, drbdResource: drbd.res, drbdconf: drbd.sim.conf } : { backing }), { method: "none" });
     const { plan, replaced } = withStandIns(full, built);
     if (replaced.length) info(`ocf:tsstor:{${replaced.join(",")}} not built yet: the upstream agents stand in (same parameters)`);
@@ -141,13 +143,15 @@ export async function runDemo(o: DemoOpts = {}): Promise<number> {
     out(indent((await rig.pcs(["status"], { on: res.survivor })).stdout.replace(/\nDaemon Status:[\s\S]*$/, "")));
     out(`\n      ${bold(`failover time: ${(res.failoverMs / 1000).toFixed(2)} s`)} from the hard kill to the first verified read through ${d.vip}`);
     out(`      ${bold(`${res.acked.length} acknowledged writes read back: ${res.verify.ok ? "all correct" : `FAILED (${res.verify.failed.join(",")})`}`)}`);
+    for (const e of rig.fenceEvents().filter((x) => x.plug === res.killed))
+      out(`      ${bold(`fencing: ${e.from} had ${e.plug} powered ${e.action} (stonith device rig-fence, fence_tsstor_rig) before taking over`)}`);
 
     step("Tearing everything down");
     await rig.stop();
     rig = undefined;
     cleanup();
     info(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s; no namespaces, daemons or files left`);
-    out("\nThe demo ran with --fencing none (the rig has no fence device): without fencing, a cut cluster link would make both nodes serve the VIP (split brain). In production: --fencing sbd, watchdog or agent (docs/stacks.md).");
+    out("\nThe rig fenced the dead node through its own fence device (a power switch for the namespaces), so the stack was generated with --fencing none, which keeps the cluster's fencing as it is. On real nodes: --fencing sbd, watchdog or agent (docs/stacks.md).");
     return res.verify.ok && res.serialAfter === res.serialBefore ? 0 : 1;
   } catch (e) {
     out(`\ntsstor demo failed: ${(e as Error).message}`);

@@ -35,7 +35,7 @@ t.test("the demo runs to the end", { skip: missing ?? false }, async (t) => {
   const before = demoDirs();
   const r = await demo();
   if (!t.equal(r.code, 0, "the demo exits 0")) t.comment(r.out);
-  for (const m of [/\[8\/8\] Tearing everything down/, /failover time: \d+\.\d\d s from the hard kill/, /acknowledged writes read back: all correct/, /\(same disk\)/, /Online: \[ n1 n2 \]/, /OFFLINE: \[ n1 \]|OFFLINE: \[ n2 \]/]) t.match(r.out, m);
+  for (const m of [/\[8\/8\] Tearing everything down/, /failover time: \d+\.\d\d s from the hard kill/, /acknowledged writes read back: all correct/, /\(same disk\)/, /Online: \[ n1 n2 \]/, /OFFLINE: \[ n1 \]|OFFLINE: \[ n2 \]/, /fencing: n\d had n\d powered off \(stonith device rig-fence, fence_tsstor_rig\) before taking over/]) t.match(r.out, m);
   t.ok(r.prefix, "rig prefix seen");
   t.notOk(netnsList().some((n) => n.startsWith(`${r.prefix}-`)), "no namespaces left");
   t.same([...demoDirs()].filter((d) => !before.has(d)), [], "no demo files left");
