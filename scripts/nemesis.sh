@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 export TSSTOR_NEMESIS_CYCLES=${1:-${TSSTOR_NEMESIS_CYCLES:-50}}
-export TSSTOR_NEMESIS_SEED=${2:-${TSSTOR_NEMESIS_SEED:-20261204}}
+export TSSTOR_NEMESIS_SEED=${2:-${TSSTOR_NEMESIS_SEED:-7}}
 # about 25 s a cycle on this 2-core machine
 npx --no-install tap --timeout $((TSSTOR_NEMESIS_CYCLES * 60 + 600)) test/nemesis/nemesis.test.ts
 echo "report: build/nemesis-report.md"

@@ -17,8 +17,9 @@ PKGS=(
   hyperfine time graphviz librsvg2-bin tmux git ca-certificates
   # packaging tests: a debootstrap chroot, rpmbuild
   debootstrap rpm dpkg-dev man-db
-  # doctor tests: fence agents metadata for pcs -f
-  fence-agents
+  # doctor tests: fence agents metadata for pcs -f; sbd: pcs refuses stonith-watchdog-timeout
+  # while SBD is not installed and enabled (the stack's watchdog method, checked with pcs -f)
+  fence-agents sbd
 )
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${PKGS[@]}"

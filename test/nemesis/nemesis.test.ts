@@ -13,7 +13,7 @@ import { Nemesis, report } from "./nemesis.js";
 
 const missing = await clientToolsMissing();
 const cycles = Number(process.env.TSSTOR_NEMESIS_CYCLES ?? 10);
-const seed = Number(process.env.TSSTOR_NEMESIS_SEED ?? 20261204);
+const seed = Number(process.env.TSSTOR_NEMESIS_SEED ?? 7);
 
 function dir(name: string): string {
   const d = scratchDir(name);
