@@ -140,14 +140,7 @@ t.test("live 2-node cluster with fencing", async (t) => {
   const r = rig;
   const s0 = await r.status();
   t.same(where(s0, "rig-fence", "Started").length, 1, "the fence device runs");
-  await r.applyPcs([
-    ["resource", "create", "st", "ocf:pacemaker:Stateful", "op", "monitor", "interval=5s", "role=Promoted", "op", "monitor", "interval=6s", "role=Unpromoted", "promotable", "promoted-max=1", "promoted-node-max=1", "clone-max=2", "clone-node-max=1", "notify=true"],
-    ["resource", "create", "vip", "ocf:heartbeat:IPaddr2", `ip=${r.vip()}`, "cidr_netmask=24", "nic=eth1", "op", "monitor", "interval=5s"],
-    ["constraint", "colocation", "add", "vip", "with", "Promoted", "st-clone", "INFINITY"],
-    ["constraint", "order", "promote", "st-clone", "then", "start", "vip"],
-  ]);
-  const [p] = await r.waitResource("st-clone", { role: "Promoted" });
-  await r.waitResource("vip", { node: p });
+  const p = await r.statefulWithVip();
 
   await t.test("hard kill of the Promoted node: the survivor fences it, then promotes", async (t) => {
     const survivor = other(p!);

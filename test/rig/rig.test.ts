@@ -51,14 +51,7 @@ t.test("Dummy: hard kill of its node moves it to the survivor; the node restarts
 });
 
 t.test("promotable Stateful clone with a virtual IP: hard kill of the Promoted node", async (t) => {
-  await rig.applyPcs([
-    ["resource", "create", "st", "ocf:pacemaker:Stateful", "op", "monitor", "interval=5s", "role=Promoted", "op", "monitor", "interval=6s", "role=Unpromoted", "promotable", "promoted-max=1", "promoted-node-max=1", "clone-max=2", "clone-node-max=1", "notify=true"],
-    ["resource", "create", "vip", "ocf:heartbeat:IPaddr2", `ip=${rig.vip()}`, "cidr_netmask=24", "nic=eth1", "op", "monitor", "interval=5s"],
-    ["constraint", "colocation", "add", "vip", "with", "Promoted", "st-clone", "INFINITY"],
-    ["constraint", "order", "promote", "st-clone", "then", "start", "vip"],
-  ]);
-  const [p] = await rig.waitResource("st-clone", { role: "Promoted" });
-  await rig.waitResource("vip", { node: p });
+  const p = await rig.statefulWithVip();
   t.same(await rig.arpOwners(rig.vip()), [rig.mac(p!)], `the VIP answers from ${p}`);
   const survivor = other(p!);
   const killed = await rig.hardKill(p!);

@@ -444,6 +444,22 @@ export class Rig {
     await n.run("rm", ["-f", orig, work]);
   }
 
+  /**
+   * A promotable Stateful clone "st-clone" and a virtual IP "vip" (rig.vip()) that follows its
+   * Promoted instance; returns the Promoted node once the VIP runs there.
+   */
+  async statefulWithVip(): Promise<string> {
+    await this.applyPcs([
+      ["resource", "create", "st", "ocf:pacemaker:Stateful", "op", "monitor", "interval=5s", "role=Promoted", "op", "monitor", "interval=6s", "role=Unpromoted", "promotable", "promoted-max=1", "promoted-node-max=1", "clone-max=2", "clone-node-max=1", "notify=true"],
+      ["resource", "create", "vip", "ocf:heartbeat:IPaddr2", `ip=${this.vip()}`, "cidr_netmask=24", "nic=eth1", "op", "monitor", "interval=5s"],
+      ["constraint", "colocation", "add", "vip", "with", "Promoted", "st-clone", "INFINITY"],
+      ["constraint", "order", "promote", "st-clone", "then", "start", "vip"],
+    ]);
+    const [p] = await this.waitResource("st-clone", { role: "Promoted" });
+    await this.waitResource("vip", { node: p });
+    return p!;
+  }
+
   /** MAC address of a node's interface (to tell who answers ARP for a virtual IP). */
   mac(node: string, ifname = "eth1"): string {
     return must("ip", ["-n", this.node(node).ns, "-br", "link", "show", ifname]).trim().split(/\s+/)[2]!.toLowerCase();
