@@ -249,7 +249,10 @@ function killWait(ctx: C, pid: number, comm: string): void {
   } catch {
     /* gone */
   }
-  while (!gone() && !ctx.budget.expired()) sleepMs(20);
+  // SIGKILL cannot be refused; the exit may still need a moment on a loaded node, taken from the
+  // budget's margin (at least 500 ms) when the budget is spent
+  const killUntil = ctx.budget.elapsedMs() + Math.max(300, ctx.budget.remainingMs());
+  while (!gone() && ctx.budget.elapsedMs() < killUntil) sleepMs(20);
   if (!gone()) throw fail.generic(`${comm} (pid ${pid}) did not exit after SIGKILL`);
 }
 
@@ -324,9 +327,20 @@ function lockdStop(ctx: C): number | void {
       }
       // wait for them to leave (lvmlockd, and the kernel DLM for lock_type=dlm)
       const until = ctx.budget.elapsedMs() + ctx.budget.remainingMs() * 0.4;
+      let askDlm = ctx.params.lock_type === "dlm" && ctx.run.which("dlm_tool") !== undefined;
       for (;;) {
         const left = lockctl.info(5000).lockspaces ?? [];
-        const dlmLeft = ctx.params.lock_type === "dlm" && ctx.run.which("dlm_tool") ? (new Dlm(ctx.run).lockspaces().names ?? []).filter((n) => n.startsWith("lvm_")) : [];
+        // The kernel DLM's view is a cross-check only: a dlm_tool that does not answer within a
+        // slice must not eat the time lvmlockd's own exit needs.
+        let dlmLeft: string[] = [];
+        if (askDlm) {
+          const d = new Dlm(ctx.run).lockspaces(Math.min(5000, ctx.budget.remainingMs() * 0.2));
+          if (d.names) dlmLeft = d.names.filter((n) => n.startsWith("lvm_"));
+          else {
+            ctx.log.warn(`dlm_tool ls does not answer (${describeFailure(d.r)}); lvmlockd reports its lockspaces gone, not waiting for the kernel DLM's`);
+            askDlm = false;
+          }
+        }
         if (!left.length && !dlmLeft.length) break;
         if (ctx.budget.elapsedMs() >= until) {
           throw fail.generic(`lockspaces did not leave: ${[...left.map((l) => l.name), ...dlmLeft.map((n) => `${n} (dlm)`)].join(" ")}`);

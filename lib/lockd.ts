@@ -138,8 +138,8 @@ export class Dlm {
     return { ok: r.code === 0 && !/cannot connect to dlm_controld/.test(r.stdout + r.stderr) && r.stdout.trim() !== "", r };
   }
 
-  lockspaces(): { names?: string[]; r: RunResult } {
-    const r = this.run.run("dlm_tool", ["ls"], { timeoutMs: 10000 });
+  lockspaces(timeoutMs = 10000): { names?: string[]; r: RunResult } {
+    const r = this.run.run("dlm_tool", ["ls"], { timeoutMs });
     return { names: r.code === 0 ? parseDlmLs(r.stdout) : r.stdout.trim() === "" && r.stderr.trim() === "" ? [] : undefined, r };
   }
 }

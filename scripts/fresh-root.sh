@@ -4,7 +4,8 @@
 #
 #   bash scripts/fresh-root.sh [--keep] [--shell] -- 'bash scripts/setup.sh && npm test'
 #
-# - The base is `debootstrap --variant=minbase bookworm` from the mirror this machine's apt uses,
+# - The base is `debootstrap --variant=minbase bookworm` plus systemd (every installed Debian 12
+#   has it: pcs reads services' enablement through systemctl) from the mirror this machine's apt uses,
 #   built once and cached in $TSSTOR_CI_CACHE (default /var/cache/tsstor-ci), keyed by this
 #   script; every run copies it to a new root and deletes that root afterwards (--keep leaves it).
 # - The root gets its own /proc (a new PID namespace: nothing started inside outlives the run),
@@ -58,7 +59,7 @@ flock 9
 if [ ! -e "$BASE/.done" ]; then
   log "building the base root (debootstrap minbase bookworm from $MIRROR): once, then cached"
   rm -rf "$BASE" "$BASE.new"
-  debootstrap --variant=minbase bookworm "$BASE.new" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
+  debootstrap --variant=minbase --include=systemd,systemd-sysv bookworm "$BASE.new" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
     { tail -20 "$CACHE/debootstrap.log" >&2; echo "fresh-root: debootstrap failed" >&2; exit 1; }
   {
     echo "deb $MIRROR bookworm main"
