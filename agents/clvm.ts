@@ -337,7 +337,7 @@ function lockdStop(ctx: C): number | void {
           const d = new Dlm(ctx.run).lockspaces(Math.min(5000, ctx.budget.remainingMs() * 0.2));
           if (d.names) dlmLeft = d.names.filter((n) => n.startsWith("lvm_"));
           else {
-            ctx.log.warn(`dlm_tool ls does not answer (${describeFailure(d.r)}); lvmlockd reports its lockspaces gone, not waiting for the kernel DLM's`);
+            ctx.log.warn(`dlm_tool ls does not answer (${describeFailure(d.r)}); waiting on lvmlockd's view of its lockspaces only`);
             askDlm = false;
           }
         }
