@@ -8,6 +8,7 @@ import { chapError, IMPLEMENTATIONS, initiatorsError, iscsiNameError, iserMatche
 import type { TargetSpec } from "../lib/iscsi-spec.js";
 import { checkInstalled, detect, driver, monitorCode, monitored, required } from "../lib/iscsi-driver.js";
 import { OCF, fail } from "../lib/ocf.js";
+import { readSecretFile, secretPathError } from "../lib/secret-file.js";
 
 const DEFAULT_PORTALS = "0.0.0.0:3260";
 
@@ -22,7 +23,11 @@ tgtadm). Drop-in for ocf:heartbeat:iSCSITarget: same parameters and defaults.
 Start creates what is missing and corrects what differs (portals, ACLs, CHAP, parameters), then
 checks the result; monitor checks the same from configfs (lio-t) or one tgtadm call (tgt) and
 names any drift. The configuration is not saved (no saveconfig): the cluster recreates it.
-Changing allowed_initiators or the CHAP credentials reloads the target in place.`,
+Changing allowed_initiators or the CHAP credentials reloads the target in place.
+
+tsstor additions: the CHAP secrets can come from files (incoming_password_file,
+outgoing_password_file; then neither the CIB nor any command line holds them), and mutual CHAP
+(outgoing_username: initiators authenticate the target too).`,
   params: {
     implementation: p.select(IMPLEMENTATIONS, {
       shortdesc: "iSCSI target implementation (lio-t or tgt)",
@@ -79,6 +84,29 @@ binds ALL). tgt also takes addresses (IP, IP/prefix). Changing it reloads the AC
       reloadable: true,
       validate: chapError,
     }),
+    incoming_password_file: p.string({
+      shortdesc: "File holding the incoming CHAP secret",
+      longdesc: `tsstor addition. Path of a file, on every node, whose first line is the CHAP secret; root
+only (mode 0600: the agent refuses a file group or others can access). Use it instead of
+incoming_password, which the CIB stores where the haclient group and \`pcs resource config\`
+show it. Read at every start, reload and monitor: change the file, then reload.`,
+      reloadable: true,
+      validate: secretPathError,
+    }),
+    outgoing_username: p.string({
+      shortdesc: "Outgoing (mutual CHAP) account username",
+      longdesc: `tsstor addition. Mutual CHAP: the user name the target answers initiators with, so that
+initiators authenticate the target as well. Needs incoming CHAP and outgoing_password_file.`,
+      reloadable: true,
+      validate: chapError,
+    }),
+    outgoing_password_file: p.string({
+      shortdesc: "File holding the outgoing (mutual CHAP) secret",
+      longdesc: `tsstor addition. Path of a root-only file (mode 0600) whose first line is the mutual CHAP
+secret; it must differ from the incoming secret (RFC 7143 12.1.3).`,
+      reloadable: true,
+      validate: secretPathError,
+    }),
     additional_parameters: p.string({
       shortdesc: "List of iSCSI target parameters",
       longdesc: `Space-separated name=value pairs: iSCSI parameters (MaxRecvDataSegmentLength=65536) or, for
@@ -98,11 +126,47 @@ lio-t, TPG attributes (login_timeout=10). Names unknown to the system are logged
 
 type TCtx = Ctx<typeof decl.params>;
 
-function spec(ctx: TCtx, impl: Implementation): TargetSpec {
+/**
+ * What a secret file holds. "need" (start, reload): an unusable file fails the action with 5
+ * (this node lacks it; another node may have it). "check" (monitor): the running target keeps
+ * serving, the secret is not compared, and the log says why. "none" (stop): not read.
+ */
+type Secrets = "need" | "check" | "none";
+
+function secretOf(ctx: TCtx, param: string, file: string, inline: string, mode: Secrets): string | undefined {
+  if (!file) return inline;
+  if (mode === "none") return undefined;
+  const r = readSecretFile(file);
+  if ("secret" in r) {
+    const bad = chapError(r.secret);
+    if (!bad) return r.secret;
+    if (mode === "need") throw fail.configured(`${param}: the secret in ${file} ${bad}`);
+    ctx.log.warn(`${param}: the secret in ${file} ${bad}; not compared`);
+    return undefined;
+  }
+  if (mode === "need") throw fail.installed(`${param}: ${r.error}`);
+  ctx.log.warn(`${param}: ${r.error}; the running target's secret is not compared`);
+  return undefined;
+}
+
+function spec(ctx: TCtx, impl: Implementation, secrets: Secrets): TargetSpec {
   const P = ctx.params;
   const lower = impl === "lio-t" ? lioName : (x: string) => x;
   const portals = parsePortals(P.portals);
   const extra = parseNameValues(P.additional_parameters);
+  const chap = P.incoming_username ? { user: P.incoming_username, password: secretOf(ctx, "incoming_password_file", P.incoming_password_file, P.incoming_password, secrets) } : undefined;
+  const mutual = P.outgoing_username ? { user: P.outgoing_username, password: secretOf(ctx, "outgoing_password_file", P.outgoing_password_file, "", secrets) } : undefined;
+  if (secrets === "need") {
+    for (const [what, c] of [["incoming", chap], ["outgoing", mutual]] as const) {
+      if (impl === "tgt" && c?.password?.includes(",")) throw fail.configured(`tgt cannot take a ',' in the ${what} CHAP secret`);
+    }
+    if (impl === "tgt" && mutual && mutual.user === chap?.user) {
+      throw fail.configured("tgt keeps one secret per account name: outgoing_username must differ from incoming_username");
+    }
+    if (chap?.password !== undefined && chap.password === mutual?.password) {
+      throw fail.configured("the outgoing (mutual) CHAP secret must differ from the incoming one (RFC 7143 12.1.3)");
+    }
+  }
   return {
     iqn: lower(P.iqn),
     tid: P.tid,
@@ -110,7 +174,8 @@ function spec(ctx: TCtx, impl: Implementation): TargetSpec {
     defaultPortals: P.portals === DEFAULT_PORTALS,
     iser: splitWords(P.iser_portals),
     initiators: splitWords(P.allowed_initiators).map(lower),
-    chap: P.incoming_username ? { user: P.incoming_username, password: P.incoming_password } : undefined,
+    chap,
+    mutual,
     extra: typeof extra === "string" ? [] : extra,
   };
 }
@@ -120,10 +185,15 @@ export const agent = defineHandlers(decl, {
     const P = ctx.params;
     const i = P.implementation;
     if (i && !SUPPORTED.includes(i)) throw fail.configured(`implementation ${i} is not supported (use lio-t or tgt)`);
-    if (P.incoming_username && !P.incoming_password) throw fail.configured("incoming_username is set but incoming_password is not");
-    if (P.incoming_password && !P.incoming_username) throw fail.configured("incoming_password is set but incoming_username is not");
-    if (i === "tgt" && (P.incoming_username.includes(",") || P.incoming_password.includes(","))) {
-      throw fail.configured("tgt cannot take a ',' in incoming_username or incoming_password");
+    if (P.incoming_password && P.incoming_password_file) throw fail.configured("incoming_password and incoming_password_file exclude each other");
+    const inSecret = P.incoming_password || P.incoming_password_file;
+    if (P.incoming_username && !inSecret) throw fail.configured("incoming_username is set but neither incoming_password nor incoming_password_file is");
+    if (inSecret && !P.incoming_username) throw fail.configured(`${P.incoming_password ? "incoming_password" : "incoming_password_file"} is set but incoming_username is not`);
+    if (P.outgoing_username && !P.outgoing_password_file) throw fail.configured("outgoing_username is set but outgoing_password_file is not");
+    if (P.outgoing_password_file && !P.outgoing_username) throw fail.configured("outgoing_password_file is set but outgoing_username is not");
+    if (P.outgoing_username && !P.incoming_username) throw fail.configured("mutual CHAP (outgoing_username) needs incoming CHAP (incoming_username): the initiator authenticates first");
+    if (i === "tgt" && [P.incoming_username, P.incoming_password, P.outgoing_username].some((x) => x.includes(","))) {
+      throw fail.configured("tgt cannot take a ',' in a CHAP user name or secret");
     }
     const portals = parsePortals(P.portals);
     if (typeof portals !== "string") {
@@ -140,7 +210,7 @@ export const agent = defineHandlers(decl, {
   },
   start(ctx) {
     const { impl, m } = required(ctx);
-    const s = spec(ctx, impl);
+    const s = spec(ctx, impl, "need");
     const c = m.checkTarget(ctx, s);
     if (!c.absent && c.problems.length === 0) return;
     m.applyTarget(ctx, s);
@@ -148,16 +218,16 @@ export const agent = defineHandlers(decl, {
   stop(ctx) {
     const i = detect(ctx);
     if (i === undefined) return; // nothing can run without an implementation
-    driver(i).removeTarget(ctx, spec(ctx, i));
+    driver(i).removeTarget(ctx, spec(ctx, i, "none"));
   },
   monitor(ctx) {
     const d = monitored(ctx);
     if (!d) return OCF.NOT_RUNNING;
-    return monitorCode(d.m.checkTarget(ctx, spec(ctx, d.impl)));
+    return monitorCode(d.m.checkTarget(ctx, spec(ctx, d.impl, "check")));
   },
   "reload-agent"(ctx) {
     const { impl, m } = required(ctx);
-    const s = spec(ctx, impl);
+    const s = spec(ctx, impl, "need");
     const c = m.checkTarget(ctx, s);
     if (c.absent) throw fail.generic(`target ${s.iqn} is not running here; cannot reload it`);
     // always apply: tgt cannot show a CHAP secret, so a changed one is not visible as drift

@@ -32,8 +32,16 @@ export interface TargetSpec {
   iser: string[];
   /** empty: any initiator (demo mode) */
   initiators: string[];
-  chap?: { user: string; password: string };
+  /** incoming CHAP: initiators log in with it. password undefined: not known (monitor could not read its file) */
+  chap?: Credentials;
+  /** outgoing (mutual) CHAP: the target answers with it */
+  mutual?: Credentials;
   extra: Array<[string, string]>;
+}
+
+export interface Credentials {
+  user: string;
+  password?: string;
 }
 
 export interface LuSpec {

@@ -67,6 +67,16 @@ function tpgAttributes(s: TargetSpec): Array<[string, string]> {
   return a;
 }
 
+/** The credential files of an auth directory: incoming CHAP, and mutual CHAP (the target's own answer). */
+const AUTH_FILES = [
+  ["chap", "userid", "password", "CHAP"],
+  ["mutual", "userid_mutual", "password_mutual", "mutual CHAP"],
+] as const;
+
+/** Where the credentials live: the TPG's auth in demo mode, else each configured ACL's. */
+const authDirs = (lio: Lio, s: TargetSpec) =>
+  demo(s) ? [join(lio.tpg(s.iqn), "auth")] : s.initiators.map((i) => join(lio.aclDir(s.iqn, i), "auth")).filter(existsSync);
+
 /** Where an additional parameter lives: an iSCSI (RFC 3720) parameter, else a TPG attribute. */
 function extraPath(tpg: string, name: string): string | undefined {
   for (const sub of ["param", "attrib"]) if (existsSync(join(tpg, sub, name))) return join(tpg, sub, name);
@@ -92,12 +102,14 @@ export function checkTarget(ctx: IscsiCtx, s: TargetSpec): Check {
     if (now !== v) p.push(`TPG attribute ${k} is ${now ?? "missing"}, not ${v}`);
   }
   for (const i of s.initiators) if (!existsSync(lio.aclDir(s.iqn, i))) p.push(`ACL for ${i} is missing`);
-  if (s.chap) {
-    const where = demo(s) ? [join(tpg, "auth")] : s.initiators.map((i) => join(lio.aclDir(s.iqn, i), "auth")).filter(existsSync);
-    for (const d of where) {
-      const who = demo(s) ? "TPG 1" : `ACL ${d.split("/").slice(-2)[0]}`;
-      if (readAuth(join(d, "userid")) !== s.chap.user) p.push(`CHAP user of ${who} differs`);
-      else if (readAuth(join(d, "password")) !== s.chap.password) p.push(`CHAP password of ${who} differs`);
+  for (const d of authDirs(lio, s)) {
+    const who = demo(s) ? "TPG 1" : `ACL ${d.split("/").slice(-2)[0]}`;
+    for (const [key, uf, pf, label] of AUTH_FILES) {
+      const c = s[key];
+      if (!c) continue;
+      if (readAuth(join(d, uf)) !== c.user) p.push(`${label} user of ${who} differs`);
+      // password undefined: the monitor could not read the secret file (it logged why)
+      else if (c.password !== undefined && readAuth(join(d, pf)) !== c.password) p.push(`${label} password of ${who} differs`);
     }
   }
   for (const [k, v] of s.extra) {
@@ -153,14 +165,13 @@ export function applyTarget(ctx: IscsiCtx, s: TargetSpec): void {
 
     // Attributes, CHAP, parameters, iSER: straight to configfs; then enable.
     for (const [k, v] of tpgAttributes(s)) ensure(join(tpg, "attrib", k), v);
-    const authDirs = demo(s) ? [join(tpg, "auth")] : s.initiators.map((i) => join(lio.aclDir(s.iqn, i), "auth")).filter(existsSync);
-    for (const d of authDirs) {
-      if (s.chap) {
-        if (readAuth(join(d, "userid")) !== s.chap.user) write(join(d, "userid"), s.chap.user);
-        if (readAuth(join(d, "password")) !== s.chap.password) write(join(d, "password"), s.chap.password);
-      } else {
-        if (readAuth(join(d, "userid")) !== "") write(join(d, "userid"), "NULL");
-        if (readAuth(join(d, "password")) !== "") write(join(d, "password"), "NULL");
+    for (const d of authDirs(lio, s)) {
+      for (const [key, uf, pf] of AUTH_FILES) {
+        const c = s[key];
+        const user = c?.user ?? "";
+        const password = c?.password ?? "";
+        if (readAuth(join(d, uf)) !== user) write(join(d, uf), user || "NULL");
+        if (readAuth(join(d, pf)) !== password) write(join(d, pf), password || "NULL");
       }
     }
     for (const [k, v] of s.extra) {

@@ -43,6 +43,8 @@ export function checkTarget(ctx: IscsiCtx, s: TargetSpec): Check {
   for (const a of t.acls) if (!want.includes(a)) p.push(`initiator ${a} is bound but not allowed`);
   if (s.chap && !t.accounts.includes(s.chap.user)) p.push(`CHAP account ${s.chap.user} is not bound`);
   for (const a of t.accounts) if (a !== s.chap?.user) p.push(`CHAP account ${a} is bound but not configured`);
+  if (s.mutual && !t.outgoing.includes(s.mutual.user)) p.push(`mutual CHAP account ${s.mutual.user} is not bound (outgoing)`);
+  for (const a of t.outgoing) if (a !== s.mutual?.user) p.push(`outgoing account ${a} is bound but not configured`);
   if (!s.defaultPortals) {
     const have = tgt.portals();
     for (const portal of s.portals) if (!have.includes(portalKey(portal))) p.push(`tgtd does not listen on ${portalKey(portal)}`);
@@ -79,13 +81,16 @@ export function applyTarget(ctx: IscsiCtx, s: TargetSpec): void {
     for (const a of want) if (!t.acls.includes(a)) tgt.must(bindArgs(t.tid, a, "bind"));
     for (const a of t.acls) if (!want.includes(a)) tgt.must(bindArgs(t.tid, a, "unbind"));
 
-    // CHAP: tgt cannot show a password, so the account is made anew with the configured one.
-    for (const a of t.accounts) if (a !== s.chap?.user) tgt.must(["--mode", "account", "--op", "unbind", "--tid", tid, "--user", a]);
-    if (s.chap) {
-      if (t.accounts.includes(s.chap.user)) tgt.must(["--mode", "account", "--op", "unbind", "--tid", tid, "--user", s.chap.user]);
-      if (tgt.accounts().includes(s.chap.user)) tgt.must(["--mode", "account", "--op", "delete", "--user", s.chap.user]);
-      tgt.newAccount(s.chap.user, s.chap.password);
-      tgt.must(["--mode", "account", "--op", "bind", "--tid", tid, "--user", s.chap.user]);
+    // CHAP: tgt cannot show a password, so each account is made anew with the configured one.
+    // Incoming accounts bind plainly, the mutual one with --outgoing (tgt keeps one per target).
+    for (const [c, bound, dir] of [[s.chap, t.accounts, []], [s.mutual, t.outgoing, ["--outgoing"]]] as const) {
+      const unbind = (a: string) => tgt.must(["--mode", "account", "--op", "unbind", "--tid", tid, "--user", a, ...dir]);
+      for (const a of bound) if (a !== c?.user) unbind(a);
+      if (!c) continue;
+      if (bound.includes(c.user)) unbind(c.user);
+      if (tgt.accounts().includes(c.user)) tgt.must(["--mode", "account", "--op", "delete", "--user", c.user]);
+      tgt.newAccount(c.user, c.password ?? "");
+      tgt.must(["--mode", "account", "--op", "bind", "--tid", tid, "--user", c.user, ...dir]);
     }
 
     if (s.extra.length) {
@@ -114,9 +119,11 @@ export function removeTarget(ctx: IscsiCtx, s: TargetSpec): void {
     for (const n of t.nexus) {
       for (const c of n.connections) tgt.adm(["--op", "delete", "--mode", "connection", "--tid", tid, "--sid", String(n.sid), "--cid", String(c.cid)]);
     }
-    for (const a of t.accounts) {
-      tgt.adm(["--mode", "account", "--op", "unbind", "--tid", tid, "--user", a]);
-      if (a === s.chap?.user) tgt.adm(["--mode", "account", "--op", "delete", "--user", a]);
+    for (const [bound, dir] of [[t.accounts, []], [t.outgoing, ["--outgoing"]]] as const) {
+      for (const a of bound) {
+        tgt.adm(["--mode", "account", "--op", "unbind", "--tid", tid, "--user", a, ...dir]);
+        if (a === s.chap?.user || a === s.mutual?.user) tgt.adm(["--mode", "account", "--op", "delete", "--user", a]);
+      }
     }
     // tgtd refuses while commands are in flight: retry for half the budget, then force.
     const patience = ctx.budget.fraction(0.5);

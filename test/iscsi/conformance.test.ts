@@ -24,7 +24,7 @@ conformance(t, {
     { params: { iqn: IQN, portals: "10.0.0.1:99999" }, names: "parameter portals" },
     { params: { iqn: IQN, portals: "10.0.0.1:3260", iser_portals: "10.9.9.9" }, names: "iser_portals entry 10.9.9.9 is not among portals" },
     { params: { iqn: IQN, allowed_initiators: "iqn.1993-08.org.debian:01:a $(id)" }, names: "parameter allowed_initiators" },
-    { params: { iqn: IQN, incoming_username: "u" }, names: "incoming_username is set but incoming_password is not" },
+    { params: { iqn: IQN, incoming_username: "u" }, names: "incoming_username is set but neither incoming_password nor incoming_password_file is" },
     { params: { iqn: IQN, incoming_password: "Long-Secret-9" }, names: "incoming_password is set but incoming_username is not" },
     { params: { iqn: IQN, incoming_username: "with space", incoming_password: "Long-Secret-9" }, names: "parameter incoming_username" },
     { params: { iqn: IQN, additional_parameters: "MaxConnections" }, names: "parameter additional_parameters" },

@@ -1,7 +1,7 @@
 // lio-t: the agents against LIO's configfs. Here: the emulation and the fake targetcli; in the
 // kernel lab (TSSTOR_LIO_REAL=1): /sys/kernel/config and the real targetcli, same assertions.
 import t from "tap";
-import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { agentPath, ocfEnv } from "../lib/harness.js";
@@ -125,6 +125,39 @@ t.test("demo mode with CHAP: the TPG's own credentials", async (t) => {
   t.equal(rd(join(tpg(q), "auth", "password")), SECRET);
   t.equal(tgt(p, "monitor", { meta: recurring }).code, 0);
   t.equal(tgt(p, "stop").code, 0);
+});
+
+t.test("mutual CHAP, secrets from files: both directions per ACL; dropping mutual clears it", async (t) => {
+  const q = iqn();
+  const inFile = join(rig.dir, "lio-in.secret");
+  const outFile = join(rig.dir, "lio-out.secret");
+  writeFileSync(inFile, `${SECRET}-in\n`, { mode: 0o600 });
+  writeFileSync(outFile, `${SECRET}-out\n`, { mode: 0o600 });
+  const p = { iqn: q, allowed_initiators: I1, incoming_username: "alice", incoming_password_file: inFile, outgoing_username: "lio-side", outgoing_password_file: outFile };
+  const r = tgt(p, "start", { env: { HA_debug: "1" } });
+  t.equal(r.code, 0, r.stderr);
+  t.notMatch(r.stderr, SECRET);
+  const auth = join(tpg(q), "acls", I1, "auth");
+  t.equal(rd(join(auth, "userid")), "alice");
+  t.equal(rd(join(auth, "password")), `${SECRET}-in`, "the file's first line, without its newline");
+  t.equal(rd(join(auth, "userid_mutual")), "lio-side");
+  t.equal(rd(join(auth, "password_mutual")), `${SECRET}-out`);
+  t.notMatch(existsSync(rig.log) ? readFileSync(rig.log, "utf8") : "", SECRET, "not in any argv");
+  t.equal(tgt(p, "monitor", { meta: recurring }).code, 0);
+  writeFileSync(outFile, `${SECRET}-out2\n`);
+  const m = tgt(p, "monitor", { meta: recurring });
+  t.equal(m.code, 1, "a changed file is drift until reload");
+  t.match(m.reason, new RegExp(`mutual CHAP password of ACL ${I1} differs`));
+  t.notMatch(m.stderr + m.reason, SECRET);
+  t.equal(tgt(p, "reload-agent").code, 0);
+  t.equal(rd(join(auth, "password_mutual")), `${SECRET}-out2`);
+  const p2 = { iqn: q, allowed_initiators: I1, incoming_username: "alice", incoming_password_file: inFile };
+  t.equal(tgt(p2, "reload-agent").code, 0);
+  // the kernel keeps the word NULL as the value and drops the credential's flag
+  t.equal(rd(join(auth, "userid_mutual")), "NULL", "mutual CHAP dropped: the kernel's value is cleared");
+  t.equal(rd(join(auth, "password_mutual")), "NULL");
+  t.equal(rd(join(auth, "password")), `${SECRET}-in`, "incoming untouched");
+  t.equal(tgt(p2, "stop").code, 0);
 });
 
 t.test("reload-agent: initiators and CHAP change in place (TPG never disabled, LUNs mapped for new ACLs)", async (t) => {

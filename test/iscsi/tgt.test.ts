@@ -3,7 +3,7 @@
 // qemu-io inside the namespace proving login, LUNs, serial and product, data, ACLs and CHAP.
 import t from "tap";
 import { spawn, spawnSync } from "node:child_process";
-import { openSync, readSync, closeSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, openSync, readSync, closeSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { agentPath, ocfEnv } from "../lib/harness.js";
 import { defaultSerial } from "../../lib/iscsi.js";
@@ -159,6 +159,75 @@ t.test("CHAP: right secret logs in, wrong or none does not; the secret is in no 
   t.equal(lu({ target_iqn: q, lun: "1", path: join(rig.dir, "chap.img") }, "stop", "p_chapl").code, 0);
   t.equal(tgt(p2, "stop", { instance: "p_chap" }).code, 0);
   t.notMatch(rig.tgtadm(["--op", "show", "--mode", "account"]).stdout, /alice/, "the account went with the target");
+});
+
+/** iscsi-inq as initiator `who`, credentials in libiscsi's environment variables (never in argv) */
+function inq(url: string, who: string, env: Record<string, string>) {
+  const r = spawnSync("nsenter", ["-t", String(rig.pid), "-n", "iscsi-inq", "-i", who, url], { encoding: "utf8", timeout: 60000, env: { ...process.env, ...env } });
+  return { code: r.status ?? 128, out: (r.stdout ?? "") + (r.stderr ?? "") };
+}
+
+t.test("CHAP from secret files, mutual CHAP: the initiator must know the target's secret too", async (t) => {
+  const q = iqn();
+  const inFile = join(rig.dir, "chap-in.secret");
+  const outFile = join(rig.dir, "chap-out.secret");
+  writeFileSync(inFile, `${SECRET}-in\n`, { mode: 0o600 });
+  writeFileSync(outFile, `${SECRET}-out\r\n`, { mode: 0o600 });
+  const p = { iqn: q, allowed_initiators: I1, incoming_username: "carol", incoming_password_file: inFile, outgoing_username: "tgt-side", outgoing_password_file: outFile };
+  const s = tgt(p, "start", { instance: "p_mut", env: { HA_debug: "1" } });
+  t.equal(s.code, 0, s.stderr);
+  t.notMatch(s.stderr, SECRET, "no secret in the debug log");
+  t.equal(tgt(p, "monitor", { instance: "p_mut", meta: recurring }).code, 0);
+  t.match(rig.tgtadm(["--op", "show", "--mode", "target"]).stdout, /Account information:\n\s+carol\n\s+tgt-side \(outgoing\)/, "incoming and outgoing accounts bound");
+  t.equal(lu({ target_iqn: q, lun: "1", path: file("mut.img") }, "start", "p_mutl").code, 0);
+  const url = rig.url(q, 1);
+  const carol = { LIBISCSI_CHAP_USERNAME: "carol", LIBISCSI_CHAP_PASSWORD: `${SECRET}-in` };
+  const knowsTarget = { LIBISCSI_CHAP_TARGET_USERNAME: "tgt-side", LIBISCSI_CHAP_TARGET_PASSWORD: `${SECRET}-out` };
+  const ok = inq(url, I1, { ...carol, ...knowsTarget });
+  t.equal(ok.code, 0, `mutual CHAP, both secrets right: ${ok.out}`);
+  const fake = inq(url, I1, { ...carol, ...knowsTarget, LIBISCSI_CHAP_TARGET_PASSWORD: "not-the-target" });
+  t.not(fake.code, 0, "the initiator refuses a target that answers with another secret");
+  t.match(fake.out, /Invalid CHAP_R response from the target/);
+  const wrongIn = inq(url, I1, { ...carol, LIBISCSI_CHAP_PASSWORD: "wrong-password" });
+  t.not(wrongIn.code, 0, "wrong incoming secret: refused");
+  t.match(wrongIn.out, /Authentication failure/);
+  t.not(inq(url, I2, carol).code, 0, "an initiator not in allowed_initiators is refused even with the right secret");
+  // the secret file changes: reload takes the new secret
+  writeFileSync(inFile, `${SECRET}-in2\n`);
+  t.equal(tgt(p, "reload-agent", { instance: "p_mut" }).code, 0);
+  t.not(inq(url, I1, carol).code, 0, "the old incoming secret no longer works");
+  t.equal(inq(url, I1, { ...carol, LIBISCSI_CHAP_PASSWORD: `${SECRET}-in2` }).code, 0, "the new one does");
+  // unusable files: start/reload fail with 5 on this node and name the file, never its content
+  chmodSync(inFile, 0o644);
+  const open = tgt(p, "reload-agent", { instance: "p_mut" });
+  t.equal(open.code, 5);
+  t.match(open.reason, /chap-in\.secret is accessible to group or others \(mode 644\): chmod 600 it/);
+  t.notMatch(open.stderr, SECRET);
+  t.equal(tgt(p, "monitor", { instance: "p_mut", meta: recurring }).code, 0, "monitor keeps the running target: the secret is just not compared");
+  chmodSync(inFile, 0o600);
+  const missing = tgt({ ...p, outgoing_password_file: join(rig.dir, "nope.secret") }, "start", { instance: "p_mut" });
+  t.equal(missing.code, 5);
+  t.match(missing.reason, /outgoing_password_file: .*nope\.secret does not exist on this node/);
+  writeFileSync(outFile, `${SECRET}-in2\n`);
+  const same = tgt(p, "reload-agent", { instance: "p_mut" });
+  t.equal(same.code, 6);
+  t.match(same.reason, /must differ from the incoming one/);
+  t.notMatch(same.stderr, SECRET);
+  const v = [
+    [{ iqn: q, incoming_username: "carol", incoming_password: "x1234567890", incoming_password_file: inFile }, /exclude each other/],
+    [{ iqn: q, incoming_username: "carol", incoming_password_file: "relative.secret" }, /must be an absolute path/],
+    [{ iqn: q, outgoing_username: "o", outgoing_password_file: outFile }, /needs incoming CHAP/],
+    [{ iqn: q, incoming_username: "carol", incoming_password_file: inFile, outgoing_username: "o" }, /outgoing_password_file is not/],
+  ] as const;
+  for (const [params, re] of v) {
+    const r = tgt(params as Record<string, string>, "validate-all");
+    t.equal(r.code, 6, JSON.stringify(params));
+    t.match(r.reason, re);
+  }
+  writeFileSync(outFile, `${SECRET}-out\n`);
+  t.equal(lu({ target_iqn: q, lun: "1", path: join(rig.dir, "mut.img") }, "stop", "p_mutl").code, 0);
+  t.equal(tgt(p, "stop", { instance: "p_mut" }).code, 0);
+  t.notMatch(rig.tgtadm(["--op", "show", "--mode", "account"]).stdout, /carol|tgt-side/, "both accounts went with the target");
 });
 
 t.test("reload-agent: initiators change while another initiator's I/O goes on", async (t) => {
