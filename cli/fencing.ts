@@ -106,7 +106,7 @@ const given = (v: unknown) => v !== undefined && v !== false && !(Array.isArray(
 export const isPasswordKey = (k: string) => /pass(wd|word)/i.test(k) && !/_script$/i.test(k);
 
 export const PASSWORD_ON_COMMAND_LINE =
-  "a password on the command line ends up in shell history, ps output and the script's header: use --fence-password-file FILE (the CIB gets password_script=cat FILE, never the secret)";
+  "a password on the command line ends up in shell history, ps output and the script's header: use --fence-password-file FILE (the CIB gets password_script=cat FILE, never the secret) or, for CHAP, --chap-secret-file FILE";
 
 /** Validate the fencing options and plan them; problems go to `p` (nothing is returned then). */
 export function planFencing(o: FencingOptions, t: FencingTarget, p: Problems): Fencing | undefined {

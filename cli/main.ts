@@ -96,6 +96,9 @@ function passwordInArgv(args: string[]): string | undefined {
     if (kv && isPasswordKey(kv[1]!)) return `argument ${i + 1} (${kv[1]}=...)`;
     const opt = /^--?([A-Za-z0-9_-]*pass(?:wd|word))$/i.exec(a);
     if (opt && isPasswordKey(opt[1]!)) return `argument ${i + 1} (${a})`;
+    // --chap-secret VALUE, --mutual-chap-secret=VALUE: only the *-secret-file options exist
+    const sec = /^--?([A-Za-z0-9_-]*secret)(=|$)/i.exec(a);
+    if (sec) return `argument ${i + 1} (--${sec[1]!.replace(/^-+/, "")}${sec[2] ? "=..." : ""})`;
   }
   return undefined;
 }
@@ -163,7 +166,12 @@ export function run(args: string[]): number | Promise<number> {
               .option("ip", { type: "string", array: true, demandOption: true, describe: "virtual IP ADDR[/PREFIX] (repeat for more)" })
               .option("nic", { type: "string", describe: "interface for the virtual IPs (default: from the routing table)" })
               .option("portal", { type: "string", array: true, describe: "target portal ADDR:PORT (default 0.0.0.0:3260)" })
-              .option("initiator", { type: "string", array: true, describe: "allowed initiator IQN (repeat; default: any)" })
+              .option("initiator", { type: "string", array: true, describe: "allowed initiator IQN (repeat); required unless --allow-any-initiator" })
+              .option("allow-any-initiator", { type: "boolean", default: false, describe: "no initiator list: any host that reaches a portal may log in (use CHAP then)" })
+              .option("chap-user", { type: "string", describe: "CHAP user initiators log in with" })
+              .option("chap-secret-file", { type: "string", describe: "root-only file (mode 0600, same path on every node) whose first line is the CHAP secret" })
+              .option("mutual-chap-user", { type: "string", describe: "mutual CHAP: the user the target answers with" })
+              .option("mutual-chap-secret-file", { type: "string", describe: "mutual CHAP: root-only file holding the target's secret (not the --chap one)" })
               .option("implementation", { type: "string", choices: ["lio-t", "tgt"], describe: "iSCSI target implementation (default: the agent detects)" })
               .option("tid", { type: "number", describe: "tgt target id" })
               .option("clone-max", { type: "number", describe: "DRBD clone-max (default 2)" }),
@@ -181,6 +189,9 @@ export function run(args: string[]): number | Promise<number> {
                   nic: a.nic,
                   portals: strs(a.portal),
                   initiators: strs(a.initiator),
+                  allowAnyInitiator: a["allow-any-initiator"],
+                  chap: { user: a["chap-user"], file: a["chap-secret-file"] },
+                  mutualChap: { user: a["mutual-chap-user"], file: a["mutual-chap-secret-file"] },
                   implementation: a.implementation,
                   tid: a.tid,
                   cloneMax: a["clone-max"],

@@ -3,6 +3,8 @@
 // Why the constraints look as they do is written next to them; docs/stacks.md has the pictures.
 // Fencing is every stack's first part: cli/fencing.ts plans it from the --fencing options.
 import { planFencing, type CibRequirement, type Fencing, type FencingOptions, type FencingTarget, type NodeStep } from "./fencing.js";
+import { chapError } from "../lib/iscsi.js";
+import { readSecretFile } from "../lib/secret-file.js";
 import { Problems, absPath, agentSpec, drbdResource, duration, iqn, ipWithPrefix, lvmName, mountPoint, nameValue, nic, portal, resourceId } from "./validate.js";
 
 export interface Plan {
@@ -63,6 +65,12 @@ export interface IscsiOptions {
   luns: string[];
   portals?: string[];
   initiators?: string[];
+  /** no initiator list: any initiator that reaches a portal may log in (only when spelled out) */
+  allowAnyInitiator?: boolean;
+  /** incoming CHAP: the user, and a root-only file holding the secret at the same path on every node */
+  chap?: ChapOption;
+  /** mutual CHAP: the target's own user and secret file (initiators authenticate the target) */
+  mutualChap?: ChapOption;
   /** "ADDR[/PREFIX]" */
   ips: string[];
   nic?: string;
@@ -71,6 +79,59 @@ export interface IscsiOptions {
   tid?: number;
   cloneMax?: number;
   monitorInterval?: string;
+}
+
+export interface ChapOption {
+  user?: string;
+  file?: string;
+}
+
+/** Initiators able to log in without knowing anything secret: the stack refuses unless asked. */
+export const OPEN_TARGET =
+  "give the initiators allowed to log in (--initiator IQN, repeat), or --allow-any-initiator to let any host that reaches the portal read and write every LUN (then use --chap-user/--chap-secret-file)";
+
+/**
+ * CHAP options: user and secret file together; the file checked here as the agent will check it
+ * on every node (regular, root-only, a valid secret on its first line). Returns the agent
+ * parameters; the secret itself goes nowhere.
+ */
+function chapParams(p: Problems, o: IscsiOptions): string[] {
+  const out: string[] = [];
+  const secrets: string[] = [];
+  for (const [flag, c, userKey, fileKey] of [
+    ["--chap", o.chap, "incoming_username", "incoming_password_file"],
+    ["--mutual-chap", o.mutualChap, "outgoing_username", "outgoing_password_file"],
+  ] as const) {
+    if (!c || (c.user === undefined && c.file === undefined)) continue;
+    if (c.user === undefined || c.file === undefined) {
+      p.add(`${flag}-user and ${flag}-secret-file go together`);
+      continue;
+    }
+    p.check(`${flag}-user`, c.user, chapError);
+    if (o.implementation === "tgt" && c.user.includes(",")) p.add(`${flag}-user: tgt cannot take a ','`);
+    const bad = absPath(c.file);
+    if (bad) {
+      p.add(`${flag}-secret-file: ${bad}`);
+      continue;
+    }
+    const r = readSecretFile(c.file);
+    if ("error" in r) {
+      p.add(`${flag}-secret-file: ${r.error} (the file must exist at this path on every node, mode 0600)`);
+      continue;
+    }
+    // never echo the secret, even a malformed one
+    const e = chapError(r.secret);
+    if (e) p.add(`${flag}-secret-file ${c.file}: the secret on its first line ${e}`);
+    else if (o.implementation === "tgt" && r.secret.includes(",")) p.add(`${flag}-secret-file ${c.file}: tgt cannot take a ',' in a secret`);
+    secrets.push(r.secret);
+    out.push(`${userKey}=${c.user}`, `${fileKey}=${c.file}`);
+  }
+  const chapSet = o.chap?.user !== undefined || o.chap?.file !== undefined;
+  const mutualSet = o.mutualChap?.user !== undefined || o.mutualChap?.file !== undefined;
+  if (mutualSet && !chapSet) p.add("--mutual-chap-user needs --chap-user: the initiator authenticates first, then the target");
+  if (secrets.length === 2 && secrets[0] === secrets[1]) p.add("--mutual-chap-secret-file: the mutual secret must differ from the incoming one (RFC 7143 12.1.3)");
+  if (o.implementation === "tgt" && mutualSet && o.mutualChap?.user === o.chap?.user) p.add("--mutual-chap-user: tgt keeps one secret per account name; use a user other than --chap-user");
+  return out;
 }
 
 export function iscsiStack(o: IscsiOptions, fencing: FencingOptions): Plan {
@@ -105,18 +166,26 @@ export function iscsiStack(o: IscsiOptions, fencing: FencingOptions): Plan {
   p.unique("--ip", ips.map(({ v }) => v.split("/")[0]!));
   p.check("--nic", o.nic, nic);
   const portals = o.portals?.length ? o.portals : ["0.0.0.0:3260"];
+  const vipPortals: string[] = [];
   for (const v of portals) {
     const r = portal(v);
     if (typeof r === "string") p.add(`--portal: ${r}`);
     else if (ips.some(({ r: ip }) => typeof ip !== "string" && ip.addr === r.addr)) {
-      // the target starts before the IPs (initiators must not connect before every LUN exists),
-      // so a portal cannot bind to a virtual IP that is not there yet
-      p.add(`--portal ${v}: a portal on a virtual IP cannot be bound before the IP starts; use 0.0.0.0:PORT (or [::]:PORT)`);
+      // the target starts before the IPs (initiators must not connect before every LUN exists):
+      // LIO binds a portal on an address the node does not have yet only with ip_nonlocal_bind;
+      // tgt's portals belong to tgtd, whose default wildcard portal already holds the port
+      if (o.implementation !== "lio-t") p.add(`--portal ${v}: a portal on a virtual IP needs --implementation lio-t (tgt's portals belong to tgtd: start tgtd with --iscsi portal=${v} instead)`);
+      else vipPortals.push(v);
+    } else if (!/^(0\.0\.0\.0|\[::\])(:\d+)?$/.test(v)) {
+      p.add(`--portal ${v}: not a virtual IP of this stack: an address one node owns does not exist on the other; use a --ip address or 0.0.0.0`);
     }
   }
   p.unique("--portal", portals);
   for (const i of o.initiators ?? []) p.check("--initiator", i, iqn);
   p.unique("--initiator", o.initiators ?? []);
+  if (o.initiators?.length && o.allowAnyInitiator) p.add("--initiator and --allow-any-initiator exclude each other");
+  else if (!o.initiators?.length && !o.allowAnyInitiator) p.add(`no initiator list: ${OPEN_TARGET}`);
+  const chap = chapParams(p, o);
   p.check("--monitor-interval", o.monitorInterval, duration);
   if (o.cloneMax !== undefined && !(Number.isInteger(o.cloneMax) && o.cloneMax >= 2 && o.cloneMax <= 32)) p.add("--clone-max: 2-32");
   if (o.tid !== undefined && !(Number.isInteger(o.tid) && o.tid >= 1 && o.tid <= 65535)) p.add("--tid: 1-65535");
@@ -150,7 +219,7 @@ export function iscsiStack(o: IscsiOptions, fencing: FencingOptions): Plan {
   }
   cmds.push([
     "resource", "create", target, "ocf:tsstor:iSCSITarget", `iqn=${o.iqn}`, `portals=${portals.join(" ")}`,
-    ...(o.initiators?.length ? [`allowed_initiators=${o.initiators.join(" ")}`] : []), ...impl, ...(o.tid !== undefined ? [`tid=${o.tid}`] : []), ...op(mon),
+    ...(o.initiators?.length ? [`allowed_initiators=${o.initiators.join(" ")}`] : []), ...chap, ...impl, ...(o.tid !== undefined ? [`tid=${o.tid}`] : []), ...op(mon),
   ]);
   resources.push(target);
   const luIds: string[] = [];
@@ -199,10 +268,32 @@ export function iscsiStack(o: IscsiOptions, fencing: FencingOptions): Plan {
         ? `iSCSI target ${o.iqn} on one node at a time over a shared LUN, behind ${o.ips.join(", ")}.`
         : `DRBD ${o.drbdResource} (promotable, one Primary) -> iSCSI target ${o.iqn} -> ${luIds.length} LUN(s) -> ${ipIds.length} virtual IP(s).`,
       "Start order: " + (o.san ? "" : "promote DRBD -> ") + "target -> LUNs -> IPs; stop order is the reverse.",
+      ...accessNotes(o, chap, vipPortals),
     ],
     commands: cmds,
     resources,
   });
+}
+
+/** Who can log in, and what the operator must do on every node for it. */
+function accessNotes(o: IscsiOptions, chap: string[], vipPortals: string[]): string[] {
+  const n: string[] = [];
+  n.push(o.initiators?.length ? `Initiators allowed: ${o.initiators.join(", ")}.` : "Any initiator that reaches a portal may log in (--allow-any-initiator).");
+  if (o.mutualChap?.file) n.push("CHAP: initiators log in with CHAP, and the target answers with mutual CHAP.");
+  else if (chap.length) n.push("CHAP: initiators log in with CHAP (one-way).");
+  else n.push(`No CHAP: ${o.initiators?.length ? "initiator names are not secret; any host that reaches a portal can claim one." : "WARNING: nothing but network reachability keeps other hosts from every LUN."}`);
+  const files = [o.chap?.file, o.mutualChap?.file].filter((x): x is string => !!x);
+  if (files.length) n.push(`Secret file(s) ${files.join(", ")}: copy to the same path on every node (root, mode 0600); the CIB holds only the path.`);
+  if (vipPortals.length) {
+    n.push(
+      `Portal(s) ${vipPortals.join(", ")} on a virtual IP: the target binds them before the IP starts, which LIO does only with`,
+      "net.ipv4.ip_nonlocal_bind=1 (net.ipv6.ip_nonlocal_bind=1 for IPv6) on EVERY node, before this stack starts:",
+      "  echo net.ipv4.ip_nonlocal_bind=1 > /etc/sysctl.d/90-tsstor-iscsi.conf && sysctl -p /etc/sysctl.d/90-tsstor-iscsi.conf",
+    );
+  } else {
+    n.push("Portal 0.0.0.0: the target listens on every address of the node, cluster and replication networks included; --portal VIP:3260 --implementation lio-t limits it to the service address.");
+  }
+  return n;
 }
 
 // ---- GFS2: dlm -> lvmlockd (ocf:tsstor:clvm) -> shared LV activation -> gfs2 mount, all clones ----

@@ -42,8 +42,8 @@ function addCmds(file: string, cmds: string[][]): string {
 }
 
 const IQN = "iqn.2003-01.org.example:storage";
-const iscsiArgs = ["stack", "iscsi", "--drbd-resource", "r0", "--iqn", IQN, "--lun", "1:/dev/drbd1", "--ip", "10.233.1.200/24", "--fencing", "none"];
-const iscsiPlan = iscsiStack({ prefix: "iscsi", drbdResource: "r0", iqn: IQN, luns: ["1:/dev/drbd1"], ips: ["10.233.1.200/24"] }, { method: "none" });
+const iscsiArgs = ["stack", "iscsi", "--drbd-resource", "r0", "--iqn", IQN, "--lun", "1:/dev/drbd1", "--ip", "10.233.1.200/24", "--initiator", "iqn.1993-08.org.debian:01:client", "--fencing", "none"];
+const iscsiPlan = iscsiStack({ prefix: "iscsi", drbdResource: "r0", iqn: IQN, luns: ["1:/dev/drbd1"], ips: ["10.233.1.200/24"], initiators: ["iqn.1993-08.org.debian:01:client"] }, { method: "none" });
 
 t.test("tsstor stack iscsi + fencing on a clean node: nothing to report", async (t) => {
   const cib = stackCib("iscsi", iscsiPlan, iscsiArgs);

@@ -3,7 +3,7 @@
 // before the push on the first failure, and pcs -f accepting the commands with our agents.
 import t from "tap";
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { scratchDir } from "../lib/harness.js";
 import { installAgents } from "../lib/install.js";
@@ -59,7 +59,7 @@ t.test("every bad value is reported at once and no pcs command runs", async (t) 
     /--lun 1:rel\/path: "rel\/path" is not a plain absolute path/,
     /--lun number: "1" given twice/,
     /--ip: "10.0.0.300" is not an IPv4 or IPv6 address/,
-    /--portal 10.233.1.200:3260: a portal on a virtual IP cannot be bound before the IP starts/,
+    /--portal 10.233.1.200:3260: a portal on a virtual IP needs --implementation lio-t/,
     /--initiator: "nope" is not an iSCSI name/,
     /nothing was run/,
   ])
@@ -71,7 +71,7 @@ t.test("every bad value is reported at once and no pcs command runs", async (t) 
   t.match(inj.stderr, /refusing to mount over \//);
   t.match(inj.stderr, /"gfs2" is not ext4, xfs or ext3/);
   t.match(inj.stderr, /--service-param needs --service/);
-  const san = cli(["stack", "iscsi", "--no-drbd", "--iqn", IQN, "--lun", "1:/dev/sdb", "--ip", "10.233.1.200", "--fencing", "none"]);
+  const san = cli(["stack", "iscsi", "--no-drbd", "--iqn", IQN, "--lun", "1:/dev/sdb", "--ip", "10.233.1.200", "--initiator", "iqn.1993-08.org.debian:01:client", "--fencing", "none"]);
   t.equal(san.code, 0, san.stderr);
   t.notMatch(san.stdout, /ocf:tsstor:drbd/, "--no-drbd: no DRBD resource");
   const miss = cli(["stack", "iscsi", "--iqn", IQN]);
@@ -104,9 +104,79 @@ t.test("a failing pcs -f command stops before cib-push: the cluster is untouched
   t.notOk(c.some((a) => a[1] === "cib-push"), "no cib-push");
 });
 
+// secret files as an operator makes them: root-only, the secret on the first line
+const CHAP_IN = join(tmp, "chap-in.secret");
+const CHAP_OUT = join(tmp, "chap-out.secret");
+const SECRET_IN = "In-s3cret-0123";
+writeFileSync(CHAP_IN, `${SECRET_IN}\n`, { mode: 0o600 });
+writeFileSync(CHAP_OUT, "Out-s3cret-456\n", { mode: 0o600 });
+const SAN = ["stack", "iscsi", "--no-drbd", "--iqn", IQN, "--lun", "1:/dev/sdb", "--ip", "10.233.1.200/24", "--fencing", "none"];
+const CHAP = ["--chap-user", "carol", "--chap-secret-file", CHAP_IN, "--mutual-chap-user", "target-side", "--mutual-chap-secret-file", CHAP_OUT];
+
+t.test("closed by default: an initiator list or --allow-any-initiator; CHAP from root-only files; portals on the service address", async (t) => {
+  const open = cli(SAN);
+  t.equal(open.code, 2, "no initiator list: refused");
+  t.match(open.stderr, /no initiator list: give the initiators allowed to log in \(--initiator IQN, repeat\), or --allow-any-initiator/);
+  const both = cli([...SAN, "--initiator", "iqn.1993-08.org.debian:01:client", "--allow-any-initiator"]);
+  t.equal(both.code, 2);
+  t.match(both.stderr, /--initiator and --allow-any-initiator exclude each other/);
+  const any = cli([...SAN, "--allow-any-initiator"]);
+  t.equal(any.code, 0, any.stderr);
+  t.notMatch(any.stdout, /allowed_initiators=/);
+  t.match(any.stdout, /# Any initiator that reaches a portal may log in \(--allow-any-initiator\)/);
+  t.match(any.stdout, /# No CHAP: WARNING: nothing but network reachability/);
+  t.match(any.stdout, /# Portal 0\.0\.0\.0: the target listens on every address of the node, cluster and replication networks included/);
+
+  const chap = cli([...SAN, "--initiator", "iqn.1993-08.org.debian:01:client", ...CHAP]);
+  t.equal(chap.code, 0, chap.stderr);
+  t.match(chap.stdout, new RegExp(`iSCSITarget .*incoming_username=carol incoming_password_file=${CHAP_IN} outgoing_username=target-side outgoing_password_file=${CHAP_OUT}`));
+  t.notMatch(chap.stdout, SECRET_IN, "the secret is in no line of the script");
+  t.notMatch(chap.stdout, /Out-s3cret/);
+  t.match(chap.stdout, /# CHAP: initiators log in with CHAP, and the target answers with mutual CHAP\./);
+  t.match(chap.stdout, /copy to the same path on every node \(root, mode 0600\); the CIB holds only the path/);
+
+  chmodSync(CHAP_IN, 0o644);
+  const loose = cli([...SAN, "--initiator", "iqn.1993-08.org.debian:01:client", ...CHAP]);
+  chmodSync(CHAP_IN, 0o600);
+  t.equal(loose.code, 2);
+  t.match(loose.stderr, /--chap-secret-file: .*chap-in\.secret is accessible to group or others \(mode 644\): chmod 600 it/);
+  const bad = [
+    [["--chap-user", "carol"], /--chap-user and --chap-secret-file go together/],
+    [["--chap-user", "carol", "--chap-secret-file", join(tmp, "none.secret")], /none\.secret does not exist on this node/],
+    [["--mutual-chap-user", "t", "--mutual-chap-secret-file", CHAP_OUT], /--mutual-chap-user needs --chap-user/],
+    [["--chap-user", "carol", "--chap-secret-file", CHAP_IN, "--mutual-chap-user", "t", "--mutual-chap-secret-file", CHAP_IN], /the mutual secret must differ from the incoming one/],
+    [["--chap-user", "carol", "--chap-secret-file", CHAP_IN, "--mutual-chap-user", "carol", "--mutual-chap-secret-file", CHAP_OUT, "--implementation", "tgt"], /tgt keeps one secret per account name/],
+  ] as const;
+  for (const [args, re] of bad) {
+    const r = cli([...SAN, "--initiator", "iqn.1993-08.org.debian:01:client", ...args]);
+    t.equal(r.code, 2, args.join(" "));
+    t.match(r.stderr, re);
+    t.notMatch(r.stderr, SECRET_IN, "never the secret");
+  }
+  for (const typed of [["--chap-secret", SECRET_IN], [`--chap-secret=${SECRET_IN}`], [`incoming_password=${SECRET_IN}`]]) {
+    const r = cli([...SAN, "--initiator", "iqn.1993-08.org.debian:01:client", ...typed]);
+    t.equal(r.code, 2, "a secret typed on the command line is refused");
+    t.match(r.stderr, /a password on the command line .*--chap-secret-file FILE/);
+    t.notMatch(r.stderr, SECRET_IN);
+  }
+
+  // the portal limited to the service address: a VIP portal, LIO with ip_nonlocal_bind
+  const vip = cli([...SAN, "--initiator", "iqn.1993-08.org.debian:01:client", "--portal", "10.233.1.200:3260", "--implementation", "lio-t"]);
+  t.equal(vip.code, 0, vip.stderr);
+  t.match(vip.stdout, /portals=10\.233\.1\.200:3260/);
+  t.match(vip.stdout, /net\.ipv4\.ip_nonlocal_bind=1 .* on EVERY node/);
+  const tgt = cli([...SAN, "--initiator", "iqn.1993-08.org.debian:01:client", "--portal", "10.233.1.200:3260", "--implementation", "tgt"]);
+  t.equal(tgt.code, 2);
+  t.match(tgt.stderr, /needs --implementation lio-t \(tgt's portals belong to tgtd: start tgtd with --iscsi portal=10\.233\.1\.200:3260 instead\)/);
+  const node = cli([...SAN, "--initiator", "iqn.1993-08.org.debian:01:client", "--portal", "10.233.9.1:3260"]);
+  t.equal(node.code, 2);
+  t.match(node.stderr, /--portal 10\.233\.9\.1:3260: not a virtual IP of this stack/);
+});
+
 const stacks: Array<{ name: string; args: string[]; agents: string[] }> = [
+  { name: "iscsi with mutual CHAP, any initiator", args: [...SAN, "--allow-any-initiator", ...CHAP], agents: ["iSCSITarget", "iSCSILogicalUnit", "IPaddr2"] },
   { name: "iscsi", args: ISCSI, agents: ["drbd", "iSCSITarget", "iSCSILogicalUnit", "IPaddr2"] },
-  { name: "iscsi --no-drbd", args: ["stack", "iscsi", "--no-drbd", "--iqn", IQN, "--lun", "1:/dev/sdb", "--ip", "10.233.1.200/24", "--fencing", "none"], agents: ["iSCSITarget", "iSCSILogicalUnit", "IPaddr2"] },
+  { name: "iscsi --no-drbd", args: ["stack", "iscsi", "--no-drbd", "--iqn", IQN, "--lun", "1:/dev/sdb", "--ip", "10.233.1.200/24", "--initiator", "iqn.1993-08.org.debian:01:client", "--fencing", "none"], agents: ["iSCSITarget", "iSCSILogicalUnit", "IPaddr2"] },
   { name: "gfs2", args: ["stack", "gfs2", "--fs", "vg1/lv1:/srv/gfs2", "--fencing", "none"], agents: ["clvm", "LVM-activate", "Filesystem"] },
   { name: "drbd-fs", args: ["stack", "drbd-fs", "--drbd-resource", "r0", "--device", "/dev/drbd0", "--directory", "/srv/data", "--ip", "10.233.1.210/24", "--fencing", "none"], agents: ["drbd", "Filesystem", "IPaddr2"] },
 ];

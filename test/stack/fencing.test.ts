@@ -48,7 +48,7 @@ const PWFILE = write("bmc.pw", `${SECRET}\n`, 0o600);
 const PWFILE_OPEN = write("bmc-open.pw", `${SECRET}\n`, 0o644);
 
 const IQN = "iqn.2003-01.org.example:storage";
-const ISCSI = ["stack", "iscsi", "--drbd-resource", "r0", "--iqn", IQN, "--lun", "1:/dev/drbd1", "--ip", "10.233.1.200/24"];
+const ISCSI = ["stack", "iscsi", "--drbd-resource", "r0", "--iqn", IQN, "--lun", "1:/dev/drbd1", "--ip", "10.233.1.200/24", "--initiator", "iqn.1993-08.org.debian:01:client"];
 const DRBDFS = ["stack", "drbd-fs", "--drbd-resource", "r0", "--device", "/dev/drbd1", "--directory", "/srv/data", "--ip", "10.233.1.210/24"];
 const GFS2 = ["stack", "gfs2", "--fs", "vg1/lv1:/srv/gfs2"];
 const SBD3 = ["--fencing", "sbd", "--sbd-device", "/dev/loop0", "--sbd-device", "/dev/loop1", "--sbd-device", "/dev/loop2"];
@@ -320,7 +320,7 @@ t.test("--fencing drbd-quorum: DRBD 9 quorum with 3+ nodes, on-no-quorum per sta
   const t2 = cli([...DRBDFS, "--drbdconf", twoQ, "--fencing", "drbd-quorum"]);
   t.equal(t2.code, 2);
   t.match(t2.stderr, /relies on quorum with 2 node\(s\) \[drbd-quorum-two-nodes\]/);
-  for (const args of [GFS2, ["stack", "iscsi", "--no-drbd", "--iqn", IQN, "--lun", "1:/dev/sdb", "--ip", "10.233.1.200"]]) {
+  for (const args of [GFS2, ["stack", "iscsi", "--no-drbd", "--iqn", IQN, "--lun", "1:/dev/sdb", "--ip", "10.233.1.200", "--initiator", "iqn.1993-08.org.debian:01:client"]]) {
     const r = cli([...args, "--fencing", "drbd-quorum"]);
     t.equal(r.code, 2);
     t.match(r.stderr, /--fencing drbd-quorum needs DRBD: the (gfs2|iscsi --no-drbd) stack has none/);
@@ -348,7 +348,7 @@ t.test("the DRBD half of fencing: wrong configurations refused with the change; 
   const ghost = cli(["stack", "drbd-fs", "--drbd-resource", "ghost", "--drbdconf", DRBD_STONITH, "--device", "/dev/drbd1", "--directory", "/srv/data", "--ip", "10.233.1.210/24", ...AGENT, "--corosync-conf", COROSYNC2]);
   t.equal(ghost.code, 2);
   t.match(ghost.stderr, /--drbd-resource ghost: not defined in .*drbd\.conf or its includes/);
-  const san = cli(["stack", "iscsi", "--no-drbd", "--iqn", IQN, "--lun", "1:/dev/sdb", "--ip", "10.233.1.200", ...AGENT, "--corosync-conf", COROSYNC2]);
+  const san = cli(["stack", "iscsi", "--no-drbd", "--iqn", IQN, "--lun", "1:/dev/sdb", "--ip", "10.233.1.200", "--initiator", "iqn.1993-08.org.debian:01:client", ...AGENT, "--corosync-conf", COROSYNC2]);
   t.equal(san.code, 0, `--no-drbd: no DRBD to check: ${san.stderr}`);
 });
 

@@ -62,7 +62,7 @@ function onlyChanges(t: Tap, g: Graph, expected: string[], msg: string): void {
 }
 
 t.test("iscsi (DRBD): start, node failure, LU monitor failure, stop", async (t) => {
-  const plan = iscsiStack({ prefix: "iscsi", drbdResource: "r0", iqn: IQN, luns: ["1:/dev/drbd1", "2:/dev/drbd2"], ips: ["10.233.1.200/24", "10.233.1.201/24"] }, NONE);
+  const plan = iscsiStack({ prefix: "iscsi", drbdResource: "r0", iqn: IQN, luns: ["1:/dev/drbd1", "2:/dev/drbd2"], ips: ["10.233.1.200/24", "10.233.1.201/24"], initiators: ["iqn.1993-08.org.debian:01:client"] }, NONE);
   const up = prepare(t, "iscsi", plan);
   promotionScore(up, "n1", "iscsi-drbd", 10);
   promotionScore(up, "n2", "iscsi-drbd", 5);
@@ -103,7 +103,7 @@ t.test("iscsi (DRBD): start, node failure, LU monitor failure, stop", async (t) 
 });
 
 t.test("iscsi without DRBD (shared SAN LUN)", async (t) => {
-  const plan = iscsiStack({ prefix: "san", san: true, iqn: IQN, luns: ["1:/dev/mapper/mpatha"], ips: ["10.233.1.200/24"] }, NONE);
+  const plan = iscsiStack({ prefix: "san", san: true, iqn: IQN, luns: ["1:/dev/mapper/mpatha"], ips: ["10.233.1.200/24"], initiators: ["iqn.1993-08.org.debian:01:client"] }, NONE);
   const up = prepare(t, "san", plan);
   const s1 = join(tmp, "san-s1.xml");
   const start = simulate(up, s1, join(tmp, "san-g1.xml")).graph;
@@ -188,7 +188,7 @@ function fencedFailover(t: Tap, name: string, plan: Plan, drbd: string, timeout:
 
 t.test("fencing sbd (iscsi, two nodes): fence_sbd runs, a failed node is fenced before the failover", async (t) => {
   const plan = iscsiStack(
-    { prefix: "iscsi", drbdResource: "r0", drbdconf: DRBDCONF, iqn: IQN, luns: ["1:/dev/drbd1"], ips: ["10.233.1.200/24"] },
+    { prefix: "iscsi", drbdResource: "r0", drbdconf: DRBDCONF, iqn: IQN, luns: ["1:/dev/drbd1"], ips: ["10.233.1.200/24"], initiators: ["iqn.1993-08.org.debian:01:client"] },
     { method: "sbd", sbdDevices: ["/dev/loop0"], sbdInit: true, corosyncConf: COROSYNC2 },
   );
   t.same(plan.fencing, { method: "sbd", devices: ["fence-sbd"] });

@@ -45,7 +45,7 @@ function plain(dotFile: string): Plain {
 }
 
 const STACKS: Record<string, string[]> = {
-  iscsi: ["stack", "iscsi", "--drbd-resource", "r0", "--iqn", "iqn.2003-01.org.example:storage", "--lun", "1:/dev/drbd0", "--lun", "2:/dev/drbd1", "--ip", "10.0.0.50/24", "--fencing", "none"],
+  iscsi: ["stack", "iscsi", "--drbd-resource", "r0", "--iqn", "iqn.2003-01.org.example:storage", "--lun", "1:/dev/drbd0", "--lun", "2:/dev/drbd1", "--ip", "10.0.0.50/24", "--initiator", "iqn.1993-08.org.debian:01:client", "--fencing", "none"],
   gfs2: ["stack", "gfs2", "--fs", "vg1/lv1:/srv/a", "--fs", "vg1/lv2:/srv/b", "--fencing", "none"],
   "drbd-fs": ["stack", "drbd-fs", "--drbd-resource", "r0", "--device", "/dev/drbd0", "--directory", "/srv/data", "--ip", "10.0.0.9/24", "--service", "systemd:nfs-server", "--fencing", "none"],
 };

@@ -45,7 +45,7 @@ t.test("CIB: primitives, Pacemaker 1.1 master, groups, sets", async (t) => {
 });
 
 t.test("a stack plan as configuration", async (t) => {
-  const plan = iscsiStack({ prefix: "x", drbdResource: "r0", iqn: "iqn.2003-01.org.example:t", luns: ["1:/dev/drbd0"], ips: ["192.0.2.9/24"] }, { method: "none" });
+  const plan = iscsiStack({ prefix: "x", drbdResource: "r0", iqn: "iqn.2003-01.org.example:t", luns: ["1:/dev/drbd0"], ips: ["192.0.2.9/24"], initiators: ["iqn.1993-08.org.debian:01:client"] }, { method: "none" });
   const c = planConfig(plan.commands);
   t.same(c.resources.map((r) => [r.id, r.agent, r.clone ?? "", r.promotable]), [
     ["x-drbd", "ocf:tsstor:drbd", "x-drbd-clone", true],
