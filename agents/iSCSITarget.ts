@@ -128,8 +128,8 @@ type TCtx = Ctx<typeof decl.params>;
 
 /**
  * What a secret file holds. "need" (start, reload): an unusable file fails the action with 5
- * (this node lacks it; another node may have it). "check" (monitor): the running target keeps
- * serving, the secret is not compared, and the log says why. "none" (stop): not read.
+ * (this node lacks it; another node may have it). "check" (lio-t monitor): the running target keeps
+ * serving, the secret is not compared, and the log says why. "none" (stop, tgt monitor): not read.
  */
 type Secrets = "need" | "check" | "none";
 
@@ -223,7 +223,8 @@ export const agent = defineHandlers(decl, {
   monitor(ctx) {
     const d = monitored(ctx);
     if (!d) return OCF.NOT_RUNNING;
-    return monitorCode(d.m.checkTarget(ctx, spec(ctx, d.impl, "check")));
+    // tgt cannot show a secret, so its monitor has nothing to compare: no file read, no warning
+    return monitorCode(d.m.checkTarget(ctx, spec(ctx, d.impl, d.impl === "lio-t" ? "check" : "none")));
   },
   "reload-agent"(ctx) {
     const { impl, m } = required(ctx);

@@ -1,4 +1,4 @@
-// Secrets kept in files (CHAP secrets, fence passwords): the CIB and the command line carry only
+// Secrets kept in files (CHAP secrets): the CIB and the command line carry only
 // the path, so the secret is in no argv, no `pcs resource config` and no CIB readable by the
 // haclient group. A secret file must be a regular file that group and others cannot read or
 // write; the secret is its first line (a trailing newline, CRLF included, is not part of it).
