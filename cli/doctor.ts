@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { CibError, parseCib, type Primitive } from "./doctor/cib.js";
 import { ConfError } from "./doctor/conf.js";
 import { readCorosync } from "./doctor/corosync.js";
+import { readSysctl } from "./doctor/sysctl.js";
 import { drbdKernelVersion, readDrbdConfig, type DrbdConfig } from "./doctor/drbd.js";
 import { probeGfs2 } from "./doctor/gfs2.js";
 import { readLvmConf } from "./doctor/lvm.js";
@@ -123,6 +124,7 @@ export function gather(o: DoctorOptions): { sources: Sources; notes: Finding[]; 
     lvm,
     multipath,
     units: new UnitDir(paths.systemd),
+    sysctl: readSysctl(rooted),
     drbdConf,
     gfs2: probeGfs2,
     drbdKernel,

@@ -208,7 +208,7 @@ export function iscsiStack(o: IscsiOptions, fencing: FencingOptions): Plan {
   const cmds: string[][] = [];
   const resources: string[] = [];
   if (!o.san) {
-    // seed 003: monitors with distinct intervals per role; promoted-max 1 (single primary);
+    // as the two-node DRBD + iSCSI how-tos: monitors with distinct intervals per role; promoted-max 1 (single primary);
     // notify for the peer-state bookkeeping the DRBD agent does in notify.
     cmds.push([
       "resource", "create", drbd, "ocf:tsstor:drbd", `drbd_resource=${o.drbdResource}`, ...(o.drbdconf ? [`drbdconf=${o.drbdconf}`] : []),
@@ -254,7 +254,7 @@ export function iscsiStack(o: IscsiOptions, fencing: FencingOptions): Plan {
     cmds.push(["constraint", "order", "start", target, "then", "start", lu]);
   }
   for (const ip of ipIds) {
-    // the constraints seed 003 forgot: the VIP must follow the target (and so the Promoted DRBD)
+    // the constraints those how-tos forget: the VIP must follow the target (and so the Promoted DRBD)
     cmds.push(["constraint", "colocation", "add", ip, "with", target, "INFINITY"]);
     cmds.push(["constraint", "order", "start", target, "then", "start", ip]);
     // IPs come up after every LUN exists (initiators see all LUNs at login), but Optional: a
@@ -434,7 +434,7 @@ export function drbdFsStack(o: DrbdFsOptions, fencing: FencingOptions): Plan {
       ...op("29s", "role=Promoted"), ...op("31s", "role=Unpromoted"),
       "promotable", "promoted-max=1", "promoted-node-max=1", `clone-max=${o.cloneMax ?? 2}`, "clone-node-max=1", "notify=true",
     ],
-    // a group: members start in order and stop in reverse on the same node (seed 004's
+    // a group: members start in order and stop in reverse on the same node (the heartbeat v1
     // haresources line "drbddisk Filesystem IPaddr service", as Pacemaker expresses it)
     [
       "resource", "create", `${P}-fs`, "ocf:tsstor:Filesystem", `device=${o.device}`, `directory=${o.directory}`, `fstype=${o.fstype}`,

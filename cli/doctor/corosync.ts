@@ -12,6 +12,8 @@ export interface Corosync {
   qdevice: boolean;
   /** nodelist node names (name, else ring0_addr) */
   nodes: string[];
+  /** every ringN_addr of every node: the cluster network (addresses or host names, as written) */
+  addresses: string[];
   /** totem token / token_coefficient / consensus as written (ms); undefined: corosync's default */
   token?: number;
   tokenCoefficient?: number;
@@ -38,6 +40,7 @@ export function readCorosync(path: string): Corosync {
     twoNode: value(quorum, "two_node") === "1",
     qdevice: sections(quorum, "device").length > 0,
     nodes: list.map((n) => value(n.children, "name") ?? value(n.children, "ring0_addr") ?? "?"),
+    addresses: list.flatMap((n) => (n.children ?? []).filter((c) => !c.children && /^ring\d+_addr$/.test(c.words[0]!) && c.words[1]).map((c) => c.words[1]!)),
     token: ms(value(totem, "token")),
     tokenCoefficient: ms(value(totem, "token_coefficient")),
     consensus: ms(value(totem, "consensus")),

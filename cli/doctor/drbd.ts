@@ -27,6 +27,8 @@ export interface DrbdResource {
   disks: string[];
   /** host names of the `on` sections */
   hosts: string[];
+  /** replication addresses (without port or address family) of every host and path */
+  addresses: string[];
   /** the resource uses DRBD 9 syntax (node-id, connection, connection-mesh) */
   drbd9Syntax: boolean;
 }
@@ -35,6 +37,14 @@ export interface DrbdConfig {
   path: string;
   files: string[];
   resources: Map<string, DrbdResource>;
+}
+
+/** The IP of drbd.conf's `[af] addr:port` words ("ipv6 [fd00::1]:7789" -> "fd00::1"). */
+function addressOf(words: string[]): string | undefined {
+  const w = ["ipv4", "ipv6", "ssocks", "sdp", "sci"].includes(words[0]!) ? words[1] : words[0];
+  if (!w) return undefined;
+  const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(w);
+  return v6 ? v6[1] : w.replace(/:\d+$/, "");
 }
 
 /** Section settings: `name value...;` -> name: "value ...", a bare flag -> "yes". */
@@ -125,6 +135,7 @@ export function readDrbdConfig(path: string, root = "/"): DrbdConfig {
       minors: [],
       disks: [],
       hosts: [],
+      addresses: [],
       drbd9Syntax: false,
     };
     const walk = (nodes: Node[], top: boolean) => {
@@ -135,6 +146,9 @@ export function readDrbdConfig(path: string, root = "/"): DrbdConfig {
           else if (k === "connection" || k === "connection-mesh") {
             r.drbd9Syntax = true;
             for (const s of n.children) if (s.children && s.words[0] === "net") r.connectionNets.push(options(s.children));
+            walk(n.children, false); // its host ... address statements and path sections
+          } else if (k === "path") {
+            walk(n.children, false);
           } else if (k === "on" || k === "volume" || k === "floating" || k === "stacked-on-top-of") {
             if (k === "on") r.hosts.push(...n.words.slice(1));
             walk(n.children, false);
@@ -145,6 +159,12 @@ export function readDrbdConfig(path: string, root = "/"): DrbdConfig {
         } else if (k === "disk" && n.words[1] && n.words[1] !== "none") {
           if (!r.disks.includes(n.words[1])) r.disks.push(n.words[1]);
         } else if (k === "node-id") r.drbd9Syntax = true;
+        // `address [af] ip:port;` in an `on` section, `host NAME address [af] ip:port;` in a connection or path
+        const a = n.children ? -1 : n.words.indexOf("address");
+        if (a >= 0) {
+          const ip = addressOf(n.words.slice(a + 1));
+          if (ip && !r.addresses.includes(ip)) r.addresses.push(ip);
+        }
       }
     };
     walk(node.children!, true);

@@ -7,7 +7,7 @@ import { unavailable, type Check, type Finding, type Sources } from "./types.js"
 /** What the tsstor rig shows (test/rig/rig.test.ts), cited wherever fencing is missing. */
 export const SPLIT_BRAIN_EVIDENCE =
   "tsstor's cluster rig shows it (test/rig/rig.test.ts, \"link cut without fencing\"): after a cluster-link cut without fencing both nodes promote DRBD and both answer ARP for the virtual IP. " +
-  "The two-node DRBD + iSCSI recipe tsstor's stacks were built from (seed 003, \"fencing (STONITH) is not used\") runs exactly this way.";
+  "Widely copied two-node DRBD + iSCSI how-tos (\"fencing (STONITH) is not used\") run exactly this way.";
 
 export interface Fencing {
   /** stonith-enabled (default true) */

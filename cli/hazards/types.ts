@@ -6,6 +6,7 @@ import type { DrbdConfig } from "../doctor/drbd.js";
 import type { Gfs2Info } from "../doctor/gfs2.js";
 import type { LvmConf } from "../doctor/lvm.js";
 import type { Multipath } from "../doctor/multipath.js";
+import type { Sysctl } from "../doctor/sysctl.js";
 import type { UnitDir } from "../doctor/systemd.js";
 
 /**
@@ -44,6 +45,8 @@ export interface Sources {
   lvm: LvmConf | Unavailable;
   multipath: Multipath | Unavailable;
   units: UnitDir;
+  /** kernel parameters set at boot (sysctl.d) */
+  sysctl: Sysctl;
   /** the drbd.conf a DRBD primitive uses (--drbd-conf, else its drbdconf parameter) */
   drbdConf: (p: Primitive) => DrbdConfig | Unavailable;
   gfs2: (device: string) => Gfs2Info | string;

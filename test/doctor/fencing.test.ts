@@ -33,6 +33,9 @@ writeFileSync(
 const PW = join(tmp, "bmc.pw");
 writeFileSync(PW, "not-on-the-command-line\n");
 chmodSync(PW, 0o600);
+const CHAP = join(tmp, "chap.secret");
+writeFileSync(CHAP, "chap-secret-of-16\n");
+chmodSync(CHAP, 0o600);
 
 // ---- drbd.conf fixtures (each checked by drbdadm's own parser) ----
 const HOSTS2 = `\ton "n1" {\n\t\tnode-id 0;\n\t\taddress 10.233.0.1:7789;\n\t}\n\ton "n2" {\n\t\tnode-id 1;\n\t\taddress 10.233.0.2:7789;\n\t}`;
@@ -58,7 +61,9 @@ const drbdIds = (r: Report) => ids(r).filter((i) => (DRBD_FENCING_IDS as readonl
 const stackIds = (stderr: string) => [...new Set([...stderr.matchAll(/\[(drbd-[a-z-]+)\]/g)].map((m) => m[1]!))].sort();
 
 const DRBDFS = ["stack", "drbd-fs", "--drbd-resource", "r0", "--device", "/dev/drbd1", "--directory", "/srv/data", "--ip", "10.233.1.210/24"];
-const ISCSI = ["stack", "iscsi", "--drbd-resource", "r0", "--iqn", "iqn.2003-01.org.example:storage", "--lun", "1:/dev/drbd1", "--ip", "10.233.1.200/24", "--initiator", "iqn.1993-08.org.debian:01:client"];
+const ISCSI = ["stack", "iscsi", "--drbd-resource", "r0", "--iqn", "iqn.2003-01.org.example:storage", "--lun", "1:/dev/drbd1", "--ip", "10.233.1.200/24", "--initiator", "iqn.1993-08.org.debian:01:client",
+  // closed: CHAP, and a portal on the service address only (LIO; the node root has ip_nonlocal_bind)
+  "--chap-user", "client", "--chap-secret-file", CHAP, "--portal", "10.233.1.200:3260", "--implementation", "lio-t"];
 const SBD = ["--fencing", "sbd", "--sbd-device", "/dev/loop0", "--corosync-conf", COROSYNC2];
 const AGENT = ["--fencing", "agent", "--fence-agent", "fence_ipmilan", "--fence-param", "n1:ip=10.233.9.1", "--fence-param", "n2:ip=10.233.9.2", "--fence-param", "username=admin", "--fence-password-file", PW, "--corosync-conf", COROSYNC2];
 /** the stand-in sbd prints a header with these timeouts (the real one needs the shared disk) */

@@ -13,7 +13,9 @@ const tmp = scratchDir("doctor-hazards");
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 
 const seed = buildCib(join(tmp, "seed.xml"), [["property", "set", "stonith-enabled=false"], ...SEED003]);
-const fenced = buildCib(join(tmp, "fenced.xml"), [...SEED003, ...STONITH]);
+/** fenced, and the target closed: initiator list, portal on the virtual IP (the fixture root sets ip_nonlocal_bind) */
+const CLOSE_TARGET = ["resource", "update", "p_iSCSITarget", "allowed_initiators=iqn.1993-08.org.debian:01:client", "portals=192.168.23.100:3260"];
+const fenced = buildCib(join(tmp, "fenced.xml"), [...SEED003, ...STONITH, CLOSE_TARGET]);
 /** a copy of `base` with more pcs -f commands applied */
 function variant(name: string, base: string, cmds: string[][]): string {
   const f = join(tmp, `${name}.xml`);
@@ -58,11 +60,12 @@ t.test("seed 003 as published: no fencing, two_node, the LIO restore service, DR
   drbdadmAccepts(t, r);
   const d = run(seed, r);
   t.equal(d.code, 1, "errors: exit 1");
-  t.same(ids(d.report, "error"), ["lio-restore-enabled", "stonith-disabled", "two-node-no-fencing"]);
-  t.same(ids(d.report, "warning"), ["drbd-auto-promote"]);
+  t.same(ids(d.report, "error"), ["lio-restore-enabled", "stonith-disabled", "target-open", "two-node-no-fencing"]);
+  t.same(ids(d.report, "warning"), ["drbd-auto-promote", "target-portal-wildcard"]);
   const s = find(d.report, "stonith-disabled")[0]!;
   t.match(s.reason, /both nodes promote DRBD and both answer ARP for the virtual IP/, "cites the rig's link-cut result");
-  t.match(s.reason, /seed 003/);
+  t.match(s.reason, /how-tos/);
+  t.notMatch(JSON.stringify(d.report.findings), /seed/i, "users never saw our seeds: findings describe setups by what they are");
   t.match(s.fix.join("\n"), /pcs stonith create fence-n1 fence_ipmilan .*pcmk_host_list=n1 pcmk_delay_max=15s\n.*fence-n2 .*pcmk_host_list=n2\n/, "one device per node, delay on one (two-node)");
   t.match(s.fix[s.fix.length - 1], "pcs property set stonith-enabled=true");
   t.match(find(d.report, "two-node-no-fencing")[0]!.subject, /corosync\.conf$/);
@@ -74,7 +77,7 @@ t.test("seed 003 as published: no fencing, two_node, the LIO restore service, DR
 });
 
 t.test("fencing: enabled without a device; disabled with devices; two-node fence race", async (t) => {
-  const nodev = buildCib(join(tmp, "nodev.xml"), SEED003);
+  const nodev = buildCib(join(tmp, "nodev.xml"), [...SEED003, CLOSE_TARGET]);
   const r = root();
   const a = run(nodev, r);
   t.same(ids(a.report, "error"), ["stonith-no-device", "two-node-no-fencing"]);
@@ -175,6 +178,53 @@ t.test("drbd.service and the LIO restore units enabled at boot; masked is fine",
     ["resource", "update", "p_iSCSI_lun1", "implementation=tgt"],
   ]);
   t.same(ids(run(tgt, root({ enable: ["multi-user.target.wants/rtslib-fb-targetctl.service"] })).report, "error"), []);
+});
+
+t.test("iSCSI targets open to strangers: no initiator list, no CHAP, a secret in the CIB, portals on every address or the cluster's, a VIP portal without ip_nonlocal_bind", async (t) => {
+  const targetIds = (d: ReturnType<typeof run>) => d.report.findings.filter((f) => f.id.startsWith("target-")).map((f) => `${f.severity}:${f.id}`).sort();
+  const r = root();
+  t.same(targetIds(run(fenced, r)), ["info:target-no-chap"], "initiator list, portal on the VIP: only the CHAP note");
+  const open = run(variant("open", fenced, [["resource", "update", "p_iSCSITarget", "allowed_initiators="]]), r);
+  t.equal(open.code, 1, "an open target is an error");
+  t.same(targetIds(open), ["error:target-open"]);
+  const o = find(open.report, "target-open")[0]!;
+  t.match(o.message, /every host that reaches a portal can read and write every LUN/);
+  t.match(o.reason, /demo mode/);
+  t.match(o.fix[0], /^pcs resource update p_iSCSITarget allowed_initiators=/);
+  const tgtOpen = run(variant("tgt-open", fenced, [["resource", "update", "p_iSCSITarget", "allowed_initiators=", "implementation=tgt", "tid=1"]]), r);
+  t.match(find(tgtOpen.report, "target-open")[0]!.reason, /tgt binds the target to ALL/);
+  t.same(targetIds(tgtOpen), ["error:target-open", "warning:target-portal-wildcard"], "tgt listens on every address whatever portals says");
+  const cib = run(variant("chap-cib", fenced, [["resource", "update", "p_iSCSITarget", "incoming_username=storage", "incoming_password=s3cr3t-in-the-cib"]]), r);
+  t.same(targetIds(cib), ["warning:target-chap-in-cib"], "CHAP set: no CHAP note, but the secret sits in the CIB");
+  const c = find(cib.report, "target-chap-in-cib")[0]!;
+  t.match(c.message, /incoming_password/);
+  t.notMatch(JSON.stringify(cib.report.findings), /s3cr3t/, "the doctor never repeats a secret");
+  const wild = run(variant("wild", fenced, [["resource", "update", "p_iSCSITarget", "portals=0.0.0.0:3260"]]), r);
+  t.same(targetIds(wild), ["info:target-no-chap", "warning:target-portal-wildcard"]);
+  const w = find(wild.report, "target-portal-wildcard")[0]!;
+  t.match(w.message, /portal 0\.0\.0\.0:3260 listens on every address of the node, including 10\.233\.0\.1 \(the corosync cluster network\), 10\.233\.0\.2/);
+  t.same(w.fix[0], "pcs resource update p_iSCSITarget portals=192.168.23.100:3260    # the service address the initiators use", "the fix names the cluster's virtual IP");
+  const v6 = run(variant("wild6", fenced, [["resource", "update", "p_iSCSITarget", "portals=[::]:3260"]]), r);
+  t.same(targetIds(v6), ["info:target-no-chap", "warning:target-portal-wildcard"], "[::] too");
+  // the replication link: a DRBD 9 connection's addresses (host ... address), not corosync's
+  const repl = root(res(`${BASE}\n	on "n1" {\n		node-id 0;\n	}\n	on "n2" {\n		node-id 1;\n	}\n	connection {\n		host "n1" address 10.233.7.1:7789;\n		host "n2" address ipv4 10.233.7.2:7789;\n	}`));
+  drbdadmAccepts(t, repl);
+  const rl = run(variant("repl", fenced, [["resource", "update", "p_iSCSITarget", "portals=10.233.7.2:3260"]]), repl);
+  t.same(targetIds(rl), ["info:target-no-chap", "warning:target-portal-cluster-net"]);
+  t.match(find(rl.report, "target-portal-cluster-net")[0]!.message, /portal 10\.233\.7\.2:3260 is an address of DRBD r0's replication link/);
+  const ring = run(variant("ring", fenced, [["resource", "update", "p_iSCSITarget", "portals=10.233.0.1:3260 192.168.23.100:3260"]]), r);
+  t.same(targetIds(ring), ["info:target-no-chap", "warning:target-portal-cluster-net"]);
+  t.match(find(ring.report, "target-portal-cluster-net")[0]!.message, /10\.233\.0\.1:3260 is an address of the corosync cluster network/);
+  // the VIP portal needs ip_nonlocal_bind=1 at boot: absent, then 0 in /etc/sysctl.conf (read after sysctl.d)
+  const nosys = root({ remove: ["etc/sysctl.d/90-tsstor-iscsi.conf"] });
+  const nb = find(run(fenced, nosys).report, "target-nonlocal-bind");
+  t.equal(nb.length, 1);
+  t.match(nb[0]!.message, /portal 192\.168\.23\.100:3260 is the virtual IP of ClusterIP, and net\.ipv4\.ip_nonlocal_bind is not set to 1 at boot/);
+  t.match(nb[0]!.fix[0], /^echo net\.ipv4\.ip_nonlocal_bind=1 > \/etc\/sysctl\.d\//);
+  const zero = root({ write: { "etc/sysctl.conf": "# overrides sysctl.d\nnet/ipv4/ip_nonlocal_bind=0\n" } });
+  t.match(find(run(fenced, zero).report, "target-nonlocal-bind")[0]!.message, /ip_nonlocal_bind is 0 \(.*etc\/sysctl\.conf\)/, "slash spelling, /etc/sysctl.conf last");
+  const tgt = run(variant("tgt-vip", fenced, [["resource", "update", "p_iSCSITarget", "implementation=tgt", "tid=1"]]), nosys);
+  t.same(find(tgt.report, "target-nonlocal-bind"), [], "tgt does not bind per target: no nonlocal-bind finding");
 });
 
 t.test("multipath.conf: DRBD devices not blacklisted, claimed by an exception, one-line sections, invalid regexes", async (t) => {

@@ -13,6 +13,7 @@ import { readDrbdConfig } from "../../cli/doctor/drbd.js";
 import { parseJindex, parseTunegfs2, probeGfs2 } from "../../cli/doctor/gfs2.js";
 import { lvmAccepts, readLvmConf } from "../../cli/doctor/lvm.js";
 import { DEFAULT_DEVNODE_BLACKLIST, classify, compileRegex, readMultipath } from "../../cli/doctor/multipath.js";
+import { parseSysctl, readSysctl } from "../../cli/doctor/sysctl.js";
 import { UnitDir } from "../../cli/doctor/systemd.js";
 import { scratchDir } from "../lib/harness.js";
 import { FIXTURE } from "./lib.js";
@@ -51,6 +52,8 @@ t.test("drbd.conf syntax: volumes, device forms, flags, skip, quoted words, erro
   volume 1 { device "/dev/drbd_a1" minor 11; disk none; meta-disk internal; }
   connection-mesh { hosts n1 n2 n3; net { fencing resource-only; } }
   on n1 { node-id 0; address ipv4 10.0.0.1:7000; }
+  connection { host n2 address 10.0.0.2:7000; host n3 address 10.0.0.3:7000; }
+  connection { path { host n1 address ipv6 [fd00::1]:7000; host n3 address ipv6 [fd00::3]:7000; } }
 }
 `,
   );
@@ -62,6 +65,7 @@ t.test("drbd.conf syntax: volumes, device forms, flags, skip, quoted words, erro
   t.same(a.minors, [10, 11]);
   t.same(a.disks, ["/dev/sdb1"], "disk none is diskless");
   t.same(a.connectionNets, [{ fencing: "resource-only" }]);
+  t.same(a.addresses, ["10.0.0.1", "10.0.0.2", "10.0.0.3", "fd00::1", "fd00::3"], "replication addresses from on, connection and path sections, without port or family");
   t.same(parseDrbdSyntax('handlers { split-brain "/usr/lib/drbd/notify-split-brain.sh root"; }')[0]!.children![0]!.words, ["split-brain", "/usr/lib/drbd/notify-split-brain.sh root"]);
   t.throws(() => parseDrbdSyntax("resource r {\n net { protocol C }\n}\n"), new ConfError('line 2: "protocol C" is missing its ";"'));
   t.throws(() => parseDrbdSyntax("resource r {\n"), /not closed/);
@@ -71,11 +75,31 @@ t.test("drbd.conf syntax: volumes, device forms, flags, skip, quoted words, erro
 t.test("corosync.conf", async (t) => {
   const c = readCorosync(join(FIXTURE, "etc/corosync/corosync.conf"));
   t.same({ name: c.clusterName, twoNode: c.twoNode, qdevice: c.qdevice, nodes: c.nodes }, { name: "tsstor", twoNode: true, qdevice: false, nodes: ["n1", "n2"] });
+  t.same(c.addresses, ["10.233.0.1", "10.233.0.2"], "every node's ringN_addr");
   // corosync's own parser agrees the fixture is well formed (it only misses this host in the nodelist)
   const v = spawnSync("corosync", ["-t", "-c", join(FIXTURE, "etc/corosync/corosync.conf")], { encoding: "utf8" });
   t.notMatch(`${v.stdout}${v.stderr}`, /parser error/);
   writeFileSync(join(tmp, "q.conf"), "totem {\n\tcluster_name: c\n}\nquorum {\n\tprovider: corosync_votequorum\n\tdevice {\n\t\tmodel: net\n\t\tnet {\n\t\t\thost: qnetd\n\t\t}\n\t}\n}\n");
   t.ok(readCorosync(join(tmp, "q.conf")).qdevice);
+});
+
+t.test("sysctl.d: directory precedence, file order, /etc/sysctl.conf last, slash keys", async (t) => {
+  const r = join(tmp, "sysctl-root");
+  const put = (f: string, text: string) => {
+    mkdirSync(join(r, f, ".."), { recursive: true });
+    writeFileSync(join(r, f), text);
+  };
+  put("usr/lib/sysctl.d/50-default.conf", "net.ipv4.ip_nonlocal_bind = 0\nkernel.panic=5\n");
+  put("usr/lib/sysctl.d/90-vendor.conf", "kernel.panic = 7\n");
+  put("etc/sysctl.d/90-vendor.conf", "# an admin's copy hides the vendor's file of the same name\n; old style comment\n");
+  put("etc/sysctl.d/60-iscsi.conf", "-net/ipv4/ip_nonlocal_bind=1\nno equals sign here\n");
+  put("etc/sysctl.d/README", "net.ipv4.ip_nonlocal_bind = 0\n");
+  put("etc/sysctl.conf", "net.ipv6.ip_nonlocal_bind = 1\n");
+  const s = readSysctl((p) => join(r, p));
+  t.same(s.get("net.ipv4.ip_nonlocal_bind"), { value: "1", file: "/etc/sysctl.d/60-iscsi.conf" }, "60- after 50-; slashes and the leading - normalised; README is not *.conf");
+  t.same(s.get("kernel.panic"), { value: "5", file: "/usr/lib/sysctl.d/50-default.conf" }, "/etc's 90-vendor.conf hides /usr/lib's");
+  t.same(s.get("net.ipv6.ip_nonlocal_bind"), { value: "1", file: "/etc/sysctl.conf" });
+  t.same(parseSysctl("a.b=1\na.b = 2\n", "f").get("a.b")!.value, "2", "the last setting wins");
 });
 
 t.test("lvm.conf: sections on one line, lists over several lines, filters", async (t) => {

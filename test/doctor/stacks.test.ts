@@ -4,7 +4,7 @@
 // images made by mkfs.gfs2 (and repaired by the fix tunegfs2 command the doctor prints).
 import t from "tap";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { iscsiStack, gfs2Stack, type Plan } from "../../cli/stacks.js";
 import { scratchDir } from "../lib/harness.js";
@@ -42,8 +42,15 @@ function addCmds(file: string, cmds: string[][]): string {
 }
 
 const IQN = "iqn.2003-01.org.example:storage";
-const iscsiArgs = ["stack", "iscsi", "--drbd-resource", "r0", "--iqn", IQN, "--lun", "1:/dev/drbd1", "--ip", "10.233.1.200/24", "--initiator", "iqn.1993-08.org.debian:01:client", "--fencing", "none"];
-const iscsiPlan = iscsiStack({ prefix: "iscsi", drbdResource: "r0", iqn: IQN, luns: ["1:/dev/drbd1"], ips: ["10.233.1.200/24"], initiators: ["iqn.1993-08.org.debian:01:client"] }, { method: "none" });
+const CHAP = join(tmp, "chap.secret");
+writeFileSync(CHAP, "chap-secret-of-16\n");
+chmodSync(CHAP, 0o600);
+const base = { prefix: "iscsi", drbdResource: "r0", iqn: IQN, luns: ["1:/dev/drbd1"], ips: ["10.233.1.200/24"], initiators: ["iqn.1993-08.org.debian:01:client"] };
+const baseArgs = ["stack", "iscsi", "--drbd-resource", "r0", "--iqn", IQN, "--lun", "1:/dev/drbd1", "--ip", "10.233.1.200/24", "--initiator", "iqn.1993-08.org.debian:01:client", "--fencing", "none"];
+// closed all the way: initiator list, CHAP, the portal on the virtual IP only (LIO; the node root
+// sets ip_nonlocal_bind at boot)
+const iscsiArgs = [...baseArgs, "--chap-user", "client", "--chap-secret-file", CHAP, "--portal", "10.233.1.200:3260", "--implementation", "lio-t"];
+const iscsiPlan = iscsiStack({ ...base, chap: { user: "client", file: CHAP }, portals: ["10.233.1.200:3260"], implementation: "lio-t" }, { method: "none" });
 
 t.test("tsstor stack iscsi + fencing on a clean node: nothing to report", async (t) => {
   const cib = stackCib("iscsi", iscsiPlan, iscsiArgs);
@@ -54,6 +61,19 @@ t.test("tsstor stack iscsi + fencing on a clean node: nothing to report", async 
   const h = spawnSync(CLI, ["doctor", "-f", cib, "--root", r], { encoding: "utf8" });
   t.equal(h.status, 0);
   t.match(h.stdout, /\n0 error\(s\), 0 warning\(s\), 0 info\.\n$/);
+});
+
+t.test("the iscsi stack with only an initiator list: the doctor says what is still open", async (t) => {
+  // what the stack's own notes say too: the wildcard portal listens on the cluster networks, and
+  // initiator names are not secret
+  const plan = iscsiStack(base, { method: "none" });
+  const cib = stackCib("iscsi-initiators", plan, baseArgs);
+  const d = doctor(["-f", cib, "--root", nodeRoot(join(tmp, "root-iscsi-open"))]);
+  t.equal(d.code, 0, "warnings and info only");
+  t.same(ids(d.report, "error"), []);
+  t.same(ids(d.report, "warning"), ["target-portal-wildcard"]);
+  t.same(ids(d.report, "info"), ["target-no-chap"]);
+  t.match(find(d.report, "target-portal-wildcard")[0]!.message, /10\.233\.0\.1/, "names the cluster address it exposes");
 });
 
 t.test("the iscsi stack without fencing: the stack's stonith warning is a doctor error", async (t) => {
