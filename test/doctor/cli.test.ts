@@ -8,11 +8,11 @@ import { join } from "node:path";
 import { CATALOGUE } from "../../cli/hazards/index.js";
 import { scratchDir } from "../lib/harness.js";
 import { REPO } from "../lib/xml.js";
-import { CLI, STONITH, SEED003, buildCib, doctor, ids, nodeRoot } from "./lib.js";
+import { CLI, STONITH, HOWTO_DRBD_ISCSI, buildCib, doctor, ids, nodeRoot } from "./lib.js";
 
 const tmp = scratchDir("doctor-cli");
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
-const seed = buildCib(join(tmp, "seed.xml"), [["property", "set", "stonith-enabled=false"], ...SEED003.slice(0, 2)]);
+const seed = buildCib(join(tmp, "seed.xml"), [["property", "set", "stonith-enabled=false"], ...HOWTO_DRBD_ISCSI.slice(0, 2)]);
 const root = nodeRoot(join(tmp, "root"));
 const cli = (args: string[], env: Record<string, string> = {}) => {
   const r = spawnSync(CLI, args, { encoding: "utf8", env: { ...process.env, ...env } });
@@ -37,7 +37,7 @@ t.test("--json: the same findings, errors first, summary and exitCode", async (t
   t.equal(d.report.exitCode, 1);
   t.same(d.report.findings.map((f) => f.severity), ["error", "error", "info"]);
   for (const f of d.report.findings) t.same(Object.keys(f).sort(), ["fix", "id", "message", "reason", "severity", "subject"]);
-  const fenced = buildCib(join(tmp, "fenced.xml"), [...SEED003.slice(0, 2), ...STONITH]);
+  const fenced = buildCib(join(tmp, "fenced.xml"), [...HOWTO_DRBD_ISCSI.slice(0, 2), ...STONITH]);
   const ok = doctor(["-f", fenced, "--root", root]);
   t.equal(ok.code, 0, "only info: exit 0");
   t.same(ids(ok.report), ["migrate-to-tsstor"]);

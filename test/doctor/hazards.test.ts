@@ -1,21 +1,21 @@
 // Every hazard `tsstor doctor` reports, each from a CIB built with pcs -f and a node root made
 // of real-format configuration files (drbd.conf checked by drbdadm's own parser), next to the
-// same configuration without the hazard. The two-node DRBD + iSCSI cluster of seed 003 (upstream
+// same configuration without the hazard. The two-node DRBD + iSCSI cluster of a widely copied how-to (upstream
 // agents) is the base: fenced, it has no error and no warning.
 import t, * as Tap from "tap";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { scratchDir } from "../lib/harness.js";
-import { STONITH, SEED003, buildCib, doctor, find, ids, nodeRoot, type RootEdits } from "./lib.js";
+import { STONITH, HOWTO_DRBD_ISCSI, buildCib, doctor, find, ids, nodeRoot, type RootEdits } from "./lib.js";
 
 const tmp = scratchDir("doctor-hazards");
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 
-const seed = buildCib(join(tmp, "seed.xml"), [["property", "set", "stonith-enabled=false"], ...SEED003]);
+const seed = buildCib(join(tmp, "seed.xml"), [["property", "set", "stonith-enabled=false"], ...HOWTO_DRBD_ISCSI]);
 /** fenced, and the target closed: initiator list, portal on the virtual IP (the fixture root sets ip_nonlocal_bind) */
 const CLOSE_TARGET = ["resource", "update", "p_iSCSITarget", "allowed_initiators=iqn.1993-08.org.debian:01:client", "portals=192.168.23.100:3260"];
-const fenced = buildCib(join(tmp, "fenced.xml"), [...SEED003, ...STONITH, CLOSE_TARGET]);
+const fenced = buildCib(join(tmp, "fenced.xml"), [...HOWTO_DRBD_ISCSI, ...STONITH, CLOSE_TARGET]);
 /** a copy of `base` with more pcs -f commands applied */
 function variant(name: string, base: string, cmds: string[][]): string {
   const f = join(tmp, `${name}.xml`);
@@ -49,8 +49,8 @@ t.test("fenced seed-003 cluster with a clean node: no errors, no warnings, migra
   t.same(find(d.report, "migrate-to-tsstor").map((f) => f.subject), ["resource p_DRBD", "resource p_iSCSITarget", "resource p_iSCSI_lun1", "resource ClusterIP"], "in configuration order");
 });
 
-t.test("seed 003 as published: no fencing, two_node, the LIO restore service, DRBD 9 auto-promote", async (t) => {
-  // the seed's drbd resource (fencing resource-only + crm-fence-peer.9.sh), and its `systemctl enable target.service`
+t.test("the two-node DRBD + iSCSI how-to as published: no fencing, two_node, the LIO restore service, DRBD 9 auto-promote", async (t) => {
+  // the how-to's drbd resource (fencing resource-only + crm-fence-peer.9.sh), and its `systemctl enable target.service`
   const r = root({
     ...res(
       `	device minor 1;\n	meta-disk internal;\n\n	net {\n		protocol C;\n		fencing resource-only;\n	}\n${HANDLERS}\n	on "n1" {\n		node-id 0;\n		disk "/dev/vdb";\n	}\n	on "n2" {\n		node-id 1;\n		disk "/dev/vdb";\n	}\n	connection {\n		host "n1" address 10.192.6.74:7789;\n		host "n2" address 10.192.6.75:7789;\n	}`,
@@ -77,7 +77,7 @@ t.test("seed 003 as published: no fencing, two_node, the LIO restore service, DR
 });
 
 t.test("fencing: enabled without a device; disabled with devices; two-node fence race", async (t) => {
-  const nodev = buildCib(join(tmp, "nodev.xml"), [...SEED003, CLOSE_TARGET]);
+  const nodev = buildCib(join(tmp, "nodev.xml"), [...HOWTO_DRBD_ISCSI, CLOSE_TARGET]);
   const r = root();
   const a = run(nodev, r);
   t.same(ids(a.report, "error"), ["stonith-no-device", "two-node-no-fencing"]);

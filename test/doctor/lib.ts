@@ -95,8 +95,8 @@ export function doctor(args: string[], env: Record<string, string> = {}): { code
 export const ids = (r: Report, severity?: Finding["severity"]) => [...new Set(r.findings.filter((f) => !severity || f.severity === severity).map((f) => f.id))].sort();
 export const find = (r: Report, id: string) => r.findings.filter((f) => f.id === id);
 
-/** A two-node DRBD + iSCSI cluster the way seed 003 builds it, with upstream agents. */
-export const SEED003: string[][] = [
+/** A two-node DRBD + iSCSI cluster the way a widely copied how-to builds it, with upstream agents. */
+export const HOWTO_DRBD_ISCSI: string[][] = [
   ["resource", "create", "p_DRBD", "ocf:linbit:drbd", "drbd_resource=r0", "op", "monitor", "interval=29s", "role=Promoted", "op", "monitor", "interval=31s", "role=Unpromoted"],
   ["resource", "promotable", "p_DRBD", "promoted-max=1", "promoted-node-max=1", "clone-max=2", "clone-node-max=1", "notify=true"],
   ["resource", "create", "p_iSCSITarget", "ocf:heartbeat:iSCSITarget", "iqn=iqn.2003-01.org.linux-iscsi.pcmk-1.x8664:sn.6425f3536d03", "portals=0.0.0.0:3260", "op", "monitor", "interval=10s"],

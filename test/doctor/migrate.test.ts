@@ -8,14 +8,14 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, w
 import { join } from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { scratchDir } from "../lib/harness.js";
-import { CLI, SEED003, buildCib, doctor, find, nodeRoot } from "./lib.js";
+import { CLI, HOWTO_DRBD_ISCSI, buildCib, doctor, find, nodeRoot } from "./lib.js";
 
 const tmp = scratchDir("doctor-migrate");
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 
 const cib = buildCib(join(tmp, "upstream.xml"), [
   ["property", "set", "stonith-enabled=false"],
-  ...SEED003,
+  ...HOWTO_DRBD_ISCSI,
   ["resource", "create", "p_clvmd", "ocf:heartbeat:clvm", "with_cmirrord=true", "clone", "interleave=true"],
   ["resource", "create", "p_lockd", "ocf:heartbeat:lvmlockd", "pidfile=/var/run/my-lvmlockd.pid", "clone", "interleave=true"],
   ["resource", "create", "p_iet", "ocf:heartbeat:iSCSITarget", "implementation=iet", "iqn=iqn.2003-01.org.example:iet", "--force"],

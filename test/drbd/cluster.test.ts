@@ -39,7 +39,7 @@ async function powerCut(n: string): Promise<number> {
   return at;
 }
 
-/** Boot a node again; drbd is loaded at boot (modules-load.d, as the seed article configures). */
+/** Boot a node again; drbd is loaded at boot (modules-load.d, as the published article configures). */
 async function boot(n: string): Promise<void> {
   sim.ctl("load", n);
   await rig.restart(n);

@@ -54,7 +54,7 @@ t.test("crm_resource --validate: level 0 needs no clone meta and touches nothing
   t.equal(l10missing.code, 5, "resource not in this node's configuration");
 });
 
-t.test("pcs -f: promotable clone with notify=true, as the seed article creates it", async (t) => {
+t.test("pcs -f: promotable clone with notify=true, as the published article creates it", async (t) => {
   const cib = join(sim.dir, "cib.xml");
   t.equal(sh("bash", ["-c", `cibadmin --empty > ${cib}`]).code, 0);
   const c = sh("pcs", ["-f", cib, "resource", "create", "p_DRBD", "ocf:tsstor:drbd", "drbd_resource=iscsi_data", "op", "monitor", "interval=29s", "role=Promoted", "op", "monitor", "interval=31s", "role=Unpromoted"]);

@@ -4,7 +4,7 @@ import { describeState, parseEvents2, parseProcDrbd, parseShStatus, parseVersion
 import { parseLocate } from "../../lib/crm_resource.js";
 import * as S from "./samples.js";
 
-t.test("events2: the seed sample (DRBD 9 during the first sync)", async (t) => {
+t.test("events2: a published DRBD 9 sample (during the first sync)", async (t) => {
   const st = parseEvents2(S.SEED_EVENTS2, "iscsi_data");
   t.same(st, {
     resource: "iscsi_data",

@@ -1,9 +1,9 @@
 // Recorded drbd-utils outputs the parsers are tested on.
-// DRBD 9: the seed sample (seeds/003, drbd-utils 9.x with a DRBD 9 kernel) and variants in the
+// DRBD 9: a published sample (a two-node DRBD + iSCSI how-to, drbd-utils 9.x with a DRBD 9 kernel) and variants in the
 // same format (field order of drbd-utils 9.22 print_notifications). DRBD 8.4: the sh-status
 // format of drbd-utils' user/v84/drbdsetup.c sh_status_scmd.
 
-/** seeds/003_fea8d07fdeab131b.txt, `drbdsetup events2` initial state during the first sync. */
+/** From a published two-node DRBD + iSCSI how-to: `drbdsetup events2` initial state during the first sync. */
 export const SEED_EVENTS2 = `exists resource name:iscsi_data role:Primary suspended:no force-io-failures:no may_promote:no promotion_score:10101
 exists connection name:iscsi_data peer-node-id:1 conn-name:pcmk-2 connection:Connected role:Secondary
 exists device name:iscsi_data volume:0 minor:1 backing_dev:/dev/vdb disk:UpToDate client:no quorum:yes

@@ -1,5 +1,5 @@
-// The DRBD simulator itself: byte-exact output (the seed's events2 sample reproduced from the
-// seed's own configuration), DRBD's refusals and exit codes, resync, split brain, crash, quorum,
+// The DRBD simulator itself: byte-exact output (a published events2 sample reproduced from the
+// same article's configuration), DRBD's refusals and exit codes, resync, split brain, crash, quorum,
 // DRBD 8.4 output, drbdadm's configuration errors.
 import t from "tap";
 import { writeFileSync } from "node:fs";
@@ -8,9 +8,9 @@ import { makeSim } from "./sim.js";
 import { SEED_EVENTS2 } from "./samples.js";
 import { parseEvents2, parseShStatus } from "../../lib/drbd-state.js";
 
-t.test("the seed's configuration and first sync give the seed's events2 output, byte for byte", async (t) => {
+t.test("the published configuration and first sync give the published events2 output, byte for byte", async (t) => {
   const sim = makeSim({ nodes: ["pcmk-1", "pcmk-2"], md: "none" });
-  // seeds/003: the resource file as the article writes it (with the resource name it uses later)
+  // the resource file as the published article writes it (with the resource name it uses later)
   writeFileSync(
     sim.conf,
     `resource "iscsi_data" {
@@ -66,7 +66,7 @@ t.test("the seed's configuration and first sync give the seed's events2 output, 
   );
   sim.ctl("finish-sync");
   const after = sim.tool("pcmk-1", "drbdsetup", ["events2", "--now", "iscsi_data"]).stdout;
-  t.match(after, /promotion_score:10102\n/, "two UpToDate replicas, as the seed's change event");
+  t.match(after, /promotion_score:10102\n/, "two UpToDate replicas, as the published change event");
   t.match(after, /replication:Established peer-disk:UpToDate peer-client:no resync-suspended:no\n/);
   t.equal(sim.tool("pcmk-1", "drbdadm", ["-c", sim.conf, "status"]).stdout, "iscsi_data role:Primary\n  disk:UpToDate\n  pcmk-2 role:Secondary\n    peer-disk:UpToDate\n\n");
 });

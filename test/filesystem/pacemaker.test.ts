@@ -1,5 +1,5 @@
 // Filesystem through Pacemaker's own tools: crm_resource metadata and --validate (good and bad),
-// pcs -f creating the seed setups (a GFS2 clone, ext4 on DRBD with a depth-20 monitor), the agent
+// pcs -f creating the published setups (a GFS2 clone, ext4 on DRBD with a depth-20 monitor), the agent
 // run from a CIB with crm_resource --force-*, and ocf-tester on a real loop-device ext4.
 import t from "tap";
 import { readFileSync } from "node:fs";
@@ -53,7 +53,7 @@ t.test("crm_resource --validate: good and bad (no cluster, no clone meta)", asyn
   }
 });
 
-t.test("pcs -f: a GFS2 clone (seed 000) and ext4 with a depth-20 monitor (seed 004)", async (t) => {
+t.test("pcs -f: a GFS2 clone on a SAN LUN and ext4 on DRBD with a depth-20 monitor", async (t) => {
   t.equal(sh("bash", ["-c", `cibadmin --empty > ${cib}`]).code, 0);
   const gfs = sh("pcs", [
     "-f", cib, "resource", "create", "gfs", "ocf:tsstor:Filesystem",

@@ -1,5 +1,5 @@
 // The iSCSI agents under Pacemaker's own tools: crm_resource --validate, pcs -f creating the
-// seed 003 layout (DRBD promotable + target + LUN + VIP, constraints) checked with crm_simulate,
+// the published two-node DRBD + iSCSI layout (DRBD promotable + target + LUN + VIP, constraints) checked with crm_simulate,
 // and ocf-tester with implementation=tgt against a real tgtd.
 import t from "tap";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ installAgents(["iSCSITarget", "iSCSILogicalUnit"]);
 const tmp = scratchDir("tsi-pcmk");
 t.teardown(() => sh("rm", ["-rf", tmp]));
 
-// seed 003 (fea8d07fdeab131b): names and values as the article has them
+// the published two-node DRBD + iSCSI how-to: names and values as the article has them
 const IQN = "iqn.2003-01.org.linux-iscsi.pcmk-1.x8664:sn.56c2d5f061b1";
 
 t.test("crm_resource --validate: good and bad, both agents", async (t) => {
@@ -36,7 +36,7 @@ t.test("crm_resource --validate: good and bad, both agents", async (t) => {
   t.match(r.stdout, /parameter lun is required/);
 });
 
-t.test("pcs -f: the seed 003 layout (DRBD + target + LU + VIP) with ocf:tsstor iSCSI agents; crm_simulate places it", async (t) => {
+t.test("pcs -f: the published two-node DRBD + iSCSI layout (DRBD + target + LU + VIP) with ocf:tsstor iSCSI agents; crm_simulate places it", async (t) => {
   const cib = join(tmp, "cib.xml");
   sh("bash", ["-c", `cibadmin --empty > ${cib}`]);
   const pcs = (...a: string[]) => {

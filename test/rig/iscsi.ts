@@ -9,6 +9,7 @@
 // host's page cache, so the check is the cluster and iSCSI path (failover, same LU identity,
 // re-login, every acknowledged write readable), not the disk's own durability.
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { iscsiStack, type IscsiOptions, type Plan } from "../../cli/stacks.js";
 import { exec, sleep } from "./exec.js";
@@ -24,10 +25,21 @@ export interface Deployed {
   lun: number;
   /** node running the target */
   active: string;
+  /** how the scenario's client logs in (default: INITIATOR, no CHAP) */
+  login?: ClientLogin;
+}
+
+/**
+ * How a client logs in: its initiator name and, for CHAP, its user and a file holding exactly the
+ * secret (no newline: qemu reads a secret file whole, unlike the agent, which takes its first line).
+ */
+export interface ClientLogin {
+  initiator?: string;
+  chap?: { user: string; secretFile: string };
 }
 
 /** Stack options for the rig: tgt implementation (no configfs here), one LUN, one VIP. */
-export function rigIscsiOptions(rig: Rig, o: { backing: string; drbdResource?: string; drbdconf?: string; lun?: number }): IscsiOptions {
+export function rigIscsiOptions(rig: Rig, o: { backing: string; drbdResource?: string; drbdconf?: string; lun?: number; chap?: IscsiOptions["chap"]; mutualChap?: IscsiOptions["mutualChap"] }): IscsiOptions {
   return {
     prefix: "iscsi",
     ...(o.drbdResource ? { drbdResource: o.drbdResource, drbdconf: o.drbdconf } : { san: true }),
@@ -35,6 +47,8 @@ export function rigIscsiOptions(rig: Rig, o: { backing: string; drbdResource?: s
     luns: [`${o.lun ?? 1}:${o.backing}`],
     ips: [`${rig.vip()}/${rig.serviceCidr}`],
     initiators: [INITIATOR],
+    ...(o.chap ? { chap: o.chap } : {}),
+    ...(o.mutualChap ? { mutualChap: o.mutualChap } : {}),
     implementation: "tgt",
     tid: 1,
   };
@@ -61,10 +75,14 @@ export class IscsiClient {
     readonly vip: string,
     readonly lun: number,
     readonly client = 0,
+    readonly login: ClientLogin = {},
   ) {}
 
-  private opts(timeoutS: number): string {
-    return `driver=iscsi,transport=tcp,portal=${this.vip}:3260,target=${IQN},lun=${this.lun},initiator-name=${INITIATOR},timeout=${timeoutS}`;
+  /** qemu-io's arguments before the commands: the CHAP secret as a file object, never in argv */
+  private args(timeoutS: number): string[] {
+    const c = this.login.chap;
+    const opts = `driver=iscsi,transport=tcp,portal=${this.vip}:3260,target=${IQN},lun=${this.lun},initiator-name=${this.login.initiator ?? INITIATOR},timeout=${timeoutS}`;
+    return c ? ["--object", `secret,id=chap0,file=${c.secretFile}`, "--image-opts", `${opts},user=${c.user},password-secret=chap0`] : ["--image-opts", opts];
   }
 
   /** Pattern byte of block i (never 0: an unwritten block reads as zeros). */
@@ -75,22 +93,31 @@ export class IscsiClient {
   /** Write blocks (each filled with its pattern) and flush; true when acknowledged. */
   async write(blocks: number[], timeoutMs = 20_000): Promise<boolean> {
     const cmds = blocks.flatMap((i) => ["-c", `write -P ${IscsiClient.pattern(i)} ${i * BLOCK} ${BLOCK}`]);
-    const r = await this.rig.client(this.client).run("qemu-io", ["--image-opts", this.opts(5), ...cmds, "-c", "flush"], { timeoutMs });
+    const r = await this.rig.client(this.client).run("qemu-io", [...this.args(5), ...cmds, "-c", "flush"], { timeoutMs });
     return r.code === 0 && (r.stdout.match(/^wrote /gm) ?? []).length === blocks.length;
   }
 
   /** Read blocks back verifying each pattern; returns the blocks that failed. */
   async verify(blocks: number[], timeoutMs = 60_000): Promise<{ ok: boolean; failed: number[]; out: string }> {
     const cmds = blocks.flatMap((i) => ["-c", `read -P ${IscsiClient.pattern(i)} ${i * BLOCK} ${BLOCK}`]);
-    const r = await this.rig.client(this.client).run("qemu-io", ["--image-opts", this.opts(5), ...cmds], { timeoutMs });
+    const r = await this.rig.client(this.client).run("qemu-io", [...this.args(5), ...cmds], { timeoutMs });
     const failed = [...r.out.matchAll(/Pattern verification failed at offset (\d+)/g)].map((m) => Math.floor(Number(m[1]) / BLOCK));
     const reads = (r.stdout.match(/^read /gm) ?? []).length;
     return { ok: r.code === 0 && !failed.length && reads === blocks.length, failed: [...new Set(failed)], out: r.out };
   }
 
+  /** One login and a read of the first sector: whether this client gets in (qemu's reason when not). */
+  async probe(): Promise<{ ok: boolean; out: string }> {
+    const r = await this.rig.client(this.client).run("qemu-io", [...this.args(5), "-c", "read 0 512"], { timeoutMs: 20_000 });
+    return { ok: r.code === 0 && /^read /m.test(r.stdout), out: r.out.trim() };
+  }
+
   /** Unit serial number (VPD page 0x80): the LU's identity the initiator keys on. */
   async serial(): Promise<string> {
-    const r = await this.rig.client(this.client).run("iscsi-inq", ["-i", INITIATOR, "-e", "1", "-c", "128", `iscsi://${this.vip}/${IQN}/${this.lun}`], { timeoutMs: 15_000 });
+    // libiscsi's tools take CHAP from the environment (the URL form would put it in argv)
+    const c = this.login.chap;
+    const env = c ? { LIBISCSI_CHAP_USERNAME: c.user, LIBISCSI_CHAP_PASSWORD: readFileSync(c.secretFile, "utf8") } : undefined;
+    const r = await this.rig.client(this.client).run("iscsi-inq", ["-i", this.login.initiator ?? INITIATOR, "-e", "1", "-c", "128", `iscsi://${this.vip}/${IQN}/${this.lun}`], { timeoutMs: 15_000, env });
     // "Unit Serial Number:[                              beaf11]"
     return /Unit Serial Number:\s*\[\s*([^\]]*?)\s*\]/i.exec(r.stdout)?.[1] ?? `(none: ${r.out.trim()})`;
   }
@@ -121,7 +148,7 @@ export async function hardKillFailover(
   o: { pre?: number; log?: (m: string) => void; /** also dies with the node, e.g. the DRBD simulator's node kernel */ onKill?: (node: string) => void } = {},
 ): Promise<FailoverResult> {
   const log = o.log ?? (() => {});
-  const c = new IscsiClient(rig, d.vip, d.lun);
+  const c = new IscsiClient(rig, d.vip, d.lun, 0, d.login);
   const pre = Array.from({ length: o.pre ?? 16 }, (_, i) => i);
   if (!(await c.write(pre))) throw new Error("initial writes through the VIP failed");
   const serialBefore = await c.serial();

@@ -24,7 +24,7 @@ t.test("iscsi prints a reviewable script that bash accepts", async (t) => {
   t.match(r.stdout, /WARNING: without fencing/);
   t.match(r.stdout, /resource create iscsi-drbd ocf:tsstor:drbd drbd_resource=r0 .* promotable promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true/);
   t.match(r.stdout, /allowed_initiators=iqn\.1993-08\.org\.debian:01:client/);
-  t.match(r.stdout, /constraint colocation add iscsi-ip1 with iscsi-target INFINITY/, "the VIP constraints seed 003 forgot");
+  t.match(r.stdout, /constraint colocation add iscsi-ip1 with iscsi-target INFINITY/, "the VIP constraints the published recipe forgot");
   t.match(r.stdout, /constraint order start iscsi-target then start iscsi-ip1\n/);
   t.match(r.stdout, /cib-push "\$work\/new.xml" diff-against="\$work\/orig.xml"/);
   t.equal(spawnSync("bash", ["-n"], { input: r.stdout }).status, 0, "bash -n");

@@ -1,5 +1,5 @@
 // What the simulated drbd-utils print, byte for byte as drbd-utils 9.22 (DRBD 9 events2 and status,
-// with the fields of the seed sample 003: "exists resource name:r role:Primary suspended:no
+// with the fields of a published DRBD 9 sample: "exists resource name:r role:Primary suspended:no
 // force-io-failures:no may_promote:no promotion_score:10101") and drbdsetup-84 sh-status.
 
 import { diskState, hasQuorum, md, peerOf, syncDone, type SimConnection, type SimNode, type SimResource, type SimState } from "./state.js";
