@@ -137,6 +137,88 @@ export interface FailoverResult {
   serialAfter: string;
 }
 
+/** A writer through the VIP, one block per call, until stopped; every acknowledged block is kept. */
+class Writer {
+  readonly acked: number[] = [];
+  readonly unacked: number[] = [];
+  /** acknowledged since mark() */
+  sinceMark = 0;
+  /** longest time between two acknowledged writes (the client's stall) */
+  longestGapMs = 0;
+  private marked = false;
+  private stopped = false;
+  private readonly done: Promise<void>;
+
+  constructor(c: IscsiClient, pre: number[]) {
+    this.acked.push(...pre);
+    let next = pre.length;
+    let last = Date.now();
+    this.done = (async () => {
+      while (!this.stopped) {
+        const b = next++;
+        if (await c.write([b], 12_000)) {
+          this.acked.push(b);
+          this.longestGapMs = Math.max(this.longestGapMs, Date.now() - last);
+          last = Date.now();
+          if (this.marked) this.sinceMark++;
+        } else {
+          this.unacked.push(b);
+          await sleep(100);
+        }
+      }
+    })();
+  }
+
+  mark(): void {
+    this.marked = true;
+  }
+
+  /** Wait (at most 20 s) for n acknowledged writes after mark(), then stop. */
+  async finish(n = 4): Promise<void> {
+    for (let i = 0; i < 200 && this.sinceMark < n; i++) await sleep(100);
+    await this.stop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+}
+
+/** Initial blocks, the LU serial, and a writer running through the VIP. */
+async function beginEpisode(rig: Rig, d: Deployed, pre: number, log: (m: string) => void): Promise<{ c: IscsiClient; w: Writer; serialBefore: string }> {
+  const c = new IscsiClient(rig, d.vip, d.lun, 0, d.login);
+  const blocks = Array.from({ length: pre }, (_, i) => i);
+  if (!(await c.write(blocks))) throw new Error("initial writes through the VIP failed");
+  const serialBefore = await c.serial();
+  log(`wrote ${pre} blocks of ${BLOCK / 1024} KiB through ${d.vip} (target on ${d.active}), LU serial ${serialBefore}`);
+  const w = new Writer(c, blocks);
+  await sleep(500);
+  return { c, w, serialBefore };
+}
+
+/** Poll until `ready()` and a verified read of block 0 through the VIP; ms since t0. */
+async function firstVerifiedRead(c: IscsiClient, w: Writer, d: Deployed, t0: number, ready: () => Promise<boolean>): Promise<number> {
+  for (;;) {
+    if (Date.now() - t0 > 120_000) {
+      await w.stop();
+      throw new Error(`no read through ${d.vip} within 120 s of the fault`);
+    }
+    if (await ready()) {
+      const v = await c.verify([0], 10_000);
+      if (v.ok) return Date.now() - t0;
+    } else await sleep(100);
+  }
+}
+
+/** Read back every acknowledged block and the serial after the episode. */
+async function endEpisode(c: IscsiClient, w: Writer, log: (m: string) => void): Promise<{ verify: FailoverResult["verify"]; serialAfter: string }> {
+  const serialAfter = await c.serial();
+  const verify = await c.verify(w.acked);
+  log(`read back ${w.acked.length} acknowledged blocks: ${verify.ok ? "all correct" : `FAILED ${verify.failed.join(",")}`}`);
+  return { verify, serialAfter };
+}
+
 /**
  * Write `pre` blocks, keep a writer going, hard-kill the active node, time the first verified
  * read through the VIP, let the writer land a few blocks on the survivor, then read back every
@@ -148,62 +230,68 @@ export async function hardKillFailover(
   o: { pre?: number; log?: (m: string) => void; /** also dies with the node, e.g. the DRBD simulator's node kernel */ onKill?: (node: string) => void } = {},
 ): Promise<FailoverResult> {
   const log = o.log ?? (() => {});
-  const c = new IscsiClient(rig, d.vip, d.lun, 0, d.login);
-  const pre = Array.from({ length: o.pre ?? 16 }, (_, i) => i);
-  if (!(await c.write(pre))) throw new Error("initial writes through the VIP failed");
-  const serialBefore = await c.serial();
-  const acked = [...pre];
-  const unacked: number[] = [];
-  log(`wrote ${pre.length} blocks of ${BLOCK / 1024} KiB through ${d.vip} (target on ${d.active}), LU serial ${serialBefore}`);
-
-  // writer: one block per call, as long as the scenario runs
-  let next = pre.length;
-  let stop = false;
-  let afterFailover = 0;
-  let failedOver = false;
-  const writer = (async () => {
-    while (!stop) {
-      const b = next++;
-      if (await c.write([b], 12_000)) {
-        acked.push(b);
-        if (failedOver) afterFailover++;
-      } else {
-        unacked.push(b);
-        await sleep(100);
-      }
-    }
-  })();
-  await sleep(500);
-
+  const { c, w, serialBefore } = await beginEpisode(rig, d, o.pre ?? 16, log);
   const survivor = rig.nodes.find((n) => n.name !== d.active && n.up)!.name;
   const survivorMac = rig.mac(survivor);
   const t0 = await rig.hardKill(d.active);
   o.onKill?.(d.active);
-  // poll: the VIP answering from the survivor, then a verified read of block 0
-  let failoverMs = 0;
-  for (;;) {
-    if (Date.now() - t0 > 120_000) {
-      stop = true;
-      await writer;
-      throw new Error(`no read through ${d.vip} within 120 s of the kill`);
-    }
-    if ((await rig.waitArp(d.vip, survivorMac, { timeoutMs: 10_000 })) !== undefined) {
-      const v = await c.verify([0], 10_000);
-      if (v.ok) {
-        failoverMs = Date.now() - t0;
-        break;
-      }
-    }
-  }
-  failedOver = true;
+  // the VIP answering from the survivor, then a verified read of block 0
+  const failoverMs = await firstVerifiedRead(c, w, d, t0, async () => (await rig.waitArp(d.vip, survivorMac, { timeoutMs: 10_000 })) !== undefined);
+  w.mark();
   log(`first verified read through ${d.vip} from ${survivor}: ${(failoverMs / 1000).toFixed(2)} s after the kill`);
-  for (let i = 0; i < 200 && afterFailover < 4; i++) await sleep(100);
-  stop = true;
-  await writer;
-  const serialAfter = await c.serial();
-  const verify = await c.verify(acked);
-  log(`read back ${acked.length} acknowledged blocks: ${verify.ok ? "all correct" : `FAILED ${verify.failed.join(",")}`}`);
-  return { killed: d.active, survivor, failoverMs, acked, unacked, verify, serialBefore, serialAfter };
+  await w.finish();
+  return { killed: d.active, survivor, failoverMs, acked: w.acked, unacked: w.unacked, ...(await endEpisode(c, w, log)), serialBefore };
+}
+
+export interface PartitionResult {
+  /** the node the cluster fenced, and the one left serving */
+  fenced: string;
+  survivor: string;
+  /** whether the survivor is the node that ran the target before the cut (no failover needed) */
+  activeSurvived: boolean;
+  /** cut -> the fence device reports the loser off */
+  fencedMs: number;
+  /** cut -> first verified read through the VIP once the loser is off */
+  resolvedMs: number;
+  /** longest time the client went without an acknowledged write */
+  stallMs: number;
+  acked: number[];
+  unacked: number[];
+  verify: FailoverResult["verify"];
+  serialBefore: string;
+  serialAfter: string;
+}
+
+/**
+ * On a fenced rig: cut the active node's cluster link while the client writes, wait until one
+ * node has been fenced (powered off), heal the link, time the first verified read through the VIP
+ * from the survivor, then read back every acknowledged block. The fenced node stays off.
+ */
+export async function partitionFailover(rig: Rig, d: Deployed, o: { pre?: number; log?: (m: string) => void; /** also cut with the cluster link, e.g. DRBD's */ onCut?: () => void; onHeal?: () => void } = {}): Promise<PartitionResult> {
+  const log = o.log ?? (() => {});
+  const before = rig.fenceEvents().length;
+  const { c, w, serialBefore } = await beginEpisode(rig, d, o.pre ?? 16, log);
+  const t0 = Date.now();
+  rig.cut(d.active);
+  o.onCut?.();
+  let off: ReturnType<Rig["fenceEvents"]>[number] | undefined;
+  while (!(off = rig.fenceEvents().slice(before).find((e) => e.ok && (e.action === "off" || e.action === "reboot")))) {
+    if (Date.now() - t0 > 120_000) {
+      await w.stop();
+      throw new Error("no node fenced within 120 s of the cluster-link cut");
+    }
+    await sleep(50);
+  }
+  const fencedMs = off.at - t0;
+  rig.heal();
+  o.onHeal?.();
+  const survivor = rig.nodes.find((n) => n.name !== off!.plug)!.name;
+  const mac = rig.mac(survivor);
+  log(`cut ${d.active}'s cluster link; ${off.plug} fenced by ${off.from} after ${(fencedMs / 1000).toFixed(2)} s`);
+  const resolvedMs = await firstVerifiedRead(c, w, d, t0, async () => (await rig.waitArp(d.vip, mac, { timeoutMs: 10_000 })) !== undefined);
+  w.mark();
+  await w.finish();
+  return { fenced: off.plug, survivor, activeSurvived: survivor === d.active, fencedMs, resolvedMs, stallMs: w.longestGapMs, acked: w.acked, unacked: w.unacked, ...(await endEpisode(c, w, log)), serialBefore };
 }
 
 /** Is the client tooling there? */
