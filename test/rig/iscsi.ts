@@ -63,9 +63,18 @@ export function backingFile(dir: string, mb = 64): string {
 
 export async function waitDeployed(rig: Rig, plan: Plan, timeoutMs = 90_000): Promise<Deployed> {
   const ip = plan.resources[plan.resources.length - 1]!;
-  const [active] = await rig.waitResource(ip, { timeoutMs });
+  const end = Date.now() + timeoutMs;
   const lun = Number(/lun(\d+)$/.exec(plan.resources.find((r) => /-lun\d+$/.test(r))!)![1]);
-  return { plan, vip: rig.vip(), lun, active: active! };
+  // the status and the wire must agree: a status read while the IP was still moving once named the
+  // node it was leaving, and a bench run "failed over" in 187 ms because the killed node held nothing
+  for (;;) {
+    const [active] = await rig.waitResource(ip, { timeoutMs: Math.max(1_000, end - Date.now()) });
+    if ((await rig.waitArp(rig.vip(), rig.mac(active!), { timeoutMs: 3_000 })) !== undefined) {
+      const [still] = await rig.waitResource(ip, { timeoutMs: 10_000 });
+      if (still === active) return { plan, vip: rig.vip(), lun, active: active! };
+    }
+    if (Date.now() > end) throw new Error(`${ip}: the status says ${active} but the VIP does not answer from it`);
+  }
 }
 
 /** The client side: qemu-io through the VIP, one iSCSI login per call. */
