@@ -43,7 +43,7 @@ for m in dev/pts dev sys proc; do umount "$root/$m"; done
 log "image: configure"
 mkdir -p "$root/usr/lib/modules"
 cp -a "/lib/modules/$kver" "$root/usr/lib/modules/"
-for b in drbdadm targetcli lvmlockd sanlock dlm_controld mkfs.gfs2 corosync pacemakerd socat; do
+for b in drbdadm targetcli lvmlockd sanlock dlm_controld mkfs.gfs2 corosync pacemakerd socat sbd fence_sbd pcs; do
   chroot "$root" sh -c "command -v $b" >/dev/null || die "image lacks $b (see $work/apt.log)"
 done
 chroot "$root" depmod "$kver"
@@ -54,7 +54,7 @@ chroot "$root" passwd -d root >/dev/null
 # Nothing of the cluster starts by itself: the suites start what they test.
 for u in corosync pacemaker dlm sanlock wdmd lvmlockd lvm2-lvmpolld iscsid open-iscsi \
          rtslib-fb-targetctl target drbd e2scrub_reread apt-daily.timer apt-daily-upgrade.timer \
-         e2scrub_all.timer fstrim.timer systemd-timesyncd lvm2-monitor blk-availability; do
+         e2scrub_all.timer fstrim.timer systemd-timesyncd lvm2-monitor blk-availability sbd pcsd pcsd-ruby; do
   chroot "$root" systemctl disable "$u" >/dev/null 2>&1 || true
 done
 install -m 0755 "$LAB_DIR/guest/tsstor-lab-boot" "$root/usr/local/sbin/tsstor-lab-boot"

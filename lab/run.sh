@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
 done
 
 SINGLE_SUITES="record-lio record-lvm record-drbd1 record-gfs2 lio lvm-sanlock"
-PAIR_SUITES="record-drbd2 lvm-dlm gfs2 drbd" # drbd last: it powers n2 off
+PAIR_SUITES="record-drbd2 lvm-dlm gfs2 sbd drbd" # drbd last: it powers n2 off
 if [ -n "$suites" ]; then
   s1="" s2=""
   for s in $suites; do
@@ -48,8 +48,8 @@ trap 'lab_kill_all' EXIT
 trap 'lab_kill_all; exit 130' INT TERM
 
 # 1. host packages
-HOST_PKGS=(qemu-system-x86 qemu-utils debootstrap linux-image-amd64 e2fsprogs)
-if ! command -v qemu-system-x86_64 >/dev/null || ! command -v debootstrap >/dev/null ||
+HOST_PKGS=(qemu-system-x86 qemu-utils debootstrap linux-image-amd64 e2fsprogs socat)
+if ! command -v qemu-system-x86_64 >/dev/null || ! command -v debootstrap >/dev/null || ! command -v socat >/dev/null ||
    ! ls /boot/vmlinuz-* >/dev/null 2>&1; then
   log "installing host packages: ${HOST_PKGS[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${HOST_PKGS[@]}" >/dev/null
@@ -77,6 +77,8 @@ rm -rf "$RUN/payload" "$RUN"/payload-* "$RUN/host"
 [ -z "$PAIR_SUITES" ] || rm -rf "$RUN/pair"
 mkdir -p "$RUN/payload/bin"
 cp build/tsstor-agents "$RUN/payload/bin/"
+# the tsstor command: the sbd suite builds its stack with `tsstor stack ... --fencing sbd`
+[ ! -x build/tsstor ] || cp build/tsstor "$RUN/payload/bin/"
 cp -r "$LAB_DIR/guest" "$LAB_DIR/suites" "$RUN/payload/"
 payload_img() { # ROLE NODES SUITES -> image path
   local p="$RUN/payload-$1"
@@ -103,19 +105,29 @@ if [ -n "$PAIR_SUITES" ]; then
   t=$SECONDS
   log "phase pair: $PAIR_SUITES"
   mkdir -p "$RUN/pair"
+  # one UDP datagram socket per VM on 127.0.0.1, each sending to the other's: stateless, so a VM
+  # that is reset and booted again is back on the wire (a TCP socket netdev never reconnects)
   port=$((20000 + RANDOM % 20000))
-  # two raw images attached to both VMs (SAN LUNs): shared1 for the LVM suite, shared2 for GFS2
+  # raw images attached to both VMs (SAN LUNs): shared1 for the LVM suite, shared2 for GFS2,
+  # sbd for the SBD fencing suite (its header and 255 message slots)
   truncate -s 1G "$RUN/pair/shared1.img" "$RUN/pair/shared2.img"
-  shared="$(disk_args "$RUN/pair/shared1.img" shared1 raw shared) $(disk_args "$RUN/pair/shared2.img" shared2 raw shared)"
+  truncate -s 16M "$RUN/pair/sbd.img"
+  shared="$(disk_args "$RUN/pair/shared1.img" shared1 raw shared) $(disk_args "$RUN/pair/shared2.img" shared2 raw shared) $(disk_args "$RUN/pair/sbd.img" sbd raw shared)"
   # shellcheck disable=SC2086
   vm_start n2 "$RUN/pair" "$(payload_img n2 2 "$PAIR_SUITES")" $shared \
-    -netdev "socket,id=n0,listen=127.0.0.1:$port" -device virtio-net-pci,netdev=n0,mac=52:54:00:12:09:02
+    -netdev "socket,id=n0,udp=127.0.0.1:$port,localaddr=127.0.0.1:$((port + 1))" -device virtio-net-pci,netdev=n0,mac=52:54:00:12:09:02
   sleep 1
   # shellcheck disable=SC2086
   vm_start n1 "$RUN/pair" "$(payload_img n1 2 "$PAIR_SUITES")" $shared \
-    -netdev "socket,id=n0,connect=127.0.0.1:$port" -device virtio-net-pci,netdev=n0,mac=52:54:00:12:09:01
+    -netdev "socket,id=n0,udp=127.0.0.1:$((port + 1)),localaddr=127.0.0.1:$port" -device virtio-net-pci,netdev=n0,mac=52:54:00:12:09:01
+  # n1 drives; the host cuts links and powers fenced VMs on again when n1's console asks
+  LAB_EXTRA_PIDS="$RUN/pair/extra-pids"; : > "$LAB_EXTRA_PIDS"
+  vm_host_agent "$RUN/pair" n1 &
+  agent=$!
   vm_wait n1 "$RUN/pair" "${TSSTOR_LAB_PAIR_TIMEOUT:-2400}" || rc=1
   vm_wait n2 "$RUN/pair" 60 || true
+  kill "$agent" 2>/dev/null || true; kill "$(cat "$RUN/pair/host-agent-tail.pid" 2>/dev/null)" 2>/dev/null || true
+  wait "$agent" 2>/dev/null || true
   lab_kill_all
   vm_results n1 "$RUN/pair"; vm_results n2 "$RUN/pair"
   PHASE_S[pair]=$((SECONDS - t)); echo "${PHASE_S[pair]}" > "$RUN/pair/phase-seconds"
@@ -144,7 +156,7 @@ for d in "$RUN"/single/n1 "$RUN"/pair/n1 "$RUN"/pair/n2; do
   [ "$(cat "$d/exit-code")" = 0 ] || rc=1
 done
 if grep -q $'\tFAIL\t' "$RUN"/*/*/results.tsv 2>/dev/null; then rc=1; fi
-[ "$keep" = 1 ] || rm -f "$RUN"/*/*.qcow2 "$RUN"/*/*-data.img "$RUN"/pair/shared*.img "$RUN"/payload-*.img
+[ "$keep" = 1 ] || rm -f "$RUN"/*/*.qcow2 "$RUN"/*/*-data.img "$RUN"/pair/shared*.img "$RUN"/pair/sbd.img "$RUN"/payload-*.img
 if grep -qs $'\tFAIL\t' "$RUN"/*/*/results.tsv; then
   log "failed cases:"; awk -F'\t' '$5 == "FAIL" { printf "  %s %s %s: %s (%s)\n", $1, $2, $3, $4, $6 }' "$RUN"/*/*/results.tsv >&2
 fi

@@ -337,3 +337,8 @@ start_pacemaker() {
   # (crmadmin -D -t 2000 hangs for minutes in Pacemaker 2.1.5 despite -t: read crm_mon instead)
   wait_for 180 sh -c "timeout 20 crm_mon -1 2>/dev/null | grep -q 'Current DC: n'"
 }
+
+# ---- the host's help (two VMs; run.sh's vm_host_agent reads n1's console) ------------------
+# host_request link NAME on|off: QEMU's link control cuts (or restores) every network of NAME.
+# host_request boot NAME: power NAME on again after a reset (QEMU runs with -no-reboot).
+host_request() { progress "TSSTOR-LAB-HOST: $*"; }
