@@ -127,14 +127,17 @@ function openTarget(s: Sources, p: Primitive): Finding[] {
   const vips = virtualIps(s);
   const wild = portals.filter((x) => WILDCARD.has(canonicalIp(x.ip)));
   if (wild.length) {
-    const known = [...cluster].map(([a, what]) => `${a} (${what})`);
+    // Grouped by network: the node that runs the target owns one address of each.
+    const byNet = new Map<string, string[]>();
+    for (const [a, what] of cluster) byNet.set(what, [...(byNet.get(what) ?? []), a]);
+    const known = [...byNet].map(([what, as]) => `${what} (${as.join(", ")})`);
     out.push({
       id: "target-portal-wildcard",
       severity: "warning",
       subject,
       message:
-        (impl === "tgt" ? "tgtd listens on every address of the node" : `portal ${wild.map((x) => (x.ip.includes(":") ? `[${x.ip}]` : x.ip) + `:${x.port}`).join(", ")} listens on every address of the node`) +
-        (known.length ? `, including ${known.join(", ")}` : ""),
+        (impl === "tgt" ? "tgtd listens on every address of the node that runs it" : `portal ${wild.map((x) => (x.ip.includes(":") ? `[${x.ip}]` : x.ip) + `:${x.port}`).join(", ")} listens on every address of the node that runs it`) +
+        (known.length ? `, ${known.join(" and ")} included` : ""),
       reason:
         "The target answers on the cluster and replication networks too, which are meant for the nodes alone; iSCSI traffic there competes with corosync's token (a delayed token is a lost node and a fencing) and with DRBD's replication.",
       fix:

@@ -152,16 +152,19 @@ crm_attribute -t crm_config -n stonith-enabled -v false >/dev/null
 eval "$unfence" && on_peer "$unfence" >/dev/null
 # n1 (Primary) is cut this time: nobody is fenced, so each node notes its own role each second
 # (after the heal Pacemaker demotes one of two Promoted instances: asking then would be too late)
-roles="rm -f /tmp/roles; nohup sh -c 'for i in \$(seq 1 100); do drbdadm role $RES >> /tmp/roles 2>&1; sleep 1; done' >/dev/null 2>&1 &"
-dmesg -C; on_peer 'dmesg -C' >/dev/null
-eval "$roles"; on_peer "$roles" >/dev/null
+# setsid -f and closed descriptors: nothing may hold on_peer's connection open (a lab run lost
+# 900 s here waiting for the peer's sampler, which then finished before the cut)
+roles="rm -f /tmp/roles; setsid -f sh -c 'for i in \$(seq 1 100); do drbdadm role $RES >> /tmp/roles 2>&1; sleep 1; done' </dev/null >/dev/null 2>&1"
+dmesg -C; PEER_TIMEOUT=30 on_peer 'dmesg -C' >/dev/null
+eval "$roles"; PEER_TIMEOUT=30 on_peer "$roles" >/dev/null || progress "sbd: could not start n2's role sampler"
 host_request link n1 off
 sleep 90
 host_request link n1 on
 wait_for 60 on_peer true
 wait_for 60 sh -c "dmesg | grep -qi 'split-brain'"
-dmesg > "$RESULTS/sbd-control-dmesg-n1.txt"
-p1=$(grep -c '^Primary' /tmp/roles); p2=$(on_peer "grep -c '^Primary' /tmp/roles" 2>/dev/null | tail -1)
+dmesg > "$RESULTS/sbd-control-dmesg-n1.txt"; on_peer dmesg > "$RESULTS/sbd-control-dmesg-n2.txt" 2>&1
+cp /tmp/roles "$RESULTS/sbd-control-roles-n1.txt"; on_peer "cat /tmp/roles" > "$RESULTS/sbd-control-roles-n2.txt" 2>&1
+p1=$(grep -c '^Primary' "$RESULTS/sbd-control-roles-n1.txt"); p2=$(grep -c '^Primary' "$RESULTS/sbd-control-roles-n2.txt")
 if [ "${p1:-0}" -gt 0 ] && [ "${p2:-0}" -gt 0 ]; then result $A control "unfenced cut: both nodes Primary (n1 for ${p1} s, n2 for ${p2} s of the samples)" PASS
 else result $A control "unfenced cut: both nodes Primary" FAIL "n1 Primary in ${p1:-0} samples, n2 in ${p2:-0}"; fi
 check $A control "DRBD reports the split brain on reconnect" grep -qi 'split-brain' "$RESULTS/sbd-control-dmesg-n1.txt"

@@ -202,7 +202,7 @@ t.test("iSCSI targets open to strangers: no initiator list, no CHAP, a secret in
   const wild = run(variant("wild", fenced, [["resource", "update", "p_iSCSITarget", "portals=0.0.0.0:3260"]]), r);
   t.same(targetIds(wild), ["info:target-no-chap", "warning:target-portal-wildcard"]);
   const w = find(wild.report, "target-portal-wildcard")[0]!;
-  t.match(w.message, /portal 0\.0\.0\.0:3260 listens on every address of the node, including 10\.233\.0\.1 \(the corosync cluster network\), 10\.233\.0\.2/);
+  t.match(w.message, /portal 0\.0\.0\.0:3260 listens on every address of the node that runs it, the corosync cluster network \(10\.233\.0\.1, 10\.233\.0\.2\)/);
   t.same(w.fix[0], "pcs resource update p_iSCSITarget portals=192.168.23.100:3260    # the service address the initiators use", "the fix names the cluster's virtual IP");
   const v6 = run(variant("wild6", fenced, [["resource", "update", "p_iSCSITarget", "portals=[::]:3260"]]), r);
   t.same(targetIds(v6), ["info:target-no-chap", "warning:target-portal-wildcard"], "[::] too");
