@@ -4,7 +4,7 @@
 
 import { defineHandlers, type Ctx } from "../lib/agent.js";
 import { defineAgent, p } from "../lib/declaration.js";
-import { chapError, IMPLEMENTATIONS, initiatorsError, iscsiNameError, iserMatches, iserPortalsError, lioName, nameValuesError, ownPortalsClash, parseNameValues, parsePortals, portalsError, splitWords, SUPPORTED, type Implementation } from "../lib/iscsi.js";
+import { chapError, chapPairError, IMPLEMENTATIONS, initiatorsError, iscsiNameError, iserMatches, iserPortalsError, lioName, nameValuesError, ownPortalsClash, parseNameValues, parsePortals, portalsError, splitWords, SUPPORTED, type Implementation } from "../lib/iscsi.js";
 import type { TargetSpec } from "../lib/iscsi-spec.js";
 import { checkInstalled, detect, driver, monitorCode, monitored, required } from "../lib/iscsi-driver.js";
 import { OCF, fail } from "../lib/ocf.js";
@@ -157,15 +157,8 @@ function spec(ctx: TCtx, impl: Implementation, secrets: Secrets): TargetSpec {
   const chap = P.incoming_username ? { user: P.incoming_username, password: secretOf(ctx, "incoming_password_file", P.incoming_password_file, P.incoming_password, secrets) } : undefined;
   const mutual = P.outgoing_username ? { user: P.outgoing_username, password: secretOf(ctx, "outgoing_password_file", P.outgoing_password_file, "", secrets) } : undefined;
   if (secrets === "need") {
-    for (const [what, c] of [["incoming", chap], ["outgoing", mutual]] as const) {
-      if (impl === "tgt" && c?.password?.includes(",")) throw fail.configured(`tgt cannot take a ',' in the ${what} CHAP secret`);
-    }
-    if (impl === "tgt" && mutual && mutual.user === chap?.user) {
-      throw fail.configured("tgt keeps one secret per account name: outgoing_username must differ from incoming_username");
-    }
-    if (chap?.password !== undefined && chap.password === mutual?.password) {
-      throw fail.configured("the outgoing (mutual) CHAP secret must differ from the incoming one (RFC 7143 12.1.3)");
-    }
+    const bad = chapPairError(impl, chap, mutual);
+    if (bad) throw fail.configured(bad);
   }
   return {
     iqn: lower(P.iqn),
@@ -192,9 +185,9 @@ export const agent = defineHandlers(decl, {
     if (P.outgoing_username && !P.outgoing_password_file) throw fail.configured("outgoing_username is set but outgoing_password_file is not");
     if (P.outgoing_password_file && !P.outgoing_username) throw fail.configured("outgoing_password_file is set but outgoing_username is not");
     if (P.outgoing_username && !P.incoming_username) throw fail.configured("mutual CHAP (outgoing_username) needs incoming CHAP (incoming_username): the initiator authenticates first");
-    if (i === "tgt" && [P.incoming_username, P.incoming_password, P.outgoing_username].some((x) => x.includes(","))) {
-      throw fail.configured("tgt cannot take a ',' in a CHAP user name or secret");
-    }
+    // the secrets in files are compared at start (spec), where they are read
+    const pair = chapPairError(i, P.incoming_username ? { user: P.incoming_username, password: P.incoming_password || undefined } : undefined, P.outgoing_username ? { user: P.outgoing_username } : undefined);
+    if (pair) throw fail.configured(pair);
     const portals = parsePortals(P.portals);
     if (typeof portals !== "string") {
       for (const x of splitWords(P.iser_portals)) {

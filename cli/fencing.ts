@@ -391,20 +391,7 @@ function agent(o: FencingOptions, cs: Corosync | undefined, p: Problems, f: Fenc
   for (const e of o.fencePasswordFiles ?? []) {
     const nm = /^([^/:=\s]+):(\/.*)$/.exec(e);
     const file = nm ? nm[2]! : e;
-    const bad = absPath(file);
-    if (bad) {
-      p.add(`--fence-password-file: ${bad}`);
-      continue;
-    }
-    let st;
-    try {
-      st = statSync(file);
-    } catch {
-      p.add(`--fence-password-file ${file}: no such file here (it must exist at this path on every node, mode 0600)`);
-      continue;
-    }
-    if (!st.isFile()) p.add(`--fence-password-file ${file}: not a regular file`);
-    else if (st.mode & 0o077) p.add(`--fence-password-file ${file}: readable by group or others (mode ${(st.mode & 0o777).toString(8)}): chmod 600 it`);
+    if (p.secretFile("--fence-password-file", file) === undefined) continue;
     if (nm) {
       if (map.length) p.add("--fence-password-file NODE:FILE: with --fence-host-map there is one device: give one file");
       if (nodeFile.has(nm[1]!)) p.add(`--fence-password-file: two files for ${nm[1]}`);

@@ -3,8 +3,7 @@
 // Why the constraints look as they do is written next to them; docs/stacks.md has the pictures.
 // Fencing is every stack's first part: cli/fencing.ts plans it from the --fencing options.
 import { planFencing, type CibRequirement, type Fencing, type FencingOptions, type FencingTarget, type NodeStep } from "./fencing.js";
-import { chapError } from "../lib/iscsi.js";
-import { readSecretFile } from "../lib/secret-file.js";
+import { chapError, chapPairError } from "../lib/iscsi.js";
 import { Problems, absPath, agentSpec, drbdResource, duration, iqn, ipWithPrefix, lvmName, mountPoint, nameValue, nic, portal, resourceId } from "./validate.js";
 
 export interface Plan {
@@ -97,40 +96,30 @@ export const OPEN_TARGET =
  */
 function chapParams(p: Problems, o: IscsiOptions): string[] {
   const out: string[] = [];
-  const secrets: string[] = [];
+  const read: ({ user: string; password?: string } | undefined)[] = [];
   for (const [flag, c, userKey, fileKey] of [
     ["--chap", o.chap, "incoming_username", "incoming_password_file"],
     ["--mutual-chap", o.mutualChap, "outgoing_username", "outgoing_password_file"],
   ] as const) {
+    read.push(undefined);
     if (!c || (c.user === undefined && c.file === undefined)) continue;
     if (c.user === undefined || c.file === undefined) {
       p.add(`${flag}-user and ${flag}-secret-file go together`);
       continue;
     }
     p.check(`${flag}-user`, c.user, chapError);
-    if (o.implementation === "tgt" && c.user.includes(",")) p.add(`${flag}-user: tgt cannot take a ','`);
-    const bad = absPath(c.file);
-    if (bad) {
-      p.add(`${flag}-secret-file: ${bad}`);
-      continue;
-    }
-    const r = readSecretFile(c.file);
-    if ("error" in r) {
-      p.add(`${flag}-secret-file: ${r.error} (the file must exist at this path on every node, mode 0600)`);
-      continue;
-    }
+    const secret = p.secretFile(`${flag}-secret-file`, c.file);
     // never echo the secret, even a malformed one
-    const e = chapError(r.secret);
+    const e = secret === undefined ? undefined : chapError(secret);
     if (e) p.add(`${flag}-secret-file ${c.file}: the secret on its first line ${e}`);
-    else if (o.implementation === "tgt" && r.secret.includes(",")) p.add(`${flag}-secret-file ${c.file}: tgt cannot take a ',' in a secret`);
-    secrets.push(r.secret);
+    read[read.length - 1] = { user: c.user, ...(secret === undefined || e ? {} : { password: secret }) };
     out.push(`${userKey}=${c.user}`, `${fileKey}=${c.file}`);
   }
-  const chapSet = o.chap?.user !== undefined || o.chap?.file !== undefined;
-  const mutualSet = o.mutualChap?.user !== undefined || o.mutualChap?.file !== undefined;
-  if (mutualSet && !chapSet) p.add("--mutual-chap-user needs --chap-user: the initiator authenticates first, then the target");
-  if (secrets.length === 2 && secrets[0] === secrets[1]) p.add("--mutual-chap-secret-file: the mutual secret must differ from the incoming one (RFC 7143 12.1.3)");
-  if (o.implementation === "tgt" && mutualSet && o.mutualChap?.user === o.chap?.user) p.add("--mutual-chap-user: tgt keeps one secret per account name; use a user other than --chap-user");
+  const [chap, mutual] = read;
+  if (mutual && !chap) p.add("--mutual-chap-user needs --chap-user: the initiator authenticates first, then the target");
+  // the agent enforces the same rules at start (lib/iscsi chapPairError): refuse them here first
+  const pair = chapPairError(o.implementation, chap, mutual);
+  if (pair) p.add(`--chap/--mutual-chap: ${pair}`);
   return out;
 }
 

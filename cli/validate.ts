@@ -1,6 +1,7 @@
 // Syntax checks for every value a stack script puts on a pcs command line. All of them run
 // before a single pcs command does; each returns an error text or undefined.
 import { isIPv4, isIPv6 } from "node:net";
+import { readSecretFile } from "../lib/secret-file.js";
 
 export type Check = (v: string) => string | undefined;
 
@@ -77,6 +78,16 @@ export class Problems {
   }
   add(msg: string): void {
     this.list.push(msg);
+  }
+  /** A root-only secret file the generated configuration names (the secret never enters argv or
+   * the CIB): a plain path (it lands in a command line), a regular file, mode 0600, not empty.
+   * Returns the secret, or undefined after adding why not (never the content). */
+  secretFile(flag: string, file: string): string | undefined {
+    const bad = absPath(file);
+    if (bad) return void this.list.push(`${flag}: ${bad}`);
+    const r = readSecretFile(file);
+    if ("error" in r) return void this.list.push(`${flag}: ${r.error} (the file must exist at this path on every node, mode 0600)`);
+    return r.secret;
   }
   unique(what: string, vals: string[]): void {
     const seen = new Set<string>();

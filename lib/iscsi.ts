@@ -201,6 +201,27 @@ export function chapError(v: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The rules that bind the two CHAP directions together (each value already passed chapError):
+ * RFC 7143 12.1.3 forbids one secret both ways; tgt keeps one secret per account name and splits
+ * its requests at ','. Undefined secrets (not read) are not compared.
+ */
+export function chapPairError(
+  impl: string | undefined,
+  chap: { user: string; password?: string | undefined } | undefined,
+  mutual: { user: string; password?: string | undefined } | undefined,
+): string | undefined {
+  if (impl === "tgt") {
+    for (const [what, c] of [["incoming", chap], ["outgoing (mutual)", mutual]] as const) {
+      if (c?.user.includes(",")) return `tgt cannot take a ',' in the ${what} CHAP user name`;
+      if (c?.password?.includes(",")) return `tgt cannot take a ',' in the ${what} CHAP secret`;
+    }
+    if (mutual && mutual.user === chap?.user) return "tgt keeps one secret per account name: the outgoing (mutual) CHAP user must differ from the incoming one";
+  }
+  if (chap?.password !== undefined && chap.password === mutual?.password) return "the outgoing (mutual) CHAP secret must differ from the incoming one (RFC 7143 12.1.3)";
+  return undefined;
+}
+
 /** First 8 hex digits of md5(resource name): upstream's default scsi_sn, so migration keeps it. */
 export function defaultSerial(instance: string): string {
   if (typeof Bun !== "undefined") return new Bun.CryptoHasher("md5").update(instance).digest("hex").slice(0, 8);

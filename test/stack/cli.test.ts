@@ -144,8 +144,9 @@ t.test("closed by default: an initiator list or --allow-any-initiator; CHAP from
     [["--chap-user", "carol"], /--chap-user and --chap-secret-file go together/],
     [["--chap-user", "carol", "--chap-secret-file", join(tmp, "none.secret")], /none\.secret does not exist on this node/],
     [["--mutual-chap-user", "t", "--mutual-chap-secret-file", CHAP_OUT], /--mutual-chap-user needs --chap-user/],
-    [["--chap-user", "carol", "--chap-secret-file", CHAP_IN, "--mutual-chap-user", "t", "--mutual-chap-secret-file", CHAP_IN], /the mutual secret must differ from the incoming one/],
+    [["--chap-user", "carol", "--chap-secret-file", CHAP_IN, "--mutual-chap-user", "t", "--mutual-chap-secret-file", CHAP_IN], /the outgoing \(mutual\) CHAP secret must differ from the incoming one/],
     [["--chap-user", "carol", "--chap-secret-file", CHAP_IN, "--mutual-chap-user", "carol", "--mutual-chap-secret-file", CHAP_OUT, "--implementation", "tgt"], /tgt keeps one secret per account name/],
+    [["--chap-user", "car,ol", "--chap-secret-file", CHAP_IN, "--implementation", "tgt"], /tgt cannot take a .,. in the incoming CHAP user name/],
   ] as const;
   for (const [args, re] of bad) {
     const r = cli([...SAN, "--initiator", "iqn.1993-08.org.debian:01:client", ...args]);

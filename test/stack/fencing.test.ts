@@ -46,6 +46,7 @@ const DRBD_NOFENCE = write("drbd-nofence.conf", drbdRes(`\toptions {\n\t\tauto-p
 const SECRET = "Sup3r-s3cret-BMC-pw";
 const PWFILE = write("bmc.pw", `${SECRET}\n`, 0o600);
 const PWFILE_OPEN = write("bmc-open.pw", `${SECRET}\n`, 0o644);
+const PWFILE_EMPTY = write("bmc-empty.pw", "\n", 0o600);
 
 const IQN = "iqn.2003-01.org.example:storage";
 const ISCSI = ["stack", "iscsi", "--drbd-resource", "r0", "--iqn", IQN, "--lun", "1:/dev/drbd1", "--ip", "10.233.1.200/24", "--initiator", "iqn.1993-08.org.debian:01:client"];
@@ -263,8 +264,9 @@ t.test("--fencing agent refusals; a password on the command line is refused and 
     { args: ["--fencing", "agent", "--fence-agent", "fence_ipmilan", "--fence-param", "n1:ip=1"], want: [/node n2 \(.*corosync\.conf\) has no fence device: add --fence-param n2:KEY=VALUE/] },
     { args: ["--fencing", "agent", "--fence-agent", "fence_ipmilan", "--fence-param", "n1:ip=1", "--fence-param", "n2:ip=2", "--fence-param", "n9:ip=9"], want: [/"n9" is not a node of .*corosync\.conf \(n1, n2\)/] },
     { args: ["--fencing", "agent", "--fence-agent", "fence_ipmilan", "--fence-param", "n1:ip=1", "--fence-param", "n2:ip=2", "--fence-param", "pcmk_host_list=n1"], want: [/--fence-param pcmk_host_list: set by tsstor/] },
-    { args: ["--fencing", "agent", "--fence-agent", "fence_ipmilan", "--fence-param", "n1:ip=1", "--fence-param", "n2:ip=2", "--fence-password-file", PWFILE_OPEN], want: [/--fence-password-file .*bmc-open\.pw: readable by group or others \(mode 644\): chmod 600 it/] },
-    { args: ["--fencing", "agent", "--fence-agent", "fence_ipmilan", "--fence-param", "n1:ip=1", "--fence-param", "n2:ip=2", "--fence-password-file", join(tmp, "none.pw")], want: [/--fence-password-file .*none\.pw: no such file here/] },
+    { args: ["--fencing", "agent", "--fence-agent", "fence_ipmilan", "--fence-param", "n1:ip=1", "--fence-param", "n2:ip=2", "--fence-password-file", PWFILE_OPEN], want: [/--fence-password-file: .*bmc-open\.pw is accessible to group or others \(mode 644\): chmod 600 it/] },
+    { args: ["--fencing", "agent", "--fence-agent", "fence_ipmilan", "--fence-param", "n1:ip=1", "--fence-param", "n2:ip=2", "--fence-password-file", join(tmp, "none.pw")], want: [/--fence-password-file: .*none\.pw does not exist on this node \(the file must exist at this path on every node, mode 0600\)/] },
+    { args: ["--fencing", "agent", "--fence-agent", "fence_ipmilan", "--fence-param", "n1:ip=1", "--fence-param", "n2:ip=2", "--fence-password-file", PWFILE_EMPTY], want: [/--fence-password-file: .*bmc-empty\.pw is empty \(the secret is its first line\)/] },
     { args: ["--fencing", "agent", "--fence-agent", "fence_ipmilan", "--fence-host-map", "n1:1", "--fence-param", "n1:ip=1"], want: [/--fence-host-map makes one device for every node: give its parameters as --fence-param KEY=VALUE/] },
     { args: ["--fencing", "agent", "--fence-agent", "fence_ipmilan"], want: [/--fencing agent: give each node's parameters \(--fence-param NODE:KEY=VALUE/] },
   ];
