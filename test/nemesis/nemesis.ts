@@ -1,17 +1,23 @@
-// The nemesis: a bounded, seeded sequence of faults against the iSCSI stack (DRBD promotable ->
-// target -> LUN -> VIP) on the live rig, while a client writes through the VIP and records every
-// acknowledged write. Checked all the time: never two DRBD Primaries and never two nodes
-// answering ARP for the VIP (a split brain: two writers); at the end of every cycle: the stack
-// converges (one Promoted, target, LUN and VIP started, every node back) within a bound; at the
-// end: every acknowledged write reads back.
+// The nemesis: a bounded, seeded sequence of faults against a stack on the live rig, while a
+// client writes through the VIP over iSCSI and records every acknowledged write. Two stacks:
+// - iscsi: DRBD promotable -> target -> LUN (the block device) -> VIP (`tsstor stack iscsi`);
+// - drbd-fs: DRBD promotable -> ext4 -> VIP -> service (`tsstor stack drbd-fs`), the service
+//   being an iSCSI target whose LUN is a file on that filesystem (one LU added to the group).
+// Checked all the time: never two DRBD Primaries, never two nodes answering ARP for the VIP, and
+// for drbd-fs never the filesystem mounted on two nodes (a split brain: two writers); at the end
+// of every cycle: the stack converges (one Promoted, the rest started with it, every node back)
+// within a bound; at the end: every acknowledged write reads back.
 //
 // Faults: cluster-link partition, replication-link partition (DRBD's link, in the simulator),
 // client-link partition, hard kill, SIGSTOP of corosync past the token timeout, SIGKILL of
 // pacemaker-execd, orderly restart and rejoin. With fencing (the rig's power switch) a fenced
 // node stays off until the cycle's heal powers it on; without fencing (the control) a cluster
 // partition must show the split brain.
-import { iscsiStack } from "../../cli/stacks.js";
-import { BLOCK, backingFile, IscsiClient, rigIscsiOptions, waitDeployed, type Deployed } from "../rig/iscsi.js";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { drbdFsStack, iscsiStack, type Plan } from "../../cli/stacks.js";
+import { BLOCK, backingFile, INITIATOR, IQN, IscsiClient, rigIscsiOptions, waitDeployed, type Deployed } from "../rig/iscsi.js";
 import { rigDrbd, type RigDrbd } from "../rig/drbd.js";
 import { startRig, where, type CrmStatus, type Rig } from "../rig/rig.js";
 import { sleep } from "../rig/exec.js";
@@ -43,7 +49,11 @@ export interface NemesisResult {
   maxConvergeMs: number;
 }
 
+export type NemesisStack = "iscsi" | "drbd-fs";
+
 export interface NemesisOptions {
+  /** the stack under test (default iscsi) */
+  stack?: NemesisStack;
   cycles: number;
   seed: number;
   fencing: boolean;
@@ -68,10 +78,21 @@ function rng(seed: number): () => number {
   };
 }
 
-const PROMOTED = "iscsi-drbd-clone";
 /** distinct blocks written before the writer wraps around (1 GiB sparse backing file) */
 const BLOCKS = 16384;
-const SERVICES = ["iscsi-target", "iscsi-lun1", "iscsi-ip1"];
+
+/** What the checks look at, per stack: the promotable clone, what runs with it, the target. */
+interface UnderTest {
+  promoted: string;
+  services: string[];
+  target: string;
+  /** drbd-fs: the mount point (mounted on two nodes = two writers) and its loop device */
+  mount?: { dir: string; loop: string };
+}
+const UNDER_TEST: Record<NemesisStack, UnderTest> = {
+  iscsi: { promoted: "iscsi-drbd-clone", services: ["iscsi-target", "iscsi-lun1", "iscsi-ip1"], target: "iscsi-target" },
+  "drbd-fs": { promoted: "data-drbd-clone", services: ["data-fs", "data-ip", "data-service", "data-lun1"], target: "data-service" },
+};
 
 export class Nemesis {
   readonly res: NemesisResult;
@@ -88,10 +109,12 @@ export class Nemesis {
   private watching = false;
   private watcher: Promise<void> | undefined;
   private readonly log: (m: string) => void;
+  private ut: UnderTest;
 
   constructor(readonly o: NemesisOptions) {
     this.rand = rng(o.seed);
     this.log = o.log ?? (() => {});
+    this.ut = { ...UNDER_TEST[o.stack ?? "iscsi"] };
     const perFault = Object.fromEntries(FAULTS.map((f) => [f, { cycles: 0, failovers: 0, fencings: 0, longestStallMs: 0, violations: 0 }])) as Record<Fault, FaultStats>;
     this.res = { cycles: 0, splitBrains: 0, lostWrites: 0, acked: 0, perFault, log: [], maxConvergeMs: 0 };
   }
@@ -106,7 +129,8 @@ export class Nemesis {
   }
 
   async setup(): Promise<void> {
-    const backing = backingFile(this.o.dir, (BLOCKS * BLOCK) >> 20);
+    const drbdFs = this.o.stack === "drbd-fs";
+    const backing = drbdFs ? this.drbdFsDisk() : backingFile(this.o.dir, (BLOCKS * BLOCK) >> 20);
     this.drbd = await rigDrbd();
     const drbd = this.drbd;
     this.rig = await startRig({
@@ -118,11 +142,71 @@ export class Nemesis {
       log: (m) => this.log(m),
     });
     // fencing is the rig's (its fence device, set up before the stack): the stack keeps it as it is
-    const plan = iscsiStack(rigIscsiOptions(this.rig, { backing, drbdResource: drbd.res, drbdconf: drbd.sim.conf }), { method: "none" });
+    const plan = drbdFs ? this.drbdFsPlan(backing) : iscsiStack(rigIscsiOptions(this.rig, { backing, drbdResource: drbd.res, drbdconf: drbd.sim.conf }), { method: "none" });
     installAgents(planAgents(plan));
     await this.rig.applyPcs(plan.commands);
-    this.d = await waitDeployed(this.rig, plan);
+    this.d = await waitDeployed(this.rig, plan, 90_000, drbdFs ? { ip: "data-ip", lun: "data-lun1" } : undefined);
     this.client = new IscsiClient(this.rig, this.d.vip, this.d.lun);
+  }
+
+  /**
+   * drbd-fs: ext4 on a loop device (what the DRBD device holds on both nodes, as in the live
+   * drbd-fs test) with the LUN's file made on it before the cluster mounts it; returns that file's
+   * path under the mount point.
+   */
+  private drbdFsDisk(): string {
+    const img = join(this.o.dir, "fs.img");
+    const mk = join(this.o.dir, "mk");
+    const dir = join(this.o.dir, "mnt");
+    mkdirSync(mk, { recursive: true });
+    mkdirSync(dir, { recursive: true });
+    const sh = (cmd: string, args: string[]) => {
+      const r = spawnSync(cmd, args, { encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")}: ${r.stderr}`);
+      return r.stdout.trim();
+    };
+    sh("truncate", ["-s", `${((BLOCKS * BLOCK) >> 20) + 256}M`, img]);
+    sh("mkfs.ext4", ["-q", "-F", img]);
+    const loop = sh("losetup", ["-f", "--show", img]);
+    this.ut.mount = { dir, loop };
+    sh("mount", [loop, mk]);
+    try {
+      sh("truncate", ["-s", `${(BLOCKS * BLOCK) >> 20}M`, join(mk, "lun1.img")]);
+    } finally {
+      sh("umount", [mk]);
+    }
+    return join(dir, "lun1.img");
+  }
+
+  /** `tsstor stack drbd-fs` with an iSCSI target as its service, and the LU the operator adds to its group. */
+  private drbdFsPlan(lunFile: string): Plan {
+    const m = this.ut.mount!;
+    const plan = drbdFsStack(
+      {
+        prefix: "data", drbdResource: this.drbd.res, drbdconf: this.drbd.sim.conf, device: m.loop, directory: m.dir, fstype: "ext4",
+        ip: `${this.rig.vip()}/${this.rig.serviceCidr}`, service: "ocf:tsstor:iSCSITarget",
+        serviceParams: [`iqn=${IQN}`, "implementation=tgt", "tid=1", `allowed_initiators=${INITIATOR}`],
+      },
+      { method: "none" },
+    );
+    const lu = ["resource", "create", "data-lun1", "ocf:tsstor:iSCSILogicalUnit", `target_iqn=${IQN}`, "lun=1", `path=${lunFile}`, `allowed_initiators=${INITIATOR}`, "implementation=tgt", "op", "monitor", "interval=20s", "--group", "data-group"];
+    return { ...plan, commands: [...plan.commands, lu], resources: [...plan.resources, "data-lun1"] };
+  }
+
+  /** drbd-fs: the nodes (up) whose mount namespace has the filesystem mounted. */
+  private mountedOn(): string[] {
+    const m = this.ut.mount;
+    if (!m) return [];
+    return this.rig.nodes
+      .filter((n) => n.up && n.initPid)
+      .filter((n) => {
+        try {
+          return readFileSync(`/proc/${n.initPid}/mounts`, "utf8").includes(` ${m.dir} `);
+        } catch {
+          return false; // the node died meanwhile
+        }
+      })
+      .map((n) => n.name);
   }
 
   async teardown(): Promise<void> {
@@ -130,7 +214,8 @@ export class Nemesis {
     this.watching = false;
     await this.writer;
     await this.watcher;
-    await this.rig?.stop();
+    await this.rig?.stop(); // the nodes' mount namespaces die with them, releasing the mount
+    if (this.ut.mount) spawnSync("losetup", ["-d", this.ut.mount.loop]);
   }
 
   // ---- the client and the watcher ----
@@ -170,10 +255,11 @@ export class Nemesis {
       while (this.watching) {
         const p = this.primaries().filter((n) => this.rig.node(n).up);
         const owners = await this.rig.arpOwners(this.d.vip, 0, 1);
-        if (p.length > 1 || owners.length > 1) {
+        const mounted = this.mountedOn();
+        if (p.length > 1 || owners.length > 1 || mounted.length > 1) {
           if (!this.splitSeen) {
             this.splitSeen = true;
-            this.note(`split brain during ${this.current}: Primary on ${p.join(",") || "-"}, ${owners.length} nodes answer ARP for ${this.d.vip}`);
+            this.note(`split brain during ${this.current}: Primary on ${p.join(",") || "-"}, ${owners.length} nodes answer ARP for ${this.d.vip}${this.ut.mount ? `, mounted on ${mounted.join(",") || "-"}` : ""}`);
           }
         }
         await sleep(200);
@@ -185,7 +271,7 @@ export class Nemesis {
 
   private promoted(): Promise<string | undefined> {
     return this.rig.status().then(
-      (s) => where(s, PROMOTED, "Promoted")[0],
+      (s) => where(s, this.ut.promoted, "Promoted")[0],
       () => undefined,
     );
   }
@@ -232,7 +318,7 @@ export class Nemesis {
       case "execd-kill": {
         const v = this.pick([active, other]);
         // mid-action: a monitor or a start is what execd is usually running; ask for a probe too
-        void r.node(v).run("crm_resource", ["--refresh", "--resource", "iscsi-target", "--node", v], { timeoutMs: 30_000 });
+        void r.node(v).run("crm_resource", ["--refresh", "--resource", this.ut.target, "--node", v], { timeoutMs: 30_000 });
         await sleep(Math.floor(this.rand() * 300));
         await r.node(v).run("sh", ["-c", "kill -KILL $(pidof pacemaker-execd)"]);
         await sleep(hold);
@@ -252,10 +338,10 @@ export class Nemesis {
     const t0 = Date.now();
     const bound = this.o.convergeMs ?? 120_000;
     const running = (s: CrmStatus) => {
-      const p = where(s, PROMOTED, "Promoted");
-      const u = where(s, PROMOTED, "Unpromoted");
+      const p = where(s, this.ut.promoted, "Promoted");
+      const u = where(s, this.ut.promoted, "Unpromoted");
       if (p.length !== 1 || u.length !== this.rig.nodes.length - 1) return undefined;
-      return SERVICES.every((id) => where(s, id).length === 1 && where(s, id)[0] === p[0]) ? p[0] : undefined;
+      return this.ut.services.every((id) => where(s, id).length === 1 && where(s, id)[0] === p[0]) ? p[0] : undefined;
     };
     // converged = every node on and online, the stack running, and still so 3 s later (a fencing
     // the cycle set off may still be under way when the stack first looks right)

@@ -61,10 +61,12 @@ export function backingFile(dir: string, mb = 64): string {
   return f;
 }
 
-export async function waitDeployed(rig: Rig, plan: Plan, timeoutMs = 90_000): Promise<Deployed> {
-  const ip = plan.resources[plan.resources.length - 1]!;
+/** The plan deployed: its VIP answers from the node the status names. `ids`: the VIP's and the
+ * LU's resources when they are not the iSCSI stack's (last resource, the one named -lunN). */
+export async function waitDeployed(rig: Rig, plan: Plan, timeoutMs = 90_000, ids?: { ip: string; lun: string }): Promise<Deployed> {
+  const ip = ids?.ip ?? plan.resources[plan.resources.length - 1]!;
   const end = Date.now() + timeoutMs;
-  const lun = Number(/lun(\d+)$/.exec(plan.resources.find((r) => /-lun\d+$/.test(r))!)![1]);
+  const lun = Number(/lun(\d+)$/.exec(ids?.lun ?? plan.resources.find((r) => /-lun\d+$/.test(r))!)![1]);
   // the status and the wire must agree: a status read while the IP was still moving once named the
   // node it was leaving, and a bench run "failed over" in 187 ms because the killed node held nothing
   for (;;) {
