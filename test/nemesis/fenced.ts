@@ -39,5 +39,6 @@ export async function fencedRun(t: Test, stack: NemesisStack): Promise<void> {
   t.equal(r.splitBrains, 0, "no split brain: never two Primaries, never two nodes answering ARP for the VIP (or mounting the filesystem)");
   t.equal(r.lostWrites, 0, `every acknowledged write reads back (${r.acked})`);
   t.ok(r.acked > cycles, "the client kept writing");
+  t.equal(r.verifierBites, true, "the read-back reports a block that does not hold its last acknowledged pattern");
   for (const [f, s] of Object.entries(r.perFault)) t.equal(s.violations, 0, `${f}: converged every time, no violation`);
 }

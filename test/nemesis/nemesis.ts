@@ -17,7 +17,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { drbdFsStack, iscsiStack, type Plan } from "../../cli/stacks.js";
-import { BLOCK, backingFile, INITIATOR, IQN, IscsiClient, rigIscsiOptions, waitDeployed, type Deployed } from "../rig/iscsi.js";
+import { BLOCK, backingFile, INITIATOR, IQN, IscsiClient, IscsiSession, rigIscsiOptions, waitDeployed, type Deployed } from "../rig/iscsi.js";
 import { rigDrbd, type RigDrbd } from "../rig/drbd.js";
 import { startRig, where, type CrmStatus, type Rig } from "../rig/rig.js";
 import { sleep } from "../rig/exec.js";
@@ -42,6 +42,10 @@ export interface NemesisResult {
   splitBrains: number;
   lostWrites: number;
   acked: number;
+  /** the read-back, asked for a pattern the block does not hold, reports it (the check works) */
+  verifierBites?: boolean;
+  /** iSCSI sessions the writer used: 1 when libiscsi's own re-logins carried it through every fault */
+  sessions: number;
   perFault: Record<Fault, FaultStats>;
   /** what was seen, one line each (violations, convergence times) */
   log: string[];
@@ -101,6 +105,7 @@ export class Nemesis {
   private drbd!: RigDrbd;
   private d!: Deployed;
   private client!: IscsiClient;
+  private session!: IscsiSession;
   private stopWriter = false;
   private writer: Promise<void> | undefined;
   private lastAck = 0;
@@ -116,7 +121,7 @@ export class Nemesis {
     this.log = o.log ?? (() => {});
     this.ut = { ...UNDER_TEST[o.stack ?? "iscsi"] };
     const perFault = Object.fromEntries(FAULTS.map((f) => [f, { cycles: 0, failovers: 0, fencings: 0, longestStallMs: 0, violations: 0 }])) as Record<Fault, FaultStats>;
-    this.res = { cycles: 0, splitBrains: 0, lostWrites: 0, acked: 0, perFault, log: [], maxConvergeMs: 0 };
+    this.res = { cycles: 0, splitBrains: 0, lostWrites: 0, acked: 0, sessions: 0, perFault, log: [], maxConvergeMs: 0 };
   }
 
   private note(m: string): void {
@@ -147,6 +152,7 @@ export class Nemesis {
     await this.rig.applyPcs(plan.commands);
     this.d = await waitDeployed(this.rig, plan, 90_000, drbdFs ? { ip: "data-ip", lun: "data-lun1" } : undefined);
     this.client = new IscsiClient(this.rig, this.d.vip, this.d.lun);
+    this.session = new IscsiSession(this.rig, this.d.vip, this.d.lun);
   }
 
   /**
@@ -214,29 +220,43 @@ export class Nemesis {
     this.watching = false;
     await this.writer;
     await this.watcher;
+    this.session?.close();
     await this.rig?.stop(); // the nodes' mount namespaces die with them, releasing the mount
     if (this.ut.mount) spawnSync("losetup", ["-d", this.ut.mount.loop]);
   }
 
   // ---- the client and the watcher ----
 
-  private acked: number[] = [];
+  /** each block's last acknowledged pattern */
+  private last = new Map<number, number>();
+  /** a block whose last write was not acknowledged when the writer stopped: it may hold either pattern */
+  private unsure: number | undefined;
   private startWriter(): void {
-    let next = 0;
+    let n = 0;
     this.lastAck = Date.now();
     this.writer = (async () => {
       while (!this.stopWriter) {
-        const b = next++ % BLOCKS;
+        const b = n % BLOCKS;
+        const p = IscsiClient.pattern(b, Math.floor(n / BLOCKS));
         const t0 = Date.now();
-        if (await this.client.write([b], 8_000)) {
+        // one session for the whole run, as an application holds it (a command stuck 20 s replaces
+        // it); a write not acknowledged is retried as it was, so a block never holds a pattern
+        // other than its last acknowledged one or the one being retried
+        if (await this.session.write(b, p, 20_000)) {
           const gap = Date.now() - this.lastAck;
           if (this.current) {
             const st = this.res.perFault[this.current];
             st.longestStallMs = Math.max(st.longestStallMs, gap);
           }
           this.lastAck = Date.now();
-          this.acked.push(b);
-        } else if (Date.now() - t0 < 500) await sleep(200);
+          this.last.set(b, p);
+          this.res.acked++;
+          this.unsure = undefined;
+          n++;
+        } else {
+          this.unsure = b;
+          if (Date.now() - t0 < 500) await sleep(200);
+        }
       }
     })();
   }
@@ -382,6 +402,10 @@ export class Nemesis {
         ms = await this.converge();
       } catch (e) {
         this.note(`cycle ${c + 1}: did not converge: ${(e as Error).message.split("\n")[0]}`);
+        // what an operator would look at first: the failed actions (the reason for a stuck resource)
+        const mon = await this.rig.anyUp().run("crm_mon", ["-1"], { timeoutMs: 20_000 });
+        const failed = mon.stdout.split("Failed Resource Actions:")[1]?.trim().split("\n").map((l) => l.trim()).join("; ");
+        if (failed) this.note(`cycle ${c + 1}: failed actions: ${failed}`);
         this.res.perFault[f].violations++;
         ms = this.o.convergeMs ?? 120_000;
         // as an operator would: clear the failures so the next cycles start from a running stack
@@ -402,14 +426,21 @@ export class Nemesis {
     }
     this.stopWriter = true;
     await this.writer;
+    this.session.close();
+    this.res.sessions = this.session.sessions;
     this.watching = false;
     await this.watcher;
     // every acknowledged write reads back (the last acknowledged pattern of each block)
-    const blocks = [...new Set(this.acked)];
-    const v = await this.client.verify(blocks, 120_000);
-    this.res.acked = this.acked.length;
+    const blocks = [...this.last.keys()].filter((b) => b !== this.unsure);
+    const v = await this.client.verify(blocks, 300_000, (b) => this.last.get(b)!);
     this.res.lostWrites = v.ok ? 0 : Math.max(1, v.failed.length);
     if (!v.ok) this.note(`read-back failed: blocks ${v.failed.join(",")}\n${v.out.slice(-500)}`);
+    // the check has teeth: a block read against the byte before its last one (a lost rewrite) fails
+    const probe = blocks[blocks.length - 1];
+    if (probe !== undefined) {
+      const wrong = await this.client.verify([probe], 60_000, (b) => (this.last.get(b)! % 255) + 1);
+      this.res.verifierBites = !wrong.ok && wrong.failed.includes(probe);
+    }
     return this.res;
   }
 }
@@ -422,7 +453,7 @@ export function report(r: NemesisResult): string {
   });
   return [
     `nemesis: ${r.cycles} cycles, ${r.splitBrains} split brains, ${r.lostWrites} lost writes`,
-    `(${r.acked} acknowledged writes; longest convergence after a heal ${(r.maxConvergeMs / 1000).toFixed(1)} s)`,
+    `(${r.acked} acknowledged writes in ${r.sessions} iSCSI session${r.sessions === 1 ? "" : "s"}; longest convergence after a heal ${(r.maxConvergeMs / 1000).toFixed(1)} s)`,
     "| fault | cycles | failovers | fencing events | longest stall | violations |",
     "|---|---|---|---|---|---|",
     ...rows,

@@ -12,7 +12,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { iscsiStack, type IscsiOptions, type Plan } from "../../cli/stacks.js";
-import { exec, sleep } from "./exec.js";
+import type { ChildProcess } from "node:child_process";
+import { exec, killPid, sleep } from "./exec.js";
 import type { Rig } from "./rig.js";
 
 export const IQN = "iqn.2003-01.org.example.tsstor:storage";
@@ -97,8 +98,10 @@ export class IscsiClient {
   }
 
   /** Pattern byte of block i (never 0: an unwritten block reads as zeros). */
-  static pattern(i: number): number {
-    return (i % 255) + 1;
+  static pattern(i: number, generation = 0): number {
+    // a rewrite of the block (the next generation) changes its byte: a lost rewrite shows (101 and
+    // 255 are coprime: generations repeat a block's byte only 255 apart)
+    return ((i + generation * 101) % 255) + 1;
   }
 
   /** Write blocks (each filled with its pattern) and flush; true when acknowledged. */
@@ -109,8 +112,8 @@ export class IscsiClient {
   }
 
   /** Read blocks back verifying each pattern; returns the blocks that failed. */
-  async verify(blocks: number[], timeoutMs = 60_000): Promise<{ ok: boolean; failed: number[]; out: string }> {
-    const cmds = blocks.flatMap((i) => ["-c", `read -P ${IscsiClient.pattern(i)} ${i * BLOCK} ${BLOCK}`]);
+  async verify(blocks: number[], timeoutMs = 60_000, patternOf: (i: number) => number = IscsiClient.pattern): Promise<{ ok: boolean; failed: number[]; out: string }> {
+    const cmds = blocks.flatMap((i) => ["-c", `read -P ${patternOf(i)} ${i * BLOCK} ${BLOCK}`]);
     const r = await this.rig.client(this.client).run("qemu-io", [...this.args(5), ...cmds], { timeoutMs });
     const failed = [...r.out.matchAll(/Pattern verification failed at offset (\d+)/g)].map((m) => Math.floor(Number(m[1]) / BLOCK));
     const reads = (r.stdout.match(/^read /gm) ?? []).length;
@@ -131,6 +134,98 @@ export class IscsiClient {
     const r = await this.rig.client(this.client).run("iscsi-inq", ["-i", this.login.initiator ?? INITIATOR, "-e", "1", "-c", "128", `iscsi://${this.vip}/${IQN}/${this.lun}`], { timeoutMs: 15_000, env });
     // "Unit Serial Number:[                              beaf11]"
     return /Unit Serial Number:\s*\[\s*([^\]]*?)\s*\]/i.exec(r.stdout)?.[1] ?? `(none: ${r.out.trim()})`;
+  }
+}
+
+/**
+ * One long-lived iSCSI session through the VIP, as an application's initiator holds it: one
+ * qemu-io process (libiscsi) taking commands on stdin. When the target goes away libiscsi logs in
+ * again by itself and the commands in flight fail or wait; only a process that stops answering is
+ * replaced (a new session), and those replacements are counted.
+ */
+export class IscsiSession {
+  private child: ChildProcess | undefined;
+  private buf = "";
+  private waiter: (() => void) | undefined;
+  /** sessions started (1 = the first one never had to be replaced) */
+  sessions = 0;
+
+  constructor(
+    readonly rig: Rig,
+    readonly vip: string,
+    readonly lun: number,
+    readonly client = 0,
+  ) {}
+
+  private start(): ChildProcess {
+    this.sessions++;
+    this.buf = "";
+    // timeout=5: a command libiscsi cannot complete in 5 s fails (and the session reconnects)
+    const opts = `driver=iscsi,transport=tcp,portal=${this.vip}:3260,target=${IQN},lun=${this.lun},initiator-name=${INITIATOR},timeout=5`;
+    // stdbuf: qemu-io's stdout is a pipe here, and its prompt (no newline) would sit in the buffer
+    const c = this.rig.spawnClient(this.client, "stdbuf", ["-o0", "-e0", "qemu-io", "--image-opts", opts], { stdin: true });
+    const on = (d: Buffer) => {
+      this.buf += d.toString();
+      this.waiter?.();
+    };
+    c.stdout!.on("data", on);
+    c.stderr!.on("data", on);
+    c.on("exit", () => {
+      if (this.child === c) this.child = undefined;
+      this.waiter?.();
+    });
+    c.stdin!.on("error", () => {}); // a dead process: noticed by the exit handler
+    this.child = c;
+    return c;
+  }
+
+  /** Wait until buf, from offset `from`, holds a prompt; the text before it, or undefined. */
+  private async prompt(c: ChildProcess, from: number, end: number): Promise<string | undefined> {
+    for (;;) {
+      const i = this.buf.indexOf("qemu-io> ", from);
+      if (i >= 0) return this.buf.slice(from, i);
+      if (this.child !== c || Date.now() > end) return undefined;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.max(1, Math.min(200, end - Date.now())));
+        this.waiter = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      this.waiter = undefined;
+    }
+  }
+
+  /** Send one command; the output up to the next prompt, or undefined (no answer in time: replaced). */
+  private async command(cmd: string, timeoutMs: number): Promise<string | undefined> {
+    const end = Date.now() + timeoutMs;
+    let c = this.child;
+    if (!c) {
+      c = this.start();
+      // the first prompt comes once qemu-io has logged in (a failed login exits instead)
+      if ((await this.prompt(c, 0, end)) === undefined) return void this.close();
+      this.buf = "";
+    }
+    const from = this.buf.length;
+    c.stdin!.write(`${cmd}\n`);
+    const out = await this.prompt(c, from, end);
+    if (out === undefined) this.close();
+    else this.buf = this.buf.slice(from + out.length + "qemu-io> ".length); // keep what follows
+    return out;
+  }
+
+  /** Write block i filled with byte `pattern` and flush; true when both are acknowledged. */
+  async write(i: number, pattern: number, timeoutMs = 20_000): Promise<boolean> {
+    const w = await this.command(`write -P ${pattern} ${i * BLOCK} ${BLOCK}`, timeoutMs);
+    if (!w || !/^wrote /m.test(w)) return false;
+    const f = await this.command("flush", timeoutMs);
+    return f !== undefined && !/failed/i.test(f);
+  }
+
+  close(): void {
+    const c = this.child;
+    this.child = undefined;
+    if (c?.pid) killPid(c.pid);
   }
 }
 

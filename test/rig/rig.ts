@@ -641,9 +641,9 @@ export class Rig {
   // ---- client helpers ----
 
   /** Start a long-running command in a client namespace; killed at teardown. */
-  spawnClient(i: number, cmd: string, args: string[]): ChildProcess {
+  spawnClient(i: number, cmd: string, args: string[], o: { stdin?: boolean } = {}): ChildProcess {
     const c = this.client(i);
-    const child = spawn("ip", ["netns", "exec", c.ns, cmd, ...args], { stdio: ["ignore", "pipe", "pipe"], env: BASE_ENV });
+    const child = spawn("ip", ["netns", "exec", c.ns, cmd, ...args], { stdio: [o.stdin ? "pipe" : "ignore", "pipe", "pipe"], env: BASE_ENV });
     c.procs.add(child);
     child.on("exit", () => c.procs.delete(child));
     return child;
