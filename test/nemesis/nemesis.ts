@@ -363,19 +363,31 @@ export class Nemesis {
       if (p.length !== 1 || u.length !== this.rig.nodes.length - 1) return undefined;
       return this.ut.services.every((id) => where(s, id).length === 1 && where(s, id)[0] === p[0]) ? p[0] : undefined;
     };
-    // converged = every node on and online, the stack running, and still so 3 s later (a fencing
-    // the cycle set off may still be under way when the stack first looks right)
+    // converged = every node on and online, the stack running, and still so 3 s later. The waits
+    // are sliced: a fencing the cycle set off can land after the heal powered its victim on again
+    // (the fence device powers it off anew, as a real one would); a wait on the whole bound would
+    // then watch a node that is off until the bound runs out. Each slice powers on what is off.
+    const restarted = new Set<string>();
+    let last = "";
     for (let settled = false; !settled; ) {
-      if (Date.now() - t0 > bound) throw new Error(`not settled within ${bound} ms`);
+      if (Date.now() - t0 > bound) throw new Error(`not settled within ${bound} ms; last: ${last}`);
       for (const n of this.rig.nodes) {
         if (n.up) continue;
+        if (restarted.has(n.name)) this.note(`${n.name} is off again after its power-on (a fencing that was still under way)`);
+        restarted.add(n.name);
         this.drbd.boot(n.name);
         await this.rig.restart(n.name, { wait: false }).catch((e: Error) => this.note(`restart of ${n.name} failed, trying again: ${e.message.split("\n")[0]}`));
       }
       if (this.rig.nodes.some((n) => !n.up)) continue;
-      const left = () => Math.max(1000, bound - (Date.now() - t0));
-      await this.rig.waitOnline(this.rig.nodes.map((n) => n.name), { timeoutMs: left() });
-      const p = await this.rig.waitFor("the stack converged", running, { timeoutMs: left() });
+      const slice = () => Math.max(1000, Math.min(10_000, bound - (Date.now() - t0)));
+      let p: string;
+      try {
+        await this.rig.waitOnline(this.rig.nodes.map((n) => n.name), { timeoutMs: slice() });
+        p = await this.rig.waitFor("the stack converged", running, { timeoutMs: slice() });
+      } catch (e) {
+        last = (e as Error).message.split("\n")[0]!;
+        continue;
+      }
       await sleep(3000);
       const again = this.rig.nodes.every((n) => n.up) ? await this.rig.status().catch(() => undefined) : undefined;
       settled = again !== undefined && running(again) === p && this.rig.nodes.every((n) => again.nodes.find((x) => x.name === n.name)?.online);
