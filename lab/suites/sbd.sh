@@ -174,7 +174,10 @@ progress "sbd: cleaning up for the next suite"
 # CIB first become orphans whose demote/stop the agents refuse ("drbd_resource is required")
 crm_attribute -t crm_config -n stop-all-resources -v true >/dev/null 2>&1
 crm_resource --cleanup >/dev/null 2>&1
-wait_for 180 sh -c "! crm_mon -1 | grep -E 'iscsi-|fence-sbd' | grep -qE 'Started|Promoted|Unpromoted|FAILED'" || progress "sbd: resources still active: $(crm_mon -1 | grep -E 'iscsi-|fence-sbd' | tr '\n' ' ')"
+# (the XML: crm_mon's text puts a clone's instances on lines without the resource's name, so a
+# text grep passed at once while both split-brain Primaries were still up, and they became orphans)
+active='crm_mon -1 --output-as=xml | grep "<resource " | grep -E "active=\"true\"|failed=\"true\""'
+wait_for 180 sh -c "! $active" || progress "sbd: resources still active: $(sh -c "$active" | grep -o 'id="[^"]*"' | tr '\n' ' ')"
 cibadmin --erase --force >/dev/null 2>&1
 crm_attribute -t crm_config -n stonith-enabled -v false >/dev/null 2>&1
 on_peer "( $stop_pacemaker ); ( $stop_sbd ); drbdadm down $RES; rm -f /etc/drbd.d/$RES.res" >/dev/null
