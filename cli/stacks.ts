@@ -96,13 +96,14 @@ export const OPEN_TARGET =
  */
 function chapParams(p: Problems, o: IscsiOptions): string[] {
   const out: string[] = [];
-  const read: ({ user: string; password?: string } | undefined)[] = [];
-  for (const [flag, c, userKey, fileKey] of [
+  // what each direction gave (its secret once read and well-formed), for the pair rules below
+  const read: ({ user: string; password?: string } | undefined)[] = [undefined, undefined];
+  const given = (c: IscsiOptions["chap"]) => c?.user !== undefined || c?.file !== undefined;
+  for (const [i, [flag, c, userKey, fileKey]] of ([
     ["--chap", o.chap, "incoming_username", "incoming_password_file"],
     ["--mutual-chap", o.mutualChap, "outgoing_username", "outgoing_password_file"],
-  ] as const) {
-    read.push(undefined);
-    if (!c || (c.user === undefined && c.file === undefined)) continue;
+  ] as const).entries()) {
+    if (!c || !given(c)) continue;
     if (c.user === undefined || c.file === undefined) {
       p.add(`${flag}-user and ${flag}-secret-file go together`);
       continue;
@@ -112,11 +113,11 @@ function chapParams(p: Problems, o: IscsiOptions): string[] {
     // never echo the secret, even a malformed one
     const e = secret === undefined ? undefined : chapError(secret);
     if (e) p.add(`${flag}-secret-file ${c.file}: the secret on its first line ${e}`);
-    read[read.length - 1] = { user: c.user, ...(secret === undefined || e ? {} : { password: secret }) };
+    read[i] = { user: c.user, ...(secret === undefined || e ? {} : { password: secret }) };
     out.push(`${userKey}=${c.user}`, `${fileKey}=${c.file}`);
   }
   const [chap, mutual] = read;
-  if (mutual && !chap) p.add("--mutual-chap-user needs --chap-user: the initiator authenticates first, then the target");
+  if (given(o.mutualChap) && !given(o.chap)) p.add("--mutual-chap-user needs --chap-user: the initiator authenticates first, then the target");
   // the agent enforces the same rules at start (lib/iscsi chapPairError): refuse them here first
   const pair = chapPairError(o.implementation, chap, mutual);
   if (pair) p.add(`--chap/--mutual-chap: ${pair}`);

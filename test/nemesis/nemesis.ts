@@ -20,7 +20,7 @@ import { drbdFsStack, iscsiStack, type Plan } from "../../cli/stacks.js";
 import { BLOCK, backingFile, INITIATOR, IQN, IscsiClient, IscsiSession, rigIscsiOptions, waitDeployed, type Deployed } from "../rig/iscsi.js";
 import { rigDrbd, type RigDrbd } from "../rig/drbd.js";
 import { startRig, where, type CrmStatus, type Rig } from "../rig/rig.js";
-import { sleep } from "../rig/exec.js";
+import { must, sleep } from "../rig/exec.js";
 import { installAgents } from "../lib/install.js";
 import { planAgents } from "../stack/agents.js";
 
@@ -166,20 +166,15 @@ export class Nemesis {
     const dir = join(this.o.dir, "mnt");
     mkdirSync(mk, { recursive: true });
     mkdirSync(dir, { recursive: true });
-    const sh = (cmd: string, args: string[]) => {
-      const r = spawnSync(cmd, args, { encoding: "utf8" });
-      if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")}: ${r.stderr}`);
-      return r.stdout.trim();
-    };
-    sh("truncate", ["-s", `${((BLOCKS * BLOCK) >> 20) + 256}M`, img]);
-    sh("mkfs.ext4", ["-q", "-F", img]);
-    const loop = sh("losetup", ["-f", "--show", img]);
+    must("truncate", ["-s", `${((BLOCKS * BLOCK) >> 20) + 256}M`, img]);
+    must("mkfs.ext4", ["-q", "-F", img]);
+    const loop = must("losetup", ["-f", "--show", img]).trim();
     this.ut.mount = { dir, loop };
-    sh("mount", [loop, mk]);
+    must("mount", [loop, mk]);
     try {
-      sh("truncate", ["-s", `${(BLOCKS * BLOCK) >> 20}M`, join(mk, "lun1.img")]);
+      must("truncate", ["-s", `${(BLOCKS * BLOCK) >> 20}M`, join(mk, "lun1.img")]);
     } finally {
-      sh("umount", [mk]);
+      must("umount", [mk]);
     }
     return join(dir, "lun1.img");
   }
@@ -415,9 +410,8 @@ export class Nemesis {
       } catch (e) {
         this.note(`cycle ${c + 1}: did not converge: ${(e as Error).message.split("\n")[0]}`);
         // what an operator would look at first: the failed actions (the reason for a stuck resource)
-        const mon = await this.rig.anyUp().run("crm_mon", ["-1"], { timeoutMs: 20_000 });
-        const failed = mon.stdout.split("Failed Resource Actions:")[1]?.trim().split("\n").map((l) => l.trim()).join("; ");
-        if (failed) this.note(`cycle ${c + 1}: failed actions: ${failed}`);
+        const failures = (await this.rig.status().catch(() => undefined))?.failures ?? [];
+        if (failures.length) this.note(`cycle ${c + 1}: failed actions: ${failures.map((x) => `${x.opKey} on ${x.node}: ${x.exitStatus}${x.exitReason ? ` (${x.exitReason})` : ""}`).join("; ")}`);
         this.res.perFault[f].violations++;
         ms = this.o.convergeMs ?? 120_000;
         // as an operator would: clear the failures so the next cycles start from a running stack
