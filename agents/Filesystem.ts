@@ -13,12 +13,12 @@
 
 import { existsSync, mkdirSync, readFileSync, readdirSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { defineHandlers, type Ctx } from "../lib/agent.js";
-import { defineAgent, p } from "../lib/declaration.js";
-import { readDirect, writeDirect } from "../lib/directio.js";
-import { clusterName } from "../lib/corosync.js";
-import { dlmControldPids, dlmState } from "../lib/dlm.js";
-import { effectiveLocking, gfs2Withdrawn, parseGfs2EditJindex, readGfs2, splitLockTable } from "../lib/gfs2.js";
+import { defineHandlers, type Ctx } from "../lib/ocf/runner.js";
+import { defineAgent, p } from "../lib/ocf/declaration.js";
+import { readDirect, writeDirect } from "../lib/fs/directio.js";
+import { clusterName } from "../lib/cluster/corosync.js";
+import { dlmControldPids, dlmState } from "../lib/cluster/dlm.js";
+import { effectiveLocking, gfs2Withdrawn, parseGfs2EditJindex, readGfs2, splitLockTable } from "../lib/fs/gfs2.js";
 import {
   canonicalDir,
   describeFailure,
@@ -42,12 +42,12 @@ import {
   umount,
   type DeviceSpec,
   type Mount,
-} from "../lib/mounts.js";
-import { OCF, fail } from "../lib/ocf.js";
-import { describeProcess, describeUsers, findUsers, signalUser } from "../lib/procscan.js";
-import { procStartTime } from "../lib/lock.js";
-import { sleepMs } from "../lib/run.js";
-import { parseSignalList, signalListError } from "../lib/signals.js";
+} from "../lib/fs/mounts.js";
+import { OCF, fail } from "../lib/ocf/codes.js";
+import { describeProcess, describeUsers, findUsers, signalUser } from "../lib/fs/holders.js";
+import { procStartTime } from "../lib/system/lock.js";
+import { sleepMs } from "../lib/system/run.js";
+import { parseSignalList, signalListError } from "../lib/system/signals.js";
 
 // Upstream's lists, kept in step with resource-agents 4.x.
 const NOT_BLOCK = new Set("nfs4 nfs aznfs efs smbfs cifs none glusterfs ceph tmpfs overlay overlayfs rozofs zfs cvfs lustre".split(" "));

@@ -11,17 +11,17 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { defineHandlers, type Ctx } from "../lib/agent.js";
-import { announce4, chooseArpSender, sendUnsolicitedNA, type ArpSender } from "../lib/announce.js";
-import { defineAgent, p } from "../lib/declaration.js";
-import { ocfIsFalse, ocfIsTrue } from "../lib/env.js";
-import { Ip, pickRoute } from "../lib/iproute.js";
-import { addOffset, isLinkLocal6, parseIP, parsePrefix, type ParsedIP } from "../lib/ipaddr.js";
-import { holderAlive, procStartTime, readState, removeState, writeAtomic } from "../lib/lock.js";
-import { dumpAddrs, ifName, IFA_F, type IfAddr } from "../lib/netlink.js";
-import { OCF, OcfError, fail, type OcfCode } from "../lib/ocf.js";
-import { sleepMs } from "../lib/run.js";
-import { ifIndex, linkDown, linkType, macAddress, nicExists, validIfName } from "../lib/sysnet.js";
+import { defineHandlers, type Ctx } from "../lib/ocf/runner.js";
+import { announce4, chooseArpSender, sendUnsolicitedNA, type ArpSender } from "../lib/net/announce.js";
+import { defineAgent, p } from "../lib/ocf/declaration.js";
+import { ocfIsFalse, ocfIsTrue } from "../lib/ocf/env.js";
+import { Ip, pickRoute } from "../lib/net/iproute.js";
+import { addOffset, isLinkLocal6, parseIP, parsePrefix, type ParsedIP } from "../lib/net/address.js";
+import { holderAlive, procStartTime, readState, removeState, writeAtomic } from "../lib/system/lock.js";
+import { dumpAddrs, ifName, IFA_F, type IfAddr } from "../lib/net/netlink.js";
+import { OCF, OcfError, fail, type OcfCode } from "../lib/ocf/codes.js";
+import { sleepMs } from "../lib/system/run.js";
+import { ifIndex, linkDown, linkType, macAddress, nicExists, validIfName } from "../lib/net/interfaces.js";
 
 const LABEL_RE = /^[A-Za-z0-9_.-]+$/;
 

@@ -8,14 +8,14 @@
 // the `refresh` parameter) runs lvchange --refresh after an lvextend on another node; tags are
 // set and stripped on our VG only (heartbeat strips tags using an unset variable).
 
-import { defineHandlers, type Ctx } from "../lib/agent.js";
-import { defineAgent, p } from "../lib/declaration.js";
-import { activeLvs, dmDevices, dmName, readProbe, type DmDevice } from "../lib/dm.js";
-import { daemonPid, LVMLOCKD_PIDFILE } from "../lib/lockd.js";
-import { Lvm, lvNameError, lvmError, retryTransient, vgNameError, type VgInfo } from "../lib/lvm.js";
-import { LvmConfig } from "../lib/lvmconf.js";
-import { OCF, fail } from "../lib/ocf.js";
-import { sleepMs, type RunResult } from "../lib/run.js";
+import { defineHandlers, type Ctx } from "../lib/ocf/runner.js";
+import { defineAgent, p } from "../lib/ocf/declaration.js";
+import { activeLvs, dmDevices, dmName, readProbe, type DmDevice } from "../lib/lvm/dm.js";
+import { daemonPid, LVMLOCKD_PIDFILE } from "../lib/lvm/lockd.js";
+import { Lvm, lvNameError, lvmError, retryTransient, vgNameError, type VgInfo } from "../lib/lvm/commands.js";
+import { LvmConfig } from "../lib/lvm/conf.js";
+import { OCF, fail } from "../lib/ocf/codes.js";
+import { sleepMs, type RunResult } from "../lib/system/run.js";
 
 const TAG = /^[A-Za-z0-9_+.\-/=!:&#]+$/;
 

@@ -9,19 +9,19 @@
 // monitor checks that the daemon answers, not just that a pid exists; stop refuses, naming the
 // LVs, while shared LVs are still active instead of hanging until the timeout.
 
-import { defineHandlers, type Ctx } from "../lib/agent.js";
-import { defineAgent, p, type AgentDecl } from "../lib/declaration.js";
-import { activeLvs, dmDevices } from "../lib/dm.js";
-import { ocfIsFalse, ocfIsTrue, splitList } from "../lib/env.js";
+import { defineHandlers, type Ctx } from "../lib/ocf/runner.js";
+import { defineAgent, p, type AgentDecl } from "../lib/ocf/declaration.js";
+import { activeLvs, dmDevices } from "../lib/lvm/dm.js";
+import { ocfIsFalse, ocfIsTrue, splitList } from "../lib/ocf/env.js";
 import {
   Dlm, DLM_CONTROLD_PIDFILE, Lockctl, LVMLOCKD_PIDFILE, LVMLOCKD_SOCKET, SANLOCK_PIDFILE, Sanlock, WDMD_PIDFILE,
   daemonPid, procComm, vgLockspaces, type Lockspace, type LockdQuery,
-} from "../lib/lockd.js";
-import { removeState } from "../lib/lock.js";
-import { Lvm, LVM_ENV, lvmError, retryTransient, vgNameError } from "../lib/lvm.js";
-import { LvmConfig, setLvmConf } from "../lib/lvmconf.js";
-import { OCF, fail } from "../lib/ocf.js";
-import { describeFailure, sleepMs } from "../lib/run.js";
+} from "../lib/lvm/lockd.js";
+import { removeState } from "../lib/system/lock.js";
+import { Lvm, LVM_ENV, lvmError, retryTransient, vgNameError } from "../lib/lvm/commands.js";
+import { LvmConfig, setLvmConf } from "../lib/lvm/conf.js";
+import { OCF, fail } from "../lib/ocf/codes.js";
+import { describeFailure, sleepMs } from "../lib/system/run.js";
 
 const SYSLOG = ["emerg", "alert", "crit", "err", "error", "warning", "warn", "notice", "info", "debug"] as const;
 

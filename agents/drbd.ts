@@ -1,22 +1,22 @@
 // ocf:tsstor:drbd — a DRBD resource as a promotable clone; drop-in for ocf:linbit:drbd
 // (same parameters and defaults), for DRBD 9 and 8.4.
 //
-// State: one drbdsetup call (lib/drbd.ts) parsed into one model (lib/drbd-state.ts); promotion
-// scores from upstream's table (lib/drbd-score.ts) through ctx.promotion, which skips unchanged
+// State: one drbdsetup call (lib/drbd/tools.ts) parsed into one model (lib/drbd/state.ts); promotion
+// scores from upstream's table (lib/drbd/score.ts) through ctx.promotion, which skips unchanged
 // values. Fencing stays DRBD's (fence-peer handlers or DRBD quorum), see docs/drbd.md.
 
 import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
-import { defineHandlers, type Ctx } from "../lib/agent.js";
-import { defineAgent, p } from "../lib/declaration.js";
-import { locate } from "../lib/crm_resource.js";
-import { anyDrbdDevice, Drbd, DRBD_RC, DrbdSetupMissing, drbdError, waitForDevices } from "../lib/drbd.js";
-import { DEFAULT_ADJUST, decideScore, degradedReason, parseAdjust, statusFlags, unexpectedPrimary, type Adjust, type PeerPrimaryPolicy } from "../lib/drbd-score.js";
-import { describeState, parseVersionString, unconfigured, versionCode, type DrbdState, type KernelVersion } from "../lib/drbd-state.js";
-import { ocfIsFalse, ocfIsTrue } from "../lib/env.js";
-import { OCF, fail } from "../lib/ocf.js";
-import { sleepMs, type RunResult } from "../lib/run.js";
-import { retryLoop } from "../lib/budget.js";
+import { defineHandlers, type Ctx } from "../lib/ocf/runner.js";
+import { defineAgent, p } from "../lib/ocf/declaration.js";
+import { locate } from "../lib/cluster/crm-resource.js";
+import { anyDrbdDevice, Drbd, DRBD_RC, DrbdSetupMissing, drbdError, waitForDevices } from "../lib/drbd/tools.js";
+import { DEFAULT_ADJUST, decideScore, degradedReason, parseAdjust, statusFlags, unexpectedPrimary, type Adjust, type PeerPrimaryPolicy } from "../lib/drbd/score.js";
+import { describeState, parseVersionString, unconfigured, versionCode, type DrbdState, type KernelVersion } from "../lib/drbd/state.js";
+import { ocfIsFalse, ocfIsTrue } from "../lib/ocf/env.js";
+import { OCF, fail } from "../lib/ocf/codes.js";
+import { sleepMs, type RunResult } from "../lib/system/run.js";
+import { retryLoop } from "../lib/ocf/budget.js";
 
 // ocf:linbit:drbd accepts exactly these characters in resource and file names; a leading "-"
 // would read as an option to drbdadm, so it is refused too.

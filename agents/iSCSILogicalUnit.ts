@@ -1,12 +1,12 @@
 // iSCSILogicalUnit: one LUN of an iSCSI target (LIO through targetcli, or tgt), drop-in for
-// ocf:heartbeat:iSCSILogicalUnit. The work is in lib/lio.ts and lib/tgt.ts.
+// ocf:heartbeat:iSCSILogicalUnit. The work is in lib/iscsi/lio.ts and lib/iscsi/tgt.ts.
 
-import { defineHandlers, type Ctx } from "../lib/agent.js";
-import { defineAgent, p } from "../lib/declaration.js";
-import { defaultScsiId, defaultSerial, IMPLEMENTATIONS, initiatorsError, iscsiNameError, lioName, nameValuesError, parseNameValues, splitWords, SUPPORTED, type Implementation } from "../lib/iscsi.js";
-import type { LuSpec } from "../lib/iscsi-spec.js";
-import { checkInstalled, detect, driver, monitorCode, monitored, required } from "../lib/iscsi-driver.js";
-import { OCF, fail } from "../lib/ocf.js";
+import { defineHandlers, type Ctx } from "../lib/ocf/runner.js";
+import { defineAgent, p } from "../lib/ocf/declaration.js";
+import { defaultScsiId, defaultSerial, IMPLEMENTATIONS, initiatorsError, iscsiNameError, lioName, nameValuesError, parseNameValues, splitWords, SUPPORTED, type Implementation } from "../lib/iscsi/syntax.js";
+import type { LuSpec } from "../lib/iscsi/spec.js";
+import { checkInstalled, detect, driver, monitorCode, monitored, required } from "../lib/iscsi/driver.js";
+import { OCF, fail } from "../lib/ocf/codes.js";
 
 const idText = (max: number) => (v: string) =>
   v.length > max ? `must be at most ${max} characters` : /^[\x20-\x7e]+$/.test(v) && !v.includes(",") ? undefined : "must be printable ASCII without ','";

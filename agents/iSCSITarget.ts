@@ -1,14 +1,14 @@
 // iSCSITarget: an iSCSI target (LIO through targetcli, or tgt), drop-in for ocf:heartbeat:iSCSITarget.
-// The work is in lib/lio.ts and lib/tgt.ts; this file is the declaration, the checks that need
+// The work is in lib/iscsi/lio.ts and lib/iscsi/tgt.ts; this file is the declaration, the checks that need
 // no system access, and the dispatch.
 
-import { defineHandlers, type Ctx } from "../lib/agent.js";
-import { defineAgent, p } from "../lib/declaration.js";
-import { chapError, chapPairError, IMPLEMENTATIONS, initiatorsError, iscsiNameError, iserMatches, iserPortalsError, lioName, nameValuesError, ownPortalsClash, parseNameValues, parsePortals, portalsError, splitWords, SUPPORTED, type Implementation } from "../lib/iscsi.js";
-import type { TargetSpec } from "../lib/iscsi-spec.js";
-import { checkInstalled, detect, driver, monitorCode, monitored, required } from "../lib/iscsi-driver.js";
-import { OCF, fail } from "../lib/ocf.js";
-import { readSecretFile, secretPathError } from "../lib/secret-file.js";
+import { defineHandlers, type Ctx } from "../lib/ocf/runner.js";
+import { defineAgent, p } from "../lib/ocf/declaration.js";
+import { chapError, chapPairError, IMPLEMENTATIONS, initiatorsError, iscsiNameError, iserMatches, iserPortalsError, lioName, nameValuesError, ownPortalsClash, parseNameValues, parsePortals, portalsError, splitWords, SUPPORTED, type Implementation } from "../lib/iscsi/syntax.js";
+import type { TargetSpec } from "../lib/iscsi/spec.js";
+import { checkInstalled, detect, driver, monitorCode, monitored, required } from "../lib/iscsi/driver.js";
+import { OCF, fail } from "../lib/ocf/codes.js";
+import { readSecretFile, secretPathError } from "../lib/system/secret-file.js";
 
 const DEFAULT_PORTALS = "0.0.0.0:3260";
 

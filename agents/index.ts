@@ -1,6 +1,6 @@
 // Every agent, statically imported (metadata and man page generation, tests). The binary loads them
 // lazily through agents/lazy.ts instead: add a new agent to both (test/unit/lazy.test.ts checks it).
-import type { Agent } from "../lib/agent.js";
+import type { Agent } from "../lib/ocf/runner.js";
 import { agent as Filesystem } from "./Filesystem.js";
 import { agent as IPaddr2 } from "./IPaddr2.js";
 import { agent as drbd } from "./drbd.js";

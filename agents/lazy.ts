@@ -3,7 +3,7 @@
 // here (measured: IPaddr2 probe 17.3 -> 13.7 ms), and Pacemaker starts a process per monitor.
 // Keep in step with agents/index.ts (test/unit/lazy.test.ts checks both lists).
 import { basename } from "node:path";
-import type { Agent } from "../lib/agent.js";
+import type { Agent } from "../lib/ocf/runner.js";
 
 type Load = () => Promise<Agent<any>[]>;
 const clvm: Load = async () => {

@@ -3,7 +3,7 @@
 // text and parsed only by the meta-data action. Agents are loaded lazily (agents/lazy.ts).
 import { writeSync } from "node:fs";
 import metadata from "../build/gen/metadata.txt" with { type: "text" }; // JSON text
-import { main } from "../lib/main.js";
+import { main } from "../lib/ocf/main.js";
 import { loadAgents } from "./lazy.js";
 
 loadAgents(process.argv0, process.argv[2]).then(

@@ -10,7 +10,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, TMP, compare, ocfEnv, once, save, type Cmd, type Row } from "./lib.js";
-import { defaultSerial } from "../lib/iscsi.js";
+import { defaultSerial } from "../lib/iscsi/syntax.js";
 
 const OURS = (a: string) => join(ROOT, "build/agents", a);
 const UP = (a: string) => `/usr/lib/ocf/resource.d/heartbeat/${a}`;

@@ -42,7 +42,7 @@ writeFileSync(
   join(dir, "multi-eager-main.ts"),
   [
     `import metadata from "${ROOT}/build/gen/metadata.txt" with { type: "text" };`,
-    `import { main } from "${ROOT}/lib/main.ts";`,
+    `import { main } from "${ROOT}/lib/ocf/main.ts";`,
     `import { agents } from "${ROOT}/agents/index.ts";`,
     `import { agent as T } from "${ROOT}/test/fixtures/TestAgent.ts";`,
     "main([T, ...agents], metadata);",
@@ -53,7 +53,7 @@ writeFileSync(
   join(dir, "multi-main.ts"),
   [
     `import metadata from "${ROOT}/build/gen/metadata.txt" with { type: "text" };`,
-    `import { main } from "${ROOT}/lib/main.ts";`,
+    `import { main } from "${ROOT}/lib/ocf/main.ts";`,
     `import { loadAgents } from "${ROOT}/agents/lazy.ts";`,
     `const load = process.argv0.endsWith("TestAgent") ? import("${ROOT}/test/fixtures/TestAgent.ts").then((m) => [m.agent]) : loadAgents(process.argv0, process.argv[2]);`,
     "load.then((a) => main(a, metadata));",

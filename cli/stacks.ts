@@ -3,7 +3,7 @@
 // Why the constraints look as they do is written next to them; docs/stacks.md has the pictures.
 // Fencing is every stack's first part: cli/fencing.ts plans it from the --fencing options.
 import { planFencing, type CibRequirement, type Fencing, type FencingOptions, type FencingTarget, type NodeStep } from "./fencing.js";
-import { chapError, chapPairError } from "../lib/iscsi.js";
+import { chapError, chapPairError } from "../lib/iscsi/syntax.js";
 import { Problems, absPath, agentSpec, drbdResource, duration, iqn, ipWithPrefix, lvmName, mountPoint, nameValue, nic, portal, resourceId } from "./validate.js";
 
 export interface Plan {
@@ -118,7 +118,7 @@ function chapParams(p: Problems, o: IscsiOptions): string[] {
   }
   const [chap, mutual] = read;
   if (given(o.mutualChap) && !given(o.chap)) p.add("--mutual-chap-user needs --chap-user: the initiator authenticates first, then the target");
-  // the agent enforces the same rules at start (lib/iscsi chapPairError): refuse them here first
+  // the agent enforces the same rules at start (lib/iscsi/syntax chapPairError): refuse them here first
   const pair = chapPairError(o.implementation, chap, mutual);
   if (pair) p.add(`--chap/--mutual-chap: ${pair}`);
   return out;

@@ -1,7 +1,7 @@
 // Syntax checks for every value a stack script puts on a pcs command line. All of them run
 // before a single pcs command does; each returns an error text or undefined.
 import { isIPv4, isIPv6 } from "node:net";
-import { readSecretFile } from "../lib/secret-file.js";
+import { readSecretFile } from "../lib/system/secret-file.js";
 
 export type Check = (v: string) => string | undefined;
 

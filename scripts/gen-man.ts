@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { agents } from "../agents/index.js";
-import { defaultText, type AgentDecl } from "../lib/declaration.js";
+import { defaultText, type AgentDecl } from "../lib/ocf/declaration.js";
 
 const VERSION = (await import("../package.json", { with: { type: "json" } })).default.version as string;
 

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { agents } from "../agents/index.js";
-import { renderMetadata } from "../lib/metadata.js";
+import { renderMetadata } from "../lib/ocf/metadata.js";
 import { agent as testAgent } from "../test/fixtures/TestAgent.js";
 
 const out: Record<string, { "1.1": string; "1.0": string }> = {};

@@ -7,7 +7,7 @@
 //  - corosync.conf(5): one `key: value` or `name {` or `}` per line.
 //  - multipath.conf(5): line by line as libmultipath's parser reads it, including what it ignores.
 
-import { lvmTokens, type LvmTok } from "../../lib/lvmconf.js";
+import { lvmTokens, type LvmTok } from "../../lib/lvm/conf.js";
 
 export interface Node {
   /** the words of the statement or of the section header (quotes removed) */
@@ -96,7 +96,7 @@ export function parseDrbdSyntax(text: string): Node[] {
 }
 
 // ---- lvm.conf(5): a real token grammar (sections and settings may share a line) ----
-// The tokens are lib/lvmconf.ts's (the agents' reader); this parser builds doctor's tree from them.
+// The tokens are lib/lvm/conf.ts's (the agents' reader); this parser builds doctor's tree from them.
 
 /** Parse lvm.conf/lvmlocal.conf syntax: a setting becomes words [key, ...values]. */
 export function parseLvmSyntax(text: string): Node[] {

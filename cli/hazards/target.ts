@@ -3,7 +3,7 @@
 // CIB, portals listening on the cluster or replication network, a portal on a virtual IP the
 // kernel will not bind before the IP is up.
 import type { Primitive } from "../doctor/cib.js";
-import { parsePortals } from "../../lib/iscsi.js";
+import { parsePortals } from "../../lib/iscsi/syntax.js";
 import { isDrbd } from "./drbd.js";
 import { unavailable, type Check, type Finding, type Sources } from "./types.js";
 

@@ -1,23 +1,23 @@
 // What `tsstor status` reads on the node it runs on, through the same lib/ adapters and parsers
-// the agents use: DRBD (drbdsetup events2 / sh-status via lib/drbd.ts), tgt (tgtd's management
-// socket via lib/tgtadm.ts), LIO (configfs via lib/configfs.ts), mounts (/proc/self/mountinfo),
+// the agents use: DRBD (drbdsetup events2 / sh-status via lib/drbd/tools.ts), tgt (tgtd's management
+// socket via lib/iscsi/tgtadm.ts), LIO (configfs via lib/iscsi/configfs.ts), mounts (/proc/self/mountinfo),
 // GFS2 (/sys/fs/gfs2), DLM (dlm_tool ls), lvmlockd (lvmlockctl --info), local addresses
 // (rtnetlink). Each reader returns data or an error text; nothing here throws at the caller.
 // Roots move only in tests, as for the agents: TSSTOR_PROC_ROOT, TSSTOR_CONFIGFS_ROOT,
 // TGT_IPC_SOCKET, plus TSSTOR_MOUNTINFO and TSSTOR_SYSFS_ROOT.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Budget } from "../../lib/budget.js";
-import { Drbd } from "../../lib/drbd.js";
-import type { DrbdState } from "../../lib/drbd-state.js";
-import { Lio, listDir, readValue } from "../../lib/configfs.js";
-import { parseDlmToolLs, type Lockspace as DlmLockspace } from "../../lib/dlm.js";
-import { Lockctl, daemonPid, LVMLOCKD_PIDFILE, type Lockspace as LvmLockspace } from "../../lib/lockd.js";
-import { Logger } from "../../lib/log.js";
-import { parseMountinfo, type Mount } from "../../lib/mounts.js";
-import { dumpAddrs } from "../../lib/netlink.js";
-import { Runner } from "../../lib/run.js";
-import { Tgt, type TgtTarget } from "../../lib/tgtadm.js";
+import { Budget } from "../../lib/ocf/budget.js";
+import { Drbd } from "../../lib/drbd/tools.js";
+import type { DrbdState } from "../../lib/drbd/state.js";
+import { Lio, listDir, readValue } from "../../lib/iscsi/configfs.js";
+import { parseDlmToolLs, type Lockspace as DlmLockspace } from "../../lib/cluster/dlm.js";
+import { Lockctl, daemonPid, LVMLOCKD_PIDFILE, type Lockspace as LvmLockspace } from "../../lib/lvm/lockd.js";
+import { Logger } from "../../lib/ocf/log.js";
+import { parseMountinfo, type Mount } from "../../lib/fs/mounts.js";
+import { dumpAddrs } from "../../lib/net/netlink.js";
+import { Runner } from "../../lib/system/run.js";
+import { Tgt, type TgtTarget } from "../../lib/iscsi/tgtadm.js";
 
 export interface LocalPaths {
   proc: string;

@@ -2,8 +2,8 @@
 // of DRBD, iSCSI targets, addresses and mounts, grouped into stacks (resources connected by
 // constraints). The text, JSON and graph outputs all render this one model.
 import { instances, type CrmStatus, type ResourceInstance } from "../crm-mon.js";
-import type { DrbdState } from "../../lib/drbd-state.js";
-import { mountsAt, type Mount } from "../../lib/mounts.js";
+import type { DrbdState } from "../../lib/drbd/state.js";
+import { mountsAt, type Mount } from "../../lib/fs/mounts.js";
 import { members, type Constraint, type Rsc, type StackConfig } from "./config.js";
 import type { LocalTarget } from "./local.js";
 import type { HazardLine } from "./hazards.js";

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { agentPath, conformance, runAgent, type RunOpts } from "../lib/harness.js";
 import { makeSim, type Sim, type SimOpts } from "./sim.js";
-import { parseEvents2 } from "../../lib/drbd-state.js";
+import { parseEvents2 } from "../../lib/drbd/state.js";
 
 const bin = agentPath("drbd");
 const CLONE = { clone_max: 2, clone_node_max: 1, promoted_max: 1, promoted_node_max: 1, notify: "true" };

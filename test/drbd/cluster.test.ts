@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { installAgents } from "../lib/install.js";
 import { startRig, where, type Rig } from "../rig/rig.js";
 import { makeSim } from "./sim.js";
-import { parseEvents2 } from "../../lib/drbd-state.js";
+import { parseEvents2 } from "../../lib/drbd/state.js";
 
 installAgents(["drbd"]);
 const sim = makeSim({ nodes: ["n1", "n2"], minor: 12, shims: false, prefix: "drbdrig" });

@@ -1,7 +1,7 @@
-// Parsers of drbd-utils output into the one DRBD state model (lib/drbd-state.ts).
+// Parsers of drbd-utils output into the one DRBD state model (lib/drbd/state.ts).
 import t from "tap";
-import { describeState, parseEvents2, parseProcDrbd, parseShStatus, parseVersionString, versionCode } from "../../lib/drbd-state.js";
-import { parseLocate } from "../../lib/crm_resource.js";
+import { describeState, parseEvents2, parseProcDrbd, parseShStatus, parseVersionString, versionCode } from "../../lib/drbd/state.js";
+import { parseLocate } from "../../lib/cluster/crm-resource.js";
 import * as S from "./samples.js";
 
 t.test("events2: a published DRBD 9 sample (during the first sync)", async (t) => {

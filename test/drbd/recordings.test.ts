@@ -7,8 +7,8 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compareWithRecording, recordedCases, recording } from "../lib/recordings.js";
-import { parseEvents2, parseShStatus } from "../../lib/drbd-state.js";
-import { decideScore, parseAdjust, type Adjust } from "../../lib/drbd-score.js";
+import { parseEvents2, parseShStatus } from "../../lib/drbd/state.js";
+import { decideScore, parseAdjust, type Adjust } from "../../lib/drbd/score.js";
 import { scratchDir } from "../lib/harness.js";
 import { FAKES } from "./sim.js";
 

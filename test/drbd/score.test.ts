@@ -1,13 +1,13 @@
 // The promotion score table of ocf:linbit:drbd, row by row. Each row is a DRBD state written as
-// real drbdsetup output (events2 for DRBD 9, sh-status for 8.4); our decision (lib/drbd-score.ts)
+// real drbdsetup output (events2 for DRBD 9, sh-status for 8.4); our decision (lib/drbd/score.ts)
 // is compared with the decision of the upstream agent's own shell code run on the same output
 // (test/drbd/upstream-score.sh). Deliberate differences are marked and explained.
 import t from "tap";
 import { spawnSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { decideScore, degradedReason, parseAdjust, statusFlags, type Adjust, type ScoreDecision } from "../../lib/drbd-score.js";
-import { parseEvents2, parseShStatus, type DrbdState } from "../../lib/drbd-state.js";
+import { decideScore, degradedReason, parseAdjust, statusFlags, type Adjust, type ScoreDecision } from "../../lib/drbd/score.js";
+import { parseEvents2, parseShStatus, type DrbdState } from "../../lib/drbd/state.js";
 import { scratchDir } from "../lib/harness.js";
 
 interface Peer {

@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeSim } from "./sim.js";
 import { SEED_EVENTS2 } from "./samples.js";
-import { parseEvents2, parseShStatus } from "../../lib/drbd-state.js";
+import { parseEvents2, parseShStatus } from "../../lib/drbd/state.js";
 
 t.test("the published configuration and first sync give the published events2 output, byte for byte", async (t) => {
   const sim = makeSim({ nodes: ["pcmk-1", "pcmk-2"], md: "none" });

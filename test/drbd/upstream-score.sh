@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs ocf:linbit:drbd's own score code (drbd_set_status_variables + drbd_update_master_score)
-# on a saved drbdsetup output, to compare its decision with lib/drbd-score.ts row by row.
+# on a saved drbdsetup output, to compare its decision with lib/drbd/score.ts row by row.
 # usage: upstream-score.sh v9|v84 FILE   (events2 for v9, sh-status for v84)
 # env: DRBD_RESOURCE, OCF_RESKEY_* options, PCMK_PRIMARY (the Promoted node Pacemaker knows)
 # prints: "set N", "delete" or nothing (score left alone), plus "unfence" when the hook would run

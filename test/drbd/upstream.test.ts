@@ -4,7 +4,7 @@ import t from "tap";
 import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseLocate } from "../../lib/crm_resource.js";
+import { parseLocate } from "../../lib/cluster/crm-resource.js";
 import { agentPath, runAgent, scratchDir } from "../lib/harness.js";
 import { makeSim } from "./sim.js";
 

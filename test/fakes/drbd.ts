@@ -25,7 +25,7 @@
 //   sync-ms MS | finish-sync | dump          resync duration, complete resyncs now, print state
 //   sync-freeze PCT                          hold running resyncs at PCT percent (exact output)
 
-import { sleepMs } from "../../lib/run.js";
+import { sleepMs } from "../../lib/system/run.js";
 import { err, out, type FakeMain } from "./lib.js";
 import { ConfError, dumpResource, parseConfFile, resolveResource, resourceNames, type ResourceConf } from "./drbd-sim/conf.js";
 import * as op from "./drbd-sim/ops.js";

@@ -4,7 +4,7 @@
 // no injected argument ever reached a command.
 
 import { appendFileSync, readFileSync, readSync, writeSync } from "node:fs";
-import { sleepMs } from "../../lib/run.js";
+import { sleepMs } from "../../lib/system/run.js";
 
 export type FakeMain = (args: string[]) => number;
 

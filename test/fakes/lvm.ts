@@ -5,7 +5,7 @@
 // honour faults from the state file so tests reach every exit path. Tests run them inside a
 // private mount namespace (test/lvm/world.ts): the compiled-in /run paths are the real ones.
 
-import { sleepMs } from "../../lib/run.js";
+import { sleepMs } from "../../lib/system/run.js";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";

@@ -15,8 +15,8 @@ import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
 import { err, out, stdinLines, type FakeMain } from "./lib.js";
 import * as emu from "../lib/lio-emulation.js";
-import { Lio } from "../../lib/configfs.js";
-import { portalsClash, samePortal } from "../../lib/iscsi.js";
+import { Lio } from "../../lib/iscsi/configfs.js";
+import { portalsClash, samePortal } from "../../lib/iscsi/syntax.js";
 
 const VERSION = "2.1.53";
 

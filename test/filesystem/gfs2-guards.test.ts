@@ -7,10 +7,10 @@
 import t from "tap";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseCmapValue, parseCorosyncConfClusterName } from "../../lib/corosync.js";
-import { dlmControldPids, parseDlmToolLs } from "../../lib/dlm.js";
-import { effectiveLocking, gfs2Withdrawn, parseGfs2EditJindex, parseSuperblock, parseTunegfs2List, readGfs2, splitLockTable } from "../../lib/gfs2.js";
-import { mountsAt, parseMountinfo } from "../../lib/mounts.js";
+import { parseCmapValue, parseCorosyncConfClusterName } from "../../lib/cluster/corosync.js";
+import { dlmControldPids, parseDlmToolLs } from "../../lib/cluster/dlm.js";
+import { effectiveLocking, gfs2Withdrawn, parseGfs2EditJindex, parseSuperblock, parseTunegfs2List, readGfs2, splitLockTable } from "../../lib/fs/gfs2.js";
+import { mountsAt, parseMountinfo } from "../../lib/fs/mounts.js";
 import { agentPath, runAgent } from "../lib/harness.js";
 import { REPO } from "../lib/xml.js";
 import { PATH, Scratch, have, must, sh } from "./lib.js";

@@ -12,9 +12,9 @@ import {
   parseMountinfo,
   unescapeOctal,
   kernelFilesystems,
-} from "../../lib/mounts.js";
-import { describeUsers, fdinfoMntId, parseMaps } from "../../lib/procscan.js";
-import { parseSignal, parseSignalList, signalListError } from "../../lib/signals.js";
+} from "../../lib/fs/mounts.js";
+import { describeUsers, fdinfoMntId, parseMaps } from "../../lib/fs/holders.js";
+import { parseSignal, parseSignalList, signalListError } from "../../lib/system/signals.js";
 
 // proc(5)'s example plus lines recorded on this host (loop ext4, a bind mount, escaped spaces).
 const MOUNTINFO = `36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { agentPath, ocfEnv, runAgent, type AgentRun } from "../lib/harness.js";
-import { parseTargets, type TgtTarget } from "../../lib/tgtadm.js";
+import { parseTargets, type TgtTarget } from "../../lib/iscsi/tgtadm.js";
 import { LIO_REAL, LioRig, TgtRig, sleep as sleepMs } from "./rig.js";
 
 const rig = new TgtRig("d");

@@ -5,7 +5,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, sym
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { agentPath, ocfEnv } from "../lib/harness.js";
-import { defaultSerial } from "../../lib/iscsi.js";
+import { defaultSerial } from "../../lib/iscsi/syntax.js";
 import { LioRig, LIO_REAL } from "./rig.js";
 
 const rig = new LioRig("lio");

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, openSync, readSync, closeSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { agentPath, ocfEnv } from "../lib/harness.js";
-import { defaultSerial } from "../../lib/iscsi.js";
+import { defaultSerial } from "../../lib/iscsi/syntax.js";
 import { TgtRig, sleep } from "./rig.js";
 
 const rig = new TgtRig("t");

@@ -1,10 +1,10 @@
 // Pure parts of the iSCSI agents: name/portal/initiator syntax, tgtadm output parsing, the
 // tgtd request encoding, targetcli's token rules and the fake's command-line grammar.
 import t from "tap";
-import { chapError, chooseImplementation, defaultScsiId, defaultSerial, initiatorsError, iscsiNameError, iserMatches, parseNameValues, parsePortal, ownPortalsClash, parsePortals, portalOfKey, portalsClash, samePortal, tgtInitiatorKind } from "../../lib/iscsi.js";
-import { encodeRequest, parseAccounts, parsePortals as tgtPortals, parseTargetParams, parseTargets, tgtError } from "../../lib/tgtadm.js";
-import { Batch, PREFS_LINE } from "../../lib/targetcli.js";
-import { OcfError } from "../../lib/ocf.js";
+import { chapError, chooseImplementation, defaultScsiId, defaultSerial, initiatorsError, iscsiNameError, iserMatches, parseNameValues, parsePortal, ownPortalsClash, parsePortals, portalOfKey, portalsClash, samePortal, tgtInitiatorKind } from "../../lib/iscsi/syntax.js";
+import { encodeRequest, parseAccounts, parsePortals as tgtPortals, parseTargetParams, parseTargets, tgtError } from "../../lib/iscsi/tgtadm.js";
+import { Batch, PREFS_LINE } from "../../lib/iscsi/targetcli.js";
+import { OcfError } from "../../lib/ocf/codes.js";
 import { parseLine } from "../fakes/targetcli.js";
 
 t.test("iSCSI names", async (t) => {

@@ -8,8 +8,8 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { scratchDir } from "../lib/harness.js";
 import { REPO } from "../lib/xml.js";
-import { acquireLock } from "../../lib/lock.js";
-import { Budget } from "../../lib/budget.js";
+import { acquireLock } from "../../lib/system/lock.js";
+import { Budget } from "../../lib/ocf/budget.js";
 
 const PKGS = ["pacemaker-cli-utils", "pcs", "man-db", "iproute2"];
 const CACHE = "/var/cache/tsstor";

@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, symlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Agent } from "../../lib/agent.js";
+import type { Agent } from "../../lib/ocf/runner.js";
 import { agents } from "../../agents/index.js";
 import { BUILD, scratchDir } from "../lib/harness.js";
 import { NetPair } from "../lib/netns.js";

@@ -1,6 +1,6 @@
 import t from "tap";
-import { Budget, marginFor, retryLoop } from "../../lib/budget.js";
-import { fail, OCF, OcfError } from "../../lib/ocf.js";
+import { Budget, marginFor, retryLoop } from "../../lib/ocf/budget.js";
+import { fail, OCF, OcfError } from "../../lib/ocf/codes.js";
 
 t.test("margin is 10% bounded to 0.5..2 s", async (t) => {
   t.equal(marginFor(20000), 2000);

@@ -1,5 +1,5 @@
 import t from "tap";
-import { effectiveLevel, isProbe, ocfIsFalse, ocfIsTrue, parseEnv, parseMeta, parseNotify, speaks11, splitList } from "../../lib/env.js";
+import { effectiveLevel, isProbe, ocfIsFalse, ocfIsTrue, parseEnv, parseMeta, parseNotify, speaks11, splitList } from "../../lib/ocf/env.js";
 
 t.test("OCF booleans", async (t) => {
   for (const v of ["yes", "YES", "true", "True", "1", "on", "ON", "ja", "Ja", " yes "]) t.ok(ocfIsTrue(v), v);

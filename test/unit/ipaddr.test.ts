@@ -1,5 +1,5 @@
 import t from "tap";
-import { addOffset, broadcast4, formatIPv6, isLinkLocal6, parseIP, parseIPv6, parsePrefix } from "../../lib/ipaddr.js";
+import { addOffset, broadcast4, formatIPv6, isLinkLocal6, parseIP, parseIPv6, parsePrefix } from "../../lib/net/address.js";
 
 t.test("IPv4 strict syntax", async (t) => {
   t.equal(parseIP("10.0.0.1")?.text, "10.0.0.1");

@@ -3,9 +3,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Budget } from "../../lib/budget.js";
-import { acquireLock, holderAlive, procStartTime, readState, withLock, writeAtomic } from "../../lib/lock.js";
-import { OcfError } from "../../lib/ocf.js";
+import { Budget } from "../../lib/ocf/budget.js";
+import { acquireLock, holderAlive, procStartTime, readState, withLock, writeAtomic } from "../../lib/system/lock.js";
+import { OcfError } from "../../lib/ocf/codes.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tsstor-lock-"));
 t.teardown(() => spawnSync("rm", ["-rf", dir]));

@@ -3,10 +3,10 @@ import t from "tap";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { activeLvs, dmName, splitDmName, type DmDevice } from "../../lib/dm.js";
-import { parseDlmLs, parseLockctlInfo, vgLockspaces } from "../../lib/lockd.js";
-import { lvNameError, parseReport, transientLockError, vgNameError, lvmError } from "../../lib/lvm.js";
-import { LvmConfig, parseLvmConf, setLvmConf } from "../../lib/lvmconf.js";
+import { activeLvs, dmName, splitDmName, type DmDevice } from "../../lib/lvm/dm.js";
+import { parseDlmLs, parseLockctlInfo, vgLockspaces } from "../../lib/lvm/lockd.js";
+import { lvNameError, parseReport, transientLockError, vgNameError, lvmError } from "../../lib/lvm/commands.js";
+import { LvmConfig, parseLvmConf, setLvmConf } from "../../lib/lvm/conf.js";
 
 const REC = join(import.meta.dirname, "..", "recordings", "lvm2-2.03.16-testmode");
 

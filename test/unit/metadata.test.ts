@@ -1,7 +1,7 @@
 import t from "tap";
 import { XMLParser } from "fast-xml-parser";
-import { defineAgent, p } from "../../lib/declaration.js";
-import { renderMetadata, xmlSafe } from "../../lib/metadata.js";
+import { defineAgent, p } from "../../lib/ocf/declaration.js";
+import { renderMetadata, xmlSafe } from "../../lib/ocf/metadata.js";
 import { checkDtd, checkRng } from "../lib/xml.js";
 
 const hostile = `<script>alert("x")</script> & ]]> <!-- --> <![CDATA[ x ]]> ' " \u0001\u0007\u001b[31m \uFFFE é 日本 🙂`;

@@ -1,6 +1,6 @@
 import t from "tap";
 import { decl } from "../fixtures/TestAgent.js";
-import { formatErrors, parseParams } from "../../lib/params.js";
+import { formatErrors, parseParams } from "../../lib/ocf/params.js";
 
 t.test("defaults, types, given", async (t) => {
   const r = parseParams(decl, { name: "x" });

@@ -3,9 +3,9 @@ import t from "tap";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Budget } from "../../lib/budget.js";
-import { Logger } from "../../lib/log.js";
-import { Runner } from "../../lib/run.js";
+import { Budget } from "../../lib/ocf/budget.js";
+import { Logger } from "../../lib/ocf/log.js";
+import { Runner } from "../../lib/system/run.js";
 
 t.test("which searches the PATH the runner gives children", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "tsstor-which-"));

@@ -1,8 +1,8 @@
 import t from "tap";
-import { Budget } from "../../lib/budget.js";
-import { Logger } from "../../lib/log.js";
-import { Runner, describeFailure, sleepMs } from "../../lib/run.js";
-import { OcfError } from "../../lib/ocf.js";
+import { Budget } from "../../lib/ocf/budget.js";
+import { Logger } from "../../lib/ocf/log.js";
+import { Runner, describeFailure, sleepMs } from "../../lib/system/run.js";
+import { OcfError } from "../../lib/ocf/codes.js";
 
 function mk(budgetMs = 10000) {
   const lines: string[] = [];
@@ -62,9 +62,9 @@ t.test("per-call cap below the budget", async (t) => {
 });
 
 t.test("which: finds programs on the children's PATH without forking", async (t) => {
-  const { Runner } = await import("../../lib/run.js");
-  const { Budget } = await import("../../lib/budget.js");
-  const { Logger } = await import("../../lib/log.js");
+  const { Runner } = await import("../../lib/system/run.js");
+  const { Budget } = await import("../../lib/ocf/budget.js");
+  const { Logger } = await import("../../lib/ocf/log.js");
   const r = new Runner(new Budget(5000), new Logger("t", "t", false, () => {}), { PATH: "/nonexistent:/bin" });
   t.equal(r.which("sh"), "/bin/sh");
   t.equal(r.which("no-such-program-xyz"), undefined);

@@ -9,7 +9,7 @@
 // generations (no sync, resync in either direction, or split brain -> StandAlone); resync takes
 // `syncMs` and completes lazily whenever any simulator command runs (settle()).
 
-import { sleepMs } from "../../../lib/run.js";
+import { sleepMs } from "../../../lib/system/run.js";
 import { mkdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync, existsSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";

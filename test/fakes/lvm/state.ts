@@ -7,8 +7,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { LvmConfig } from "../../../lib/lvmconf.js";
-import { sleepMs } from "../../../lib/run.js";
+import { LvmConfig } from "../../../lib/lvm/conf.js";
+import { sleepMs } from "../../../lib/system/run.js";
 import { err, out } from "../lib.js";
 
 export interface FLv {

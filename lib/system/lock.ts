@@ -7,8 +7,8 @@
 
 import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { Budget } from "./budget.js";
-import { OcfError, OCF } from "./ocf.js";
+import type { Budget } from "../ocf/budget.js";
+import { OcfError, OCF } from "../ocf/codes.js";
 import { sleepMs } from "./run.js";
 
 /** Field 22 of /proc/PID/stat: start time in clock ticks since boot; undefined if gone or a zombie. */

@@ -8,13 +8,13 @@ import { readFileSync, writeSync } from "node:fs";
 import type { AgentDecl, ActionName, ParamDecl, Params } from "./declaration.js";
 import { Budget } from "./budget.js";
 import { effectiveLevel, isProbe, parseEnv, speaks11, type Env, type OcfEnv } from "./env.js";
-import { withLock } from "./lock.js";
+import { withLock } from "../system/lock.js";
 import { Logger } from "./log.js";
 import type { Dialect } from "./metadata.js";
-import { OCF, OcfError, isOcfCode, ocfName, type OcfCode } from "./ocf.js";
+import { OCF, OcfError, isOcfCode, ocfName, type OcfCode } from "./codes.js";
 import { formatErrors, parseParams } from "./params.js";
-import { PromotionScore } from "./promotion.js";
-import { Runner } from "./run.js";
+import { PromotionScore } from "../cluster/promotion.js";
+import { Runner } from "../system/run.js";
 
 export interface Ctx<P extends Record<string, ParamDecl>> {
   readonly action: ActionName;

@@ -17,10 +17,10 @@
 // Reply: u32 err, u32 len (header included), then text.
 
 import { createRequire } from "node:module";
-import type { Budget } from "./budget.js";
-import type { Logger } from "./log.js";
-import type { Runner, RunResult } from "./run.js";
-import { fail } from "./ocf.js";
+import type { Budget } from "../ocf/budget.js";
+import type { Logger } from "../ocf/log.js";
+import type { Runner, RunResult } from "../system/run.js";
+import { fail } from "../ocf/codes.js";
 
 // ---- tgtadm --op show output --------------------------------------------------------------------
 

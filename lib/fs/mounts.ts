@@ -9,7 +9,7 @@
 // would block the agent until Pacemaker kills it.
 
 import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from "node:fs";
-import { describeFailure, type RunResult, type Runner } from "./run.js";
+import { describeFailure, type RunResult, type Runner } from "../system/run.js";
 
 export interface Mount {
   id: number;

@@ -5,7 +5,7 @@
 // exits 0 even then, so it cannot tell (recorded in test/recordings/fs/).
 
 import { readFileSync, readdirSync } from "node:fs";
-import type { Runner } from "./run.js";
+import type { Runner } from "../system/run.js";
 
 export interface Lockspace {
   name: string;

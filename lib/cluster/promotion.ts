@@ -7,9 +7,9 @@
 
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
-import { procStartTime, readState, removeState, writeAtomic } from "./lock.js";
-import { describeFailure, type Runner } from "./run.js";
-import { OcfError, OCF } from "./ocf.js";
+import { procStartTime, readState, removeState, writeAtomic } from "../system/lock.js";
+import { describeFailure, type Runner } from "../system/run.js";
+import { OcfError, OCF } from "../ocf/codes.js";
 
 export const CACHE_TTL_MS = 5 * 60 * 1000;
 

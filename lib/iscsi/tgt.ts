@@ -7,15 +7,15 @@
 // - tid is optional: the target's existing tid, else the lowest free one.
 // - portals other than the default are added to tgtd (tgt portals are daemon-wide: they are
 //   never removed, other targets may use them); the default leaves tgtd's own portals alone.
-// - the CHAP secret goes to tgtd over its socket, never in tgtadm's argv (lib/tgtadm.ts).
+// - the CHAP secret goes to tgtd over its socket, never in tgtadm's argv (lib/iscsi/tgtadm.ts).
 // - the logical unit's monitor checks its target, LUN number, path, serial and SCSI id (upstream
 //   only looks for the path anywhere in the output).
 
 import { existsSync } from "node:fs";
-import { fail } from "./ocf.js";
-import { sleepMs } from "./run.js";
-import { portalKey, tgtInitiatorKind } from "./iscsi.js";
-import type { Check, IscsiCtx, LuSpec, TargetSpec } from "./iscsi-spec.js";
+import { fail } from "../ocf/codes.js";
+import { sleepMs } from "../system/run.js";
+import { portalKey, tgtInitiatorKind } from "./syntax.js";
+import type { Check, IscsiCtx, LuSpec, TargetSpec } from "./spec.js";
 import { Tgt, type TgtTarget } from "./tgtadm.js";
 
 const LOCK = "targetcli"; // one per-node lock for every iSCSI change, whatever the implementation

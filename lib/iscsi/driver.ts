@@ -1,12 +1,12 @@
 // What both iSCSI agents do around their implementation: pick it (configured, else the installed
 // one), map it to the module that drives it, check its tool at validate-all level 10, and turn a
 // Check into a monitor answer.
-import { chooseImplementation, type Implementation } from "./iscsi.js";
-import type { Check } from "./iscsi-spec.js";
+import { chooseImplementation, type Implementation } from "./syntax.js";
+import type { Check } from "./spec.js";
 import * as lio from "./lio.js";
 import * as tgt from "./tgt.js";
-import { OCF, fail } from "./ocf.js";
-import type { Runner } from "./run.js";
+import { OCF, fail } from "../ocf/codes.js";
+import type { Runner } from "../system/run.js";
 
 export type Driver = typeof lio | typeof tgt;
 

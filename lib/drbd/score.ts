@@ -8,7 +8,7 @@
 //  - A transitional disk (Attaching, Negotiating) is not UpToDate. Upstream's DRBD 9 path leaves
 //    it counted as UpToDate, so its "transitional: leave the score alone" row is unreachable there.
 
-import type { DrbdState } from "./drbd-state.js";
+import type { DrbdState } from "./state.js";
 
 /** The status_* variables of drbd.shellfuncs.sh. */
 export interface StatusFlags {

@@ -7,7 +7,7 @@
 // lvmlockctl). The daemons' own defaults match.
 
 import { readFileSync } from "node:fs";
-import type { RunResult, Runner } from "./run.js";
+import type { RunResult, Runner } from "../system/run.js";
 
 export const LVMLOCKD_PIDFILE = "/run/lvmlockd.pid";
 export const LVMLOCKD_SOCKET = "/run/lvm/lvmlockd.socket";

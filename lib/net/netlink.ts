@@ -1,8 +1,8 @@
 // The kernel's address table over rtnetlink (RTM_GETADDR dump) through bun:ffi: what
 // `ip -o addr show` prints, without forking `ip` on every monitor (~0.3 ms instead of ~3 ms).
 
-import { libc } from "./ffi.js";
-import { formatIPv4, formatIPv6, type Family } from "./ipaddr.js";
+import { libc } from "../system/ffi.js";
+import { formatIPv4, formatIPv6, type Family } from "./address.js";
 
 export const IFA_F = {
   SECONDARY: 0x01,

@@ -6,7 +6,7 @@
 // `totem { cluster_name: NAME }` is read instead (what corosync will use when it starts).
 
 import { readFileSync } from "node:fs";
-import type { Runner } from "./run.js";
+import type { Runner } from "../system/run.js";
 
 export const COROSYNC_CONF = "/etc/corosync/corosync.conf";
 

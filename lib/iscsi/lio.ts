@@ -12,10 +12,10 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Lio, PLUGIN_DIR, readAuth, readValue, unitSerial, writeValue, ConfigfsError, type Bstype, type StorageObject } from "./configfs.js";
-import { bareIp, CLASH_WHY, iserMatches, ownPortalsClash, portalKey, portalOfKey, portalsClash } from "./iscsi.js";
-import { readLuRecords, recordAllows, removeLuRecord, writeLuRecord, type Check, type IscsiCtx, type LuSpec, type TargetSpec } from "./iscsi-spec.js";
+import { bareIp, CLASH_WHY, iserMatches, ownPortalsClash, portalKey, portalOfKey, portalsClash } from "./syntax.js";
+import { readLuRecords, recordAllows, removeLuRecord, writeLuRecord, type Check, type IscsiCtx, type LuSpec, type TargetSpec } from "./spec.js";
 import { Batch, runBatch, runBatchAround, targetcliHome, type BatchResult } from "./targetcli.js";
-import { fail } from "./ocf.js";
+import { fail } from "../ocf/codes.js";
 
 const LOCK = "targetcli";
 

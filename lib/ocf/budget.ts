@@ -1,7 +1,7 @@
 // The time an action may take. Pacemaker SIGKILLs the whole process group at CRM_meta_timeout,
 // so every child command and retry loop draws from one budget that ends a margin earlier,
 // leaving time to print the exit reason and clean up.
-import { OCF, OcfError } from "./ocf.js";
+import { OCF, OcfError } from "./codes.js";
 
 export function marginFor(totalMs: number): number {
   return Math.min(2000, Math.max(500, Math.round(totalMs * 0.1)));

@@ -3,12 +3,12 @@
 
 import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Budget } from "./budget.js";
-import type { OcfEnv } from "./env.js";
-import { readState, removeState, writeAtomic } from "./lock.js";
-import type { Logger } from "./log.js";
-import type { Portal } from "./iscsi.js";
-import type { Runner } from "./run.js";
+import type { Budget } from "../ocf/budget.js";
+import type { OcfEnv } from "../ocf/env.js";
+import { readState, removeState, writeAtomic } from "../system/lock.js";
+import type { Logger } from "../ocf/log.js";
+import type { Portal } from "./syntax.js";
+import type { Runner } from "../system/run.js";
 import type { Bstype } from "./configfs.js";
 
 /** The part of an action context the implementations use. */

@@ -1,5 +1,5 @@
 // targetcli (targetcli-fb): every LIO object change of one action goes to ONE targetcli process
-// as a batch of commands on stdin. Reads never use it (lib/configfs.ts reads configfs directly).
+// as a batch of commands on stdin. Reads never use it (lib/iscsi/configfs.ts reads configfs directly).
 //
 // - targetcli runs with TARGETCLI_HOME in HA_RSCTMP, so the operator's ~/.targetcli preferences
 //   are neither read nor changed; the batch's first line pins the preferences our commands rely
@@ -13,8 +13,8 @@
 
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Runner, RunResult } from "./run.js";
-import { OCF, OcfError, fail } from "./ocf.js";
+import type { Runner, RunResult } from "../system/run.js";
+import { OCF, OcfError, fail } from "../ocf/codes.js";
 import type { Bstype } from "./configfs.js";
 
 export const PREFS_LINE =

@@ -3,7 +3,7 @@
 
 import { basename, resolve } from "node:path";
 import { writeSync } from "node:fs";
-import { runAction, type Agent } from "./agent.js";
+import { runAction, type Agent } from "./runner.js";
 
 export type Prebuilt = Record<string, { "1.1": string; "1.0": string }>;
 

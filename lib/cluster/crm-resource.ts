@@ -1,6 +1,6 @@
 // Adapter for Pacemaker's crm_resource, as far as agents need it.
 
-import type { Runner } from "./run.js";
+import type { Runner } from "../system/run.js";
 
 export interface Location {
   node: string;

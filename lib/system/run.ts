@@ -6,9 +6,9 @@
 import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
-import type { Budget } from "./budget.js";
-import type { Logger } from "./log.js";
-import { OcfError, OCF, type OcfCode } from "./ocf.js";
+import type { Budget } from "../ocf/budget.js";
+import type { Logger } from "../ocf/log.js";
+import { OcfError, OCF, type OcfCode } from "../ocf/codes.js";
 
 export interface RunOpts {
   /** Fed on stdin: the only way a secret reaches a child. */

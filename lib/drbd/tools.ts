@@ -7,10 +7,10 @@
 
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { describeFailure, sleepMs, type Runner, type RunResult } from "./run.js";
-import type { Budget } from "./budget.js";
-import { OcfError, OCF } from "./ocf.js";
-import { parseEvents2, parseProcDrbd, parseShStatus, unconfigured, type DrbdState, type KernelVersion } from "./drbd-state.js";
+import { describeFailure, sleepMs, type Runner, type RunResult } from "../system/run.js";
+import type { Budget } from "../ocf/budget.js";
+import { OcfError, OCF } from "../ocf/codes.js";
+import { parseEvents2, parseProcDrbd, parseShStatus, unconfigured, type DrbdState, type KernelVersion } from "./state.js";
 
 /** drbdsetup/drbdadm exit codes the agent acts on (user/v9/drbdsetup.c print_config_error). */
 export const DRBD_RC = {

@@ -11,7 +11,7 @@
 // So a process using the same filesystem through another mount is never named.
 
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
-import { procStartTime } from "./lock.js";
+import { procStartTime } from "../system/lock.js";
 import { owningMount, unescapeOctal, type Mount } from "./mounts.js";
 
 export interface Use {

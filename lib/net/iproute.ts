@@ -2,11 +2,11 @@
 // link changes. Values reach `ip` only after strict validation (addresses, prefixes, interface
 // names), as argv elements, never through a shell.
 
-import type { Family } from "./ipaddr.js";
+import type { Family } from "./address.js";
 import type { IfAddr } from "./netlink.js";
 import { IFA_F } from "./netlink.js";
-import { describeFailure, type Runner } from "./run.js";
-import { OcfError, OCF } from "./ocf.js";
+import { describeFailure, type Runner } from "../system/run.js";
+import { OcfError, OCF } from "../ocf/codes.js";
 
 export interface Route {
   type: string; // unicast, unreachable, blackhole, prohibit, local, ...

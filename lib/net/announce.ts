@@ -4,10 +4,10 @@
 // socket (no helper needed; resource-agents' send_ua is not required).
 
 import { existsSync } from "node:fs";
-import { libc } from "./ffi.js";
-import type { Runner } from "./run.js";
-import { sleepMs } from "./run.js";
-import type { Budget } from "./budget.js";
+import { libc } from "../system/ffi.js";
+import type { Runner } from "../system/run.js";
+import { sleepMs } from "../system/run.js";
+import type { Budget } from "../ocf/budget.js";
 
 export const SEND_ARP = "/usr/libexec/heartbeat/send_arp";
 

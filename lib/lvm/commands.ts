@@ -3,8 +3,8 @@
 // follow `--` anyway. Messages and exit codes are those of LVM 2.03.16 (recorded in
 // test/recordings/lvm2-2.03.16/).
 
-import type { Budget } from "./budget.js";
-import { describeFailure, sleepMs, type RunResult, type Runner } from "./run.js";
+import type { Budget } from "../ocf/budget.js";
+import { describeFailure, sleepMs, type RunResult, type Runner } from "../system/run.js";
 
 /** LVM complains about inherited descriptors on stderr; that is noise in our logs. */
 export const LVM_ENV = { LVM_SUPPRESS_FD_WARNINGS: "1" };
