@@ -44,8 +44,8 @@ import {
   type Mount,
 } from "../lib/fs/mounts.js";
 import { OCF, fail } from "../lib/ocf/codes.js";
-import { describeProcess, describeUsers, findUsers, signalUser } from "../lib/fs/holders.js";
-import { procStartTime } from "../lib/system/lock.js";
+import { describeProcess, describeUsers, findUsers } from "../lib/fs/holders.js";
+import { signalSame, stillRunning } from "../lib/system/proc.js";
 import { sleepMs } from "../lib/system/run.js";
 import { parseSignalList, signalListError } from "../lib/system/signals.js";
 
@@ -592,7 +592,7 @@ function stop(ctx: C): number {
         if (users.length) lastUsers = users;
         for (const u of users) {
           for (const sig of sigs) {
-            if (signalUser(u, sig.number)) {
+            if (signalSame(u, sig.number)) {
               if (!signalled.includes(u)) signalled.push(u);
               ctx.log.info(`sent ${sig.name} to pid ${u.pid} (${u.comm}: ${u.uses.map((x) => `${x.what} ${x.path}`).join(", ")}): ${describeProcess(u.pid)}`);
             }
@@ -603,7 +603,7 @@ function stop(ctx: C): number {
       // signal_delay is an upper bound: retry as soon as every signalled process has exited.
       const until = ctx.budget.elapsedMs() + Math.max(0, Math.min(signalled.length ? delayMs : 250, left()));
       do sleepMs(Math.min(signalled.length ? 10 : 250, until - ctx.budget.elapsedMs()));
-      while (ctx.budget.elapsedMs() < until && (!signalled.length || signalled.some((u) => procStartTime(u.pid) === u.start)));
+      while (ctx.budget.elapsedMs() < until && (!signalled.length || signalled.some(stillRunning)));
     }
   }
   return OCF.SUCCESS;

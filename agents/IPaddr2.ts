@@ -17,7 +17,8 @@ import { defineAgent, p } from "../lib/ocf/declaration.js";
 import { ocfIsFalse, ocfIsTrue } from "../lib/ocf/env.js";
 import { Ip, pickRoute } from "../lib/net/iproute.js";
 import { addOffset, isLinkLocal6, parseIP, parsePrefix, type ParsedIP } from "../lib/net/address.js";
-import { holderAlive, procStartTime, readState, removeState, writeAtomic } from "../lib/system/lock.js";
+import { readState, removeState, writeAtomic } from "../lib/system/state-file.js";
+import { identify, idText, parseId, signalSame } from "../lib/system/proc.js";
 import { dumpAddrs, ifName, IFA_F, type IfAddr } from "../lib/net/netlink.js";
 import { OCF, OcfError, fail, type OcfCode } from "../lib/ocf/codes.js";
 import { sleepMs } from "../lib/system/run.js";
@@ -266,15 +267,8 @@ function foreign(ip: ParsedIP, where: IfAddr[]): OcfError {
 
 function killArp(ctx: C, ip: string): void {
   const f = arpPidPath(ctx, ip);
-  const s = readState(f);
-  if (s && holderAlive(s)) {
-    try {
-      process.kill(Number(s.split(/\s+/)[0]), "SIGTERM");
-      ctx.log.info(`stopped the background ARP sender for ${ip}`);
-    } catch {
-      /* gone meanwhile */
-    }
-  }
+  const sender = parseId(readState(f) ?? "");
+  if (sender && signalSame(sender, "SIGTERM")) ctx.log.info(`stopped the background ARP sender for ${ip}`);
   removeState(f);
 }
 
@@ -298,7 +292,8 @@ function sendArp(ctx: C, o: Owned, count: number, background: boolean): void {
     },
     background,
   );
-  if (r.pid) writeAtomic(arpPidPath(ctx, o.ip), `${r.pid} ${procStartTime(r.pid) ?? ""}\n`, 0o644);
+  const sender = r.pid ? identify(r.pid) : undefined;
+  if (sender) writeAtomic(arpPidPath(ctx, o.ip), idText(sender), 0o644);
   if (!r.ok) ctx.log.error(`could not send gratuitous ARPs for ${o.ip} on ${o.nic}: ${r.detail}`);
   else ctx.log.info(`gratuitous ARP for ${o.ip} on ${o.nic}: ${count} via ${chosen.sender} (${r.detail || "done"})`);
 }

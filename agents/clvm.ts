@@ -15,9 +15,10 @@ import { activeLvs, dmDevices } from "../lib/lvm/dm.js";
 import { ocfIsFalse, ocfIsTrue, splitList } from "../lib/ocf/env.js";
 import {
   Dlm, DLM_CONTROLD_PIDFILE, Lockctl, LVMLOCKD_PIDFILE, LVMLOCKD_SOCKET, SANLOCK_PIDFILE, Sanlock, WDMD_PIDFILE,
-  daemonPid, procComm, vgLockspaces, type Lockspace, type LockdQuery,
+  daemonPid, vgLockspaces, type Lockspace, type LockdQuery,
 } from "../lib/lvm/lockd.js";
-import { removeState } from "../lib/system/lock.js";
+import { removeState } from "../lib/system/state-file.js";
+import { identify, procComm, signalSame, stillRunning } from "../lib/system/proc.js";
 import { Lvm, LVM_ENV, lvmError, retryTransient, vgNameError } from "../lib/lvm/commands.js";
 import { LvmConfig, setLvmConf } from "../lib/lvm/conf.js";
 import { OCF, fail } from "../lib/ocf/codes.js";
@@ -234,21 +235,15 @@ function activeInShared(ls: Lockspace[]): string[] {
 }
 
 function killWait(ctx: C, pid: number, comm: string): void {
-  const gone = () => procComm(pid) !== comm;
-  try {
-    process.kill(pid, "SIGTERM");
-  } catch {
-    return;
-  }
+  // the daemon as found now: its pid freed and reused meanwhile is never signalled
+  const id = procComm(pid) === comm ? identify(pid) : undefined;
+  if (!id || !signalSame(id, "SIGTERM")) return;
+  const gone = () => !stillRunning(id);
   const termUntil = ctx.budget.elapsedMs() + ctx.budget.remainingMs() * 0.6;
   while (!gone() && ctx.budget.elapsedMs() < termUntil) sleepMs(50);
   if (gone()) return;
   ctx.log.warn(`${comm} (pid ${pid}) ignored SIGTERM; sending SIGKILL`);
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    /* gone */
-  }
+  signalSame(id, "SIGKILL");
   // SIGKILL cannot be refused; the exit may still need a moment on a loaded node, taken from the
   // budget's margin (at least 500 ms) when the budget is spent
   const killUntil = ctx.budget.elapsedMs() + Math.max(300, ctx.budget.remainingMs());

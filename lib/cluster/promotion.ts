@@ -6,21 +6,16 @@
 // time, and expires after a few minutes anyway.
 
 import { join } from "node:path";
-import { readFileSync } from "node:fs";
-import { procStartTime, readState, removeState, writeAtomic } from "../system/lock.js";
+import { readState, removeState, writeAtomic } from "../system/state-file.js";
+import { procStartTime, procStat } from "../system/proc.js";
 import { describeFailure, type Runner } from "../system/run.js";
 import { OcfError, OCF } from "../ocf/codes.js";
 
 export const CACHE_TTL_MS = 5 * 60 * 1000;
 
 function parentKey(): string {
-  try {
-    const stat = readFileSync("/proc/self/stat", "utf8");
-    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    return `${ppid}:${procStartTime(ppid) ?? ""}`;
-  } catch {
-    return "?";
-  }
+  const ppid = procStat("self")?.ppid;
+  return ppid === undefined ? "?" : `${ppid}:${procStartTime(ppid) ?? ""}`;
 }
 
 export interface PromotionOpts {

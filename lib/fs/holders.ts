@@ -11,7 +11,7 @@
 // So a process using the same filesystem through another mount is never named.
 
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
-import { procStartTime } from "../system/lock.js";
+import { procStartTime, procStat } from "../system/proc.js";
 import { owningMount, unescapeOctal, type Mount } from "./mounts.js";
 
 export interface Use {
@@ -23,7 +23,7 @@ export interface Use {
 export interface User {
   pid: number;
   comm: string;
-  /** /proc/PID/stat start time, to re-check before signalling (pids are reused) */
+  /** /proc/PID/stat start time: with pid, the ProcessId signalSame() re-checks (pids are reused) */
   start: string;
   /** process state letter (R, S, D...): D (uninterruptible, e.g. I/O on a dead device) ignores even KILL */
   state: string;
@@ -56,14 +56,6 @@ function read(p: string): string | undefined {
 }
 
 const PF_KTHREAD = 0x00200000;
-
-/** State and flags from /proc/PID/stat; undefined if gone. */
-function statOf(proc: string, pid: number): { state: string; flags: number } | undefined {
-  const s = read(`${proc}/${pid}/stat`);
-  if (!s) return undefined;
-  const rest = s.slice(s.lastIndexOf(")") + 2).split(" ");
-  return { state: rest[0] ?? "", flags: Number(rest[6] ?? 0) };
-}
 
 /** The link target as printed, without the " (deleted)" suffix. */
 function stripDeleted(p: string): string {
@@ -114,7 +106,7 @@ export function findUsers(target: Mount, all: readonly Mount[], o: ScanOpts = {}
   for (const pid of pids) {
     if (o.expired?.()) break;
     if (exclude.has(pid)) continue;
-    const st = statOf(proc, pid);
+    const st = procStat(pid, proc);
     if (!st || st.state === "Z" || st.state === "X" || st.flags & PF_KTHREAD) continue;
     const base = `${proc}/${pid}`;
     const sameNs = myNs !== undefined && link(`${base}/ns/mnt`) === myNs;
@@ -175,16 +167,3 @@ export function describeProcess(pid: number, proc = "/proc"): string {
   return cmd.length > 120 ? `${cmd.slice(0, 120)}...` : cmd;
 }
 
-/**
- * Send `sig` to a user found earlier, only if it is still the same process (same start time):
- * a pid freed and reused since the scan must not be hit. Returns whether it was sent.
- */
-export function signalUser(u: User, sig: number): boolean {
-  if (procStartTime(u.pid) !== u.start) return false;
-  try {
-    process.kill(u.pid, sig);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Budget } from "../ocf/budget.js";
 import type { OcfEnv } from "../ocf/env.js";
-import { readState, removeState, writeAtomic } from "../system/lock.js";
+import { readState, removeState, writeAtomic } from "../system/state-file.js";
 import type { Logger } from "../ocf/log.js";
 import type { Portal } from "./syntax.js";
 import type { Runner } from "../system/run.js";

@@ -16,7 +16,7 @@
 //   u32 cid, u32 host_no, u32 device_type, u32 ac_dir, u32 pack, u32 force
 // Reply: u32 err, u32 len (header included), then text.
 
-import { createRequire } from "node:module";
+import { libc, type Libc } from "../system/ffi.js";
 import type { Budget } from "../ocf/budget.js";
 import type { Logger } from "../ocf/log.js";
 import type { Runner, RunResult } from "../system/run.js";
@@ -252,26 +252,8 @@ export const tgtError = (n: number): string => ERRORS[n] ?? `tgtd error ${n}`;
 /** The default socket of Debian's (and upstream's since 1.0.40) tgt: /var/run/tgtd/socket.<port>. */
 const DEFAULT_SOCKET = "/var/run/tgtd/socket";
 
-type Sym = (...a: unknown[]) => number | bigint;
-let sys: { socket: Sym; connect: Sym; write: Sym; read: Sym; close: Sym; setsockopt: Sym; ptr: (b: Uint8Array) => unknown } | undefined;
-
-function libc() {
-  if (sys) return sys;
-  if (typeof Bun === "undefined") throw fail.generic("tgtd's socket is only reachable from the compiled agent");
-  const ffi = createRequire(import.meta.url)("bun:ffi") as typeof import("bun:ffi");
-  const T = ffi.FFIType;
-  const lib = ffi.dlopen("libc.so.6", {
-    socket: { args: [T.i32, T.i32, T.i32], returns: T.i32 },
-    connect: { args: [T.i32, T.ptr, T.u32], returns: T.i32 },
-    write: { args: [T.i32, T.ptr, T.u64], returns: T.i64 },
-    read: { args: [T.i32, T.ptr, T.u64], returns: T.i64 },
-    close: { args: [T.i32], returns: T.i32 },
-    setsockopt: { args: [T.i32, T.i32, T.i32, T.ptr, T.u32], returns: T.i32 },
-  });
-  const s = lib.symbols as unknown as Record<string, Sym>;
-  sys = { socket: s.socket!, connect: s.connect!, write: s.write!, read: s.read!, close: s.close!, setsockopt: s.setsockopt!, ptr: (b) => ffi.ptr(b) };
-  return sys;
-}
+const SOCKET_CALLS = ["socket", "setsockopt", "connect", "write", "read", "close"] as const;
+type SocketCalls = Libc<(typeof SOCKET_CALLS)[number]>;
 
 export function encodeRequest(h: { mode: number; op: number; tid?: number }, body: string): Uint8Array {
   const b = new TextEncoder().encode(body.length ? `${body}\0` : "");
@@ -290,7 +272,8 @@ export function encodeRequest(h: { mode: number; op: number; tid?: number }, bod
 
 /** One request on tgtd's socket: tgtd's error number and reply text; undefined if tgtd is not listening. */
 export function ipcRequest(socketPath: string | undefined, h: { mode: number; op: number; tid?: number }, body: string, timeoutMs: number): { err: number; text: string } | undefined {
-  const c = libc();
+  const c = libc(...SOCKET_CALLS);
+  if (!c) throw fail.generic("tgtd's socket is only reachable from the compiled agent");
   const path = `${socketPath ?? DEFAULT_SOCKET}.0`;
   const addr = new Uint8Array(110); // struct sockaddr_un
   new DataView(addr.buffer).setUint16(0, 1, true); // AF_UNIX
@@ -332,7 +315,7 @@ export function ipcRequest(socketPath: string | undefined, h: { mode: number; op
   }
 }
 
-function readFull(c: NonNullable<typeof sys>, fd: number, n: number): Uint8Array {
+function readFull(c: SocketCalls, fd: number, n: number): Uint8Array {
   const out = new Uint8Array(n);
   let off = 0;
   while (off < n) {

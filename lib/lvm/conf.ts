@@ -7,7 +7,7 @@
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { writeAtomic } from "../system/lock.js";
+import { writeAtomic } from "../system/state-file.js";
 
 export type ConfValue = number | string | Array<number | string>;
 

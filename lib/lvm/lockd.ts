@@ -7,6 +7,7 @@
 // lvmlockctl). The daemons' own defaults match.
 
 import { readFileSync } from "node:fs";
+import { procComm } from "../system/proc.js";
 import type { RunResult, Runner } from "../system/run.js";
 
 export const LVMLOCKD_PIDFILE = "/run/lvmlockd.pid";
@@ -14,18 +15,6 @@ export const LVMLOCKD_SOCKET = "/run/lvm/lvmlockd.socket";
 export const DLM_CONTROLD_PIDFILE = "/var/run/dlm_controld/dlm_controld.pid";
 export const SANLOCK_PIDFILE = "/run/sanlock/sanlock.pid";
 export const WDMD_PIDFILE = "/var/run/wdmd/wdmd.pid";
-
-/** /proc/PID/comm, undefined when the process is gone or a zombie. */
-export function procComm(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    if (state === "Z" || state === "X") return undefined;
-    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-  } catch {
-    return undefined;
-  }
-}
 
 /** The pid in a pid file, if a live process named `comm` has it (a stale file or reused pid is not). */
 export function daemonPid(pidfile: string, comm: string): number | undefined {

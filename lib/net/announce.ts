@@ -114,7 +114,7 @@ export function naPacket(target: bigint, mac: string): Uint8Array {
  * address itself. The kernel fills in the checksum. Returns how many went out, or an error.
  */
 export function sendUnsolicitedNA(o: { ip: bigint; linkLocal: boolean; ifindex: number; mac: string; count: number; intervalMs: number; budget: Budget }): { sent: number; error?: string } {
-  const c = libc();
+  const c = libc("socket", "setsockopt", "bind", "sendto", "close");
   if (!c) return { sent: 0, error: "raw sockets need the compiled agent (bun:ffi)" };
   const fd = Number(c.socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6));
   if (fd < 0) return { sent: 0, error: "cannot open a raw ICMPv6 socket" };

@@ -92,7 +92,7 @@ export function parseAddrMessages(buf: Uint8Array, n: number): { addrs: IfAddr[]
 
 /** All addresses of one family, or undefined when netlink is not available here (use `ip`). */
 export function dumpAddrs(family: Family): IfAddr[] | undefined {
-  const c = libc();
+  const c = libc("socket", "send", "recv", "close");
   if (!c) return undefined;
   const fd = Number(c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
   if (fd < 0) return undefined;
@@ -123,7 +123,7 @@ export function dumpAddrs(family: Family): IfAddr[] | undefined {
 
 /** Interface name for an index (if_indextoname), or undefined. */
 export function ifName(index: number): string | undefined {
-  const c = libc();
+  const c = libc("if_indextoname");
   if (!c) return undefined;
   const buf = new Uint8Array(16);
   const p = c.if_indextoname(index, c.ptr(buf));

@@ -1,69 +1,25 @@
-// Per-node named locks and atomic state files in HA_RSCTMP (default /run/resource-agents).
+// Per-node named locks in HA_RSCTMP (default /run/resource-agents); the state files beside them
+// are lib/system/state-file.ts.
 //
 // A lock is a file created atomically with link(2) from a temp file that already holds
 // "pid starttime", so it is never seen empty. Pacemaker SIGKILLs agents on timeout, so a holder
 // can die holding it: a lock whose holder process no longer exists (same pid *and* same start
 // time, so a reused pid does not count) is stale and taken over. Waiting is bounded by the budget.
 
-import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { linkSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Budget } from "../ocf/budget.js";
 import { OcfError, OCF } from "../ocf/codes.js";
+import { idText, parseId, procStartTime } from "./proc.js";
+import { readState, removeState } from "./state-file.js";
 import { sleepMs } from "./run.js";
 
-/** Field 22 of /proc/PID/stat: start time in clock ticks since boot; undefined if gone or a zombie. */
-export function procStartTime(pid: number): string | undefined {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // comm (field 2) may contain spaces and parentheses: split after the last ')'.
-    const rest = s.slice(s.lastIndexOf(")") + 2).split(" ");
-    if (rest[0] === "Z" || rest[0] === "X") return undefined;
-    return rest[19];
-  } catch {
-    return undefined;
-  }
-}
-
 export function holderAlive(content: string): boolean {
-  const [pidS, start] = content.trim().split(/\s+/);
-  const pid = Number(pidS);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  const now = procStartTime(pid);
-  return now !== undefined && (start === undefined || now === start);
-}
-
-function ensureDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-}
-
-/** Write a file so readers see the old or the new content, never a torn one. */
-export function writeAtomic(path: string, data: string, mode = 0o600): void {
-  ensureDir(dirname(path));
-  const tmp = `${path}.tmp.${process.pid}`;
-  writeFileSync(tmp, data, { mode });
-  const fd = openSync(tmp, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
-
-export function readState(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-export function removeState(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    /* already gone */
-  }
+  const id = parseId(content);
+  if (!id) return false;
+  const now = procStartTime(id.pid);
+  // a bare pid (no start time recorded) counts as long as that pid runs
+  return now !== undefined && (id.start === "" || now === id.start);
 }
 
 export interface LockHandle {
@@ -82,9 +38,9 @@ export interface LockOpts {
 }
 
 export function acquireLock(o: LockOpts): LockHandle {
-  ensureDir(o.dir);
+  mkdirSync(o.dir, { recursive: true, mode: 0o755 });
   const path = join(o.dir, `${o.name}.lock`);
-  const me = `${process.pid} ${procStartTime(process.pid) ?? ""}\n`;
+  const me = idText({ pid: process.pid, start: procStartTime(process.pid) ?? "" });
   const tmp = `${path}.${process.pid}`;
   writeFileSync(tmp, me, { mode: 0o644 });
   let waited = false;

@@ -3,12 +3,13 @@
 // Under a Bun-compiled agent it uses Bun.spawnSync (about 2 ms cheaper per call than
 // node:child_process); under Node (unit tests, CLI) it falls back to child_process.
 
-import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmdirSync, statSync, unlinkSync } from "node:fs";
+import { accessSync, closeSync, constants, mkdtempSync, openSync, readSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import type { Budget } from "../ocf/budget.js";
 import type { Logger } from "../ocf/log.js";
 import { OcfError, OCF, type OcfCode } from "../ocf/codes.js";
+import { isZombie, procStat } from "./proc.js";
 
 export interface RunOpts {
   /** Fed on stdin: the only way a secret reaches a child. */
@@ -258,15 +259,10 @@ function readFd(fd: number): string {
  * while it runs; null when it is gone (reaped, status unknown).
  */
 function zombieStatus(pid: number): number | undefined | null {
-  let st: string;
-  try {
-    st = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return null;
-  }
-  const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
-  if (f[0] !== "Z" && f[0] !== "X") return undefined;
-  const w = Number(f[49]);
+  const st = procStat(pid);
+  if (!st) return null;
+  if (!isZombie(st)) return undefined;
+  const w = st.exitCode;
   if (!Number.isFinite(w)) return null;
   return (w & 0x7f) === 0 ? (w >> 8) & 0xff : 128 + (w & 0x7f);
 }

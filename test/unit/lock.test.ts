@@ -4,7 +4,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Budget } from "../../lib/ocf/budget.js";
-import { acquireLock, holderAlive, procStartTime, readState, withLock, writeAtomic } from "../../lib/system/lock.js";
+import { acquireLock, holderAlive, withLock } from "../../lib/system/lock.js";
+import { readState, writeAtomic } from "../../lib/system/state-file.js";
+import { procStartTime } from "../../lib/system/proc.js";
 import { OcfError } from "../../lib/ocf/codes.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tsstor-lock-"));
