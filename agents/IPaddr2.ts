@@ -8,21 +8,19 @@
 // and a failover never removes a static address.
 //
 // monitor reads the kernel's address table over netlink and link state from /sys: no fork.
+// The procedures (record, discovery, announcements, DAD) are lib/net/vip.ts.
 
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { defineHandlers, type Ctx } from "../lib/ocf/runner.js";
-import { announce4, chooseArpSender, sendUnsolicitedNA, type ArpSender } from "../lib/net/announce.js";
-import { defineAgent, p } from "../lib/ocf/declaration.js";
+import { defineAgent, p, plainActions } from "../lib/ocf/declaration.js";
 import { ocfIsFalse, ocfIsTrue } from "../lib/ocf/env.js";
-import { Ip, pickRoute } from "../lib/net/iproute.js";
+import { OCF, fail } from "../lib/ocf/codes.js";
+import { answersElsewhere, chooseArpSender, type ArpSender } from "../lib/net/announce.js";
+import { Ip } from "../lib/net/iproute.js";
 import { addOffset, isLinkLocal6, parseIP, parsePrefix, type ParsedIP } from "../lib/net/address.js";
-import { readState, removeState, writeAtomic } from "../lib/system/state-file.js";
-import { identify, idText, parseId, signalSame } from "../lib/system/proc.js";
-import { dumpAddrs, ifName, IFA_F, type IfAddr } from "../lib/net/netlink.js";
-import { OCF, OcfError, fail, type OcfCode } from "../lib/ocf/codes.js";
-import { sleepMs } from "../lib/system/run.js";
-import { ifIndex, linkDown, linkType, macAddress, nicExists, validIfName } from "../lib/net/interfaces.js";
+import { IFA_F } from "../lib/net/netlink.js";
+import { ifIndex, linkDown, nicExists, validIfName } from "../lib/net/interfaces.js";
+import { announce, foreign, nameOf, observe, readOwned, removeOwned, resolve, sendArp, stopArpSender, waitDad, writeOwned, type Announce, type Owned, type Wanted } from "../lib/net/vip.js";
 
 const LABEL_RE = /^[A-Za-z0-9_.-]+$/;
 
@@ -123,14 +121,7 @@ Required for IPv6 link-local addresses.`,
       validate: (v) => (/^([a-z][a-z0-9_.-]{0,31}|\d{1,3})$/.test(v) ? undefined : `is not a route protocol: ${JSON.stringify(v)}`),
     }),
   },
-  actions: [
-    { name: "start", timeout: 20 },
-    { name: "stop", timeout: 20 },
-    { name: "monitor", timeout: 20, interval: 10, depth: 0 },
-    { name: "reload-agent", timeout: 20 },
-    { name: "validate-all", timeout: 20 },
-    { name: "meta-data", timeout: 5 },
-  ],
+  actions: plainActions({ start: 20, stop: 20, monitor: { timeout: 20, interval: 10 }, reloadAgent: 20, validate: 20, metaData: 5 }),
   examples: [
     "pcs resource create vip ocf:tsstor:IPaddr2 ip=192.168.122.10 cidr_netmask=24 op monitor interval=10s",
     "pcs resource create vip6 ocf:tsstor:IPaddr2 ip=2001:db8::10 cidr_netmask=64 nic=eth0",
@@ -138,16 +129,6 @@ Required for IPv6 link-local addresses.`,
 });
 
 type C = Ctx<typeof decl.params>;
-
-/** What this agent added, written before `ip addr add` (so a SIGKILL cannot orphan an address). */
-interface Owned {
-  ip: string;
-  family: 4 | 6;
-  prefix: number;
-  nic: string;
-  label?: string;
-  instance: string;
-}
 
 /** The configured address (clone offset applied) plus nic/label/prefix as given. */
 interface Target {
@@ -205,131 +186,19 @@ function checkParams(ctx: C): Target {
   return t;
 }
 
-const recordPath = (ctx: C, ip: string) => join(ctx.env.rscTmp, `tsstor-IPaddr2-${ip}`);
-const arpPidPath = (ctx: C, ip: string) => join(ctx.env.rscTmp, `tsstor-IPaddr2-${ip}.arp`);
+/** The address and what is given of nic and prefix, for route discovery. */
+const wanted = (ctx: C, t: Target): Wanted => ({ ip: t.ip, nic: t.nic, prefix: t.prefix, proto: ctx.params.proto || undefined });
 
-function readOwned(ctx: C, ip: string): Owned | undefined {
-  const s = readState(recordPath(ctx, ip));
-  if (!s) return undefined;
-  try {
-    return JSON.parse(s) as Owned;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Where the address currently is on this node (any interface). */
-function observe(ctx: C, ip: ParsedIP): IfAddr[] {
-  const all = dumpAddrs(ip.family) ?? new Ip(ctx.run).addrShow(ip.family);
-  return all.filter((a) => a.address === ip.text);
-}
-
-function nameOf(index: number): string {
-  return ifName(index) ?? `ifindex ${index}`;
-}
-
-class DiscoveryError extends OcfError {}
-
-/** nic and prefix: as given, else from the connected route (findif). */
-function resolve(ctx: C, t: Target): { nic: string; prefix: number } {
-  if (t.nic && t.prefix !== undefined) return { nic: t.nic, prefix: t.prefix };
-  const ip = new Ip(ctx.run);
-  let r = pickRoute(ip.routeMatch(t.ip.family, t.ip.text, { prefix: t.prefix, proto: ctx.params.proto || undefined }), t.nic);
-  // 127.0.0.0/8 lives in the local table only (as upstream's getnetworkinfo)
-  if (!r && t.ip.family === 4 && t.ip.text.startsWith("127.")) r = pickRoute(ip.routeMatch(4, t.ip.text, { prefix: t.prefix, table: "local" }), t.nic);
-  if (!r?.dev) {
-    throw new DiscoveryError(OCF.ERR_GENERIC, `cannot find a connected route to ${t.ip.text}${t.nic ? ` on ${t.nic}` : ""} to choose nic and netmask: set nic and cidr_netmask`);
-  }
-  return { nic: t.nic ?? r.dev, prefix: t.prefix ?? r.prefix };
-}
-
-/** Run discovery, mapping failure as upstream: start 5, validate-all 6, probe 7, stop 0. */
-function resolveFor(ctx: C, t: Target): { nic: string; prefix: number } | number {
-  try {
-    return resolve(ctx, t);
-  } catch (e) {
-    if (!(e instanceof DiscoveryError)) throw e;
-    const code: OcfCode = ctx.action === "start" ? OCF.ERR_INSTALLED : ctx.action === "validate-all" ? OCF.ERR_CONFIGURED : ctx.probe ? OCF.NOT_RUNNING : ctx.action === "stop" ? OCF.SUCCESS : OCF.ERR_GENERIC;
-    if (code === OCF.NOT_RUNNING || code === OCF.SUCCESS) {
-      ctx.log.info(e.message);
-      return code;
-    }
-    throw new OcfError(code, e.message);
-  }
-}
-
-function foreign(ip: ParsedIP, where: IfAddr[]): OcfError {
-  const nics = [...new Set(where.map((a) => nameOf(a.ifindex)))].join(", ");
-  return fail.configured(
-    `${ip.text} is already configured on ${nics} but was not added by the cluster (no tsstor record): remove it from the node's static network configuration, then clean up the resource`,
-  );
-}
-
-function killArp(ctx: C, ip: string): void {
-  const f = arpPidPath(ctx, ip);
-  const sender = parseId(readState(f) ?? "");
-  if (sender && signalSame(sender, "SIGTERM")) ctx.log.info(`stopped the background ARP sender for ${ip}`);
-  removeState(f);
-}
-
-function arpBackground(ctx: C, family: 4 | 6): boolean {
-  const v = ctx.params.arp_bg;
-  return v === "" ? family === 4 : ocfIsTrue(v);
-}
-
-function sendArp(ctx: C, o: Owned, count: number, background: boolean): void {
-  const chosen = chooseArpSender(ctx.params.arp_sender as ArpSender | "", undefined);
-  if (!chosen) throw fail.installed("no ARP sender found: install iputils-arping (or set arp_count=0)");
-  const r = announce4(
-    ctx.run,
-    {
-      ...chosen,
-      nic: o.nic,
-      ip: o.ip,
-      count,
-      intervalMs: ctx.params.arp_interval,
-      reply: ctx.params.send_arp_opts.split(/\s+/).includes("-A"),
-    },
-    background,
-  );
-  const sender = r.pid ? identify(r.pid) : undefined;
-  if (sender) writeAtomic(arpPidPath(ctx, o.ip), idText(sender), 0o644);
-  if (!r.ok) ctx.log.error(`could not send gratuitous ARPs for ${o.ip} on ${o.nic}: ${r.detail}`);
-  else ctx.log.info(`gratuitous ARP for ${o.ip} on ${o.nic}: ${count} via ${chosen.sender} (${r.detail || "done"})`);
-}
-
-/** Wait out IPv6 duplicate address detection; a duplicate removes the address and fails start. */
-function waitDad(ctx: C, ip: ParsedIP, ifindex: number, o: Owned): void {
-  const ip6 = new Ip(ctx.run);
-  const until = Math.min(ctx.budget.remainingMs(), 10000);
-  const t0 = performance.now();
-  for (;;) {
-    const a = observe(ctx, ip).find((x) => x.ifindex === ifindex);
-    if (!a) throw fail.generic(`${ip.text} disappeared from ${o.nic} during duplicate address detection`);
-    if (a.flags & IFA_F.DADFAILED) {
-      ip6.addrDel(6, ip.text, o.prefix, o.nic);
-      removeState(recordPath(ctx, ip.text));
-      throw fail.generic(`IPv6 address collision: ${ip.text} is already used on the ${o.nic} link (duplicate address detection failed); address removed`);
-    }
-    if (!(a.flags & IFA_F.TENTATIVE)) return;
-    if (performance.now() - t0 >= until) {
-      ctx.log.warn(`${ip.text} still tentative after ${Math.round(until)} ms of duplicate address detection`);
-      return;
-    }
-    sleepMs(50);
-  }
-}
-
-function announce(ctx: C, ip: ParsedIP, o: Owned): void {
+/** How to announce the address: the arp_* parameters. */
+function announcing(ctx: C, family: 4 | 6, count: number): Announce {
   const p = ctx.params;
-  if (p.arp_count === 0 || o.nic === "lo" || linkType(o.nic) === 772) return;
-  if (ip.family === 4) return sendArp(ctx, o, p.arp_count, arpBackground(ctx, 4));
-  const mac = macAddress(o.nic);
-  const ifindex = ifIndex(o.nic);
-  if (!mac || ifindex === undefined) throw fail.generic(`cannot read the MAC address of ${o.nic}`);
-  const r = sendUnsolicitedNA({ ip: ip.value, linkLocal: isLinkLocal6(ip), ifindex, mac, count: p.arp_count, intervalMs: p.arp_interval, budget: ctx.budget });
-  if (r.error || r.sent === 0) throw fail.generic(`cannot send unsolicited neighbour advertisements for ${ip.text}: ${r.error ?? "nothing sent"}`);
-  ctx.log.info(`sent ${r.sent} unsolicited neighbour advertisement(s) for ${ip.text} on ${o.nic}`);
+  return {
+    count,
+    intervalMs: p.arp_interval,
+    background: p.arp_bg === "" ? family === 4 : ocfIsTrue(p.arp_bg),
+    sender: p.arp_sender as ArpSender | "",
+    reply: p.send_arp_opts.split(/\s+/).includes("-A"),
+  };
 }
 
 /** When network_namespace is set, run the whole action inside it (as upstream does). */
@@ -352,7 +221,7 @@ export const agent = defineHandlers(decl, {
       return; // the rest is checked inside the namespace at start
     }
     if (t.nic && !nicExists(t.nic)) throw fail.configured(`interface ${t.nic} does not exist`);
-    const r = resolveFor(ctx, t);
+    const r = resolve(ctx, wanted(ctx, t));
     if (typeof r === "number") return r;
     if (t.label && `${r.nic}:${t.label}`.length > 15) throw fail.configured(`interface label ${r.nic}:${t.label} exceeds 15 characters`);
     if (t.ip.family === 4 && ctx.params.arp_count > 0 && !chooseArpSender(ctx.params.arp_sender as ArpSender | "", undefined)) {
@@ -366,7 +235,7 @@ export const agent = defineHandlers(decl, {
     const p = ctx.params;
     const t = target(ctx);
     if (t.nic !== undefined && !nicExists(t.nic)) throw fail.configured(`interface ${t.nic} does not exist`);
-    const r = resolveFor(ctx, t);
+    const r = resolve(ctx, wanted(ctx, t));
     if (typeof r === "number") return r;
     if (!nicExists(r.nic)) throw fail.installed(`interface ${r.nic} does not exist`);
     const label = t.label ? `${r.nic}:${t.label}` : undefined;
@@ -389,11 +258,10 @@ export const agent = defineHandlers(decl, {
     }
 
     if (t.ip.family === 4 && p.run_arping) {
-      const chk = ctx.run.run("arping", ["-q", "-c", "2", "-w", "3", "-D", "-I", r.nic, "--", t.ip.text], { timeoutMs: 5000 });
-      if (chk.code === 1) throw fail.generic(`IPv4 address collision: ${t.ip.text} answers on ${r.nic} (arping -D)`);
+      if (answersElsewhere(ctx.run, r.nic, t.ip.text)) throw fail.generic(`IPv4 address collision: ${t.ip.text} answers on ${r.nic} (arping -D)`);
     }
 
-    writeAtomic(recordPath(ctx, t.ip.text), `${JSON.stringify(want)}\n`, 0o644);
+    writeOwned(ctx, want);
     if (p.lvs_ipv6_addrlabel) ip.addrlabel("add", t.ip.text, p.lvs_ipv6_addrlabel_value);
     // IPv4 without a broadcast parameter: the directed broadcast of the prefix, as upstream's
     // findif derives it (no broadcast on /31 and /32)
@@ -416,7 +284,7 @@ export const agent = defineHandlers(decl, {
     const now = observe(ctx, t.ip).find((a) => a.ifindex === idx);
     if (!now) throw fail.generic(`${t.ip.text} is not on ${r.nic} after adding it`);
     if (t.ip.family === 6 && !p.nodad && idx !== undefined) waitDad(ctx, t.ip, idx, want);
-    announce(ctx, t.ip, want);
+    announce(ctx, t.ip, want, announcing(ctx, t.ip.family, p.arp_count));
     ctx.log.info(`${t.ip.text}/${r.prefix} added to ${r.nic}${label ? ` as ${label}` : ""}`);
     return OCF.SUCCESS;
   },
@@ -425,7 +293,7 @@ export const agent = defineHandlers(decl, {
     const ns = inNamespace(ctx);
     if (ns !== undefined) return ns;
     const t = target(ctx);
-    killArp(ctx, t.ip.text);
+    stopArpSender(ctx, t.ip.text);
     const owned = readOwned(ctx, t.ip.text);
     if (!owned) {
       const here = observe(ctx, t.ip);
@@ -438,7 +306,7 @@ export const agent = defineHandlers(decl, {
     if (ctx.params.flush_routes) ip.routeFlushCache(owned.family);
     const idx = ifIndex(owned.nic);
     if (observe(ctx, t.ip).some((a) => a.ifindex === idx)) throw fail.generic(`${owned.ip} is still on ${owned.nic} after removing it`);
-    removeState(recordPath(ctx, t.ip.text));
+    removeOwned(ctx, t.ip.text);
     ctx.log.info(`${owned.ip}/${owned.prefix} removed from ${owned.nic}`);
     return OCF.SUCCESS;
   },
@@ -464,7 +332,7 @@ export const agent = defineHandlers(decl, {
     if (mine.prefix !== owned.prefix) throw fail.generic(`${owned.ip} on ${owned.nic} has prefix /${mine.prefix}, not /${owned.prefix}`);
     if (mine.flags & IFA_F.DADFAILED) throw fail.generic(`${owned.ip} on ${owned.nic} failed duplicate address detection`);
     if (ctx.params.check_link_status && linkDown(owned.nic)) throw fail.notRunning(`the link of ${owned.nic} is down`);
-    if (owned.family === 4 && ctx.params.arp_count_refresh > 0 && !ctx.probe) sendArp(ctx, owned, ctx.params.arp_count_refresh, true);
+    if (owned.family === 4 && ctx.params.arp_count_refresh > 0 && !ctx.probe) sendArp(ctx, owned, { ...announcing(ctx, 4, ctx.params.arp_count_refresh), background: true });
     return OCF.SUCCESS;
   },
 

@@ -4,18 +4,19 @@
 // State: one drbdsetup call (lib/drbd/tools.ts) parsed into one model (lib/drbd/state.ts); promotion
 // scores from upstream's table (lib/drbd/score.ts) through ctx.promotion, which skips unchanged
 // values. Fencing stays DRBD's (fence-peer handlers or DRBD quorum), see docs/drbd.md.
+// The start and stop state machines are lib/drbd/resource.ts.
 
 import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
 import { defineHandlers, type Ctx } from "../lib/ocf/runner.js";
 import { defineAgent, p } from "../lib/ocf/declaration.js";
 import { locate } from "../lib/cluster/crm-resource.js";
-import { anyDrbdDevice, Drbd, DRBD_RC, DrbdSetupMissing, drbdError, waitForDevices } from "../lib/drbd/tools.js";
+import { Drbd, DRBD_RC, drbdError } from "../lib/drbd/tools.js";
+import { bringUp, pause, stopState, takeDown, worse } from "../lib/drbd/resource.js";
 import { DEFAULT_ADJUST, decideScore, degradedReason, parseAdjust, statusFlags, unexpectedPrimary, type Adjust, type PeerPrimaryPolicy } from "../lib/drbd/score.js";
-import { describeState, parseVersionString, unconfigured, versionCode, type DrbdState, type KernelVersion } from "../lib/drbd/state.js";
+import { describeState, parseVersionString, versionCode, type DrbdState, type KernelVersion } from "../lib/drbd/state.js";
 import { ocfIsFalse, ocfIsTrue } from "../lib/ocf/env.js";
 import { OCF, fail } from "../lib/ocf/codes.js";
-import { sleepMs, type RunResult } from "../lib/system/run.js";
 import { retryLoop } from "../lib/ocf/budget.js";
 
 // ocf:linbit:drbd accepts exactly these characters in resource and file names; a leading "-"
@@ -207,12 +208,11 @@ function updateScore(ctx: C, drbd: Drbd, st: DrbdState): void {
   }
 }
 
-/** The DRBD 8.4 "--peer NAME" option: the first node named in the notify lists that is not us. */
-function peerOption84(ctx: C, k: KernelVersion): string[] {
-  if (k.major >= 9) return [];
+/** DRBD 8.4's peer (drbdadm --peer): the first node named in the notify lists that is not us. */
+function peer84(ctx: C, k: KernelVersion): string | undefined {
+  if (k.major >= 9) return undefined;
   const n = ctx.env.notify;
-  const peer = [...n.start.uname, ...n.promote.uname, ...n.promoted.uname, ...n.unpromoted.uname, ...n.demote.uname].find((u) => !sameNode(u, ctx.nodeName));
-  return peer ? ["--peer", peer] : [];
+  return [...n.start.uname, ...n.promote.uname, ...n.promoted.uname, ...n.unpromoted.uname, ...n.demote.uname].find((u) => !sameNode(u, ctx.nodeName));
 }
 
 /**
@@ -273,16 +273,6 @@ function loadedModule(ctx: C, drbd: Drbd): KernelVersion {
   return k;
 }
 
-/** The error worth reporting: a call cut short by the budget does not hide DRBD's own reason. */
-function worse(last: string, r: RunResult, prefix = ""): string {
-  return r.timedOut && last ? last : `${prefix}${drbdError(r)}`;
-}
-
-/** Sleep a second between retries, but never past the budget. */
-function pause(ctx: C, ms = 1000): void {
-  sleepMs(Math.min(ms, ctx.budget.remainingMs()));
-}
-
 function monitor(ctx: C): number {
   const drbd = drbdOf(ctx);
   const st = drbd.state();
@@ -310,78 +300,7 @@ function start(ctx: C): number {
   if (promotedMax(ctx) > 1 && !drbd.allowsTwoPrimaries()) {
     throw fail.configured(`promoted-max > 1, but DRBD resource ${ctx.params.drbd_resource} does not allow-two-primaries`);
   }
-  const res = ctx.params.drbd_resource;
-  const attach = () => drbd.adm(v9 ? ["adjust", "--skip-net", res] : ["attach", res]);
-  let attempt = 0;
-  let attachFailed = false;
-  let last = "";
-  let seen = "no state read yet"; // the last state read, for the reason when time runs out
-  const late = () => fail.generic(`start did not complete in time (${last || seen})`);
-  // Each pass moves one step (create+attach, demote, connect) and re-reads the state at once;
-  // only a failed step waits a second before the next pass.
-  retryLoop(ctx.budget, () => {
-    for (;; attempt++) {
-      if (ctx.budget.expired()) throw late();
-      const st = drbd.state(k);
-      seen = describeState(st);
-      if (!st.configured) {
-        // Offline resize moves internal meta data first; harmless otherwise.
-        if (attempt === 0) drbd.adm(["check-resize", res]);
-        for (const step of ["new-resource", "new-minor"]) {
-          const r = drbd.adm([step, res]);
-          if (r.code !== 0) throw fail.generic(`cannot create the DRBD resource: ${drbdError(r)}`);
-        }
-        const missing = waitForDevices(devices, ctx.budget);
-        if (missing.length) {
-          last = `expected device nodes did not appear: ${missing.join(" ")}`;
-          throw late(); // the wait used up the budget
-        }
-        const a = attach();
-        if (a.code !== 0) {
-          // A second failure will not get better: fail instead of waiting out the timeout.
-          if (attachFailed) throw fail.generic(`failed to attach: ${drbdError(a)}`);
-          attachFailed = true;
-          last = `attach: ${drbdError(a)}`;
-          pause(ctx);
-        }
-      } else if (st.role === "Primary") {
-        ctx.log.warn(`${res} already Primary, demoting`);
-        const r = drbd.adm(["secondary", res]);
-        if (r.code !== 0) {
-          last = `demote: ${drbdError(r)}`;
-          pause(ctx);
-        }
-      } else {
-        // With DRBD 9 a created resource shows as a configured Secondary, attached or not; an
-        // earlier start killed half-way leaves it so too: attach what is missing first.
-        const incomplete = st.volumes.length < devices.length || st.volumes.some((v) => v.disk === "Diskless" && !v.client);
-        if (incomplete || attachFailed) {
-          const a = v9 ? attach() : drbd.adm(st.volumes.length < devices.length ? ["adjust", res] : ["attach", res]);
-          if (a.code !== 0) {
-            if (attachFailed) throw fail.generic(`failed to attach: ${drbdError(a)}`);
-            attachFailed = true;
-            last = `attach: ${drbdError(a)}`;
-            pause(ctx);
-            continue;
-          }
-          if (incomplete) {
-            attachFailed = false;
-            continue;
-          }
-        }
-        if (!ctx.params.connect_only_after_promote) {
-          // adjust's exit code does not matter: we are running either way.
-          drbd.adm([...peerOption84(ctx, k), "adjust", res]);
-          if (ctx.params.wfc_timeout > 0) {
-            for (const r of drbd.waitConnect(k, devices, ctx.params.wfc_timeout, ctx.budget.remainingMs() * 0.8)) {
-              if (r.code !== 0) ctx.log.info(`not connected yet: ${r.timedOut ? "wait timed out" : drbdError(r)}`);
-            }
-          }
-        }
-        break;
-      }
-    }
-  }, late);
+  bringUp(ctx, drbd, k, devices, { connect: !ctx.params.connect_only_after_promote, peer: peer84(ctx, k), wfcTimeout: ctx.params.wfc_timeout });
   const st = drbd.state(k);
   ctx.log.info(`started: ${describeState(st)}`);
   updateScore(ctx, drbd, st);
@@ -400,51 +319,16 @@ function maybeOutdateSelf(ctx: C, drbd: Drbd, st: DrbdState): void {
     return;
   }
   ctx.log.info(`outdating ${ctx.params.drbd_resource}: according to the notify data, ${host} is still Primary`);
-  const r = drbd.adm(["outdate", ctx.params.drbd_resource]);
+  const r = drbd.outdate();
   if (r.code !== 0) ctx.log.warn(`outdate failed: ${drbdError(r)}`);
   ctx.promotion.remove();
 }
 
-/** The state for stop: without drbdsetup, "down" only when no DRBD device exists at all. */
-function stopState(ctx: C, drbd: Drbd, k: KernelVersion): DrbdState {
-  try {
-    return drbd.state(k);
-  } catch (e) {
-    if (!(e instanceof DrbdSetupMissing)) throw e;
-    if (anyDrbdDevice()) throw fail.generic(`drbdsetup not found, and DRBD devices exist: cannot tell whether ${ctx.params.drbd_resource} is down`);
-    ctx.log.warn("drbdsetup not found, but no DRBD device exists on this node: nothing to stop");
-    return unconfigured(ctx.params.drbd_resource);
-  }
-}
-
 function stop(ctx: C): number {
   const drbd = drbdOf(ctx);
-  const res = ctx.params.drbd_resource;
   const k = drbd.kernel();
   if (k) {
-    // A stop must not fail because the configuration became unreadable (that gets the node
-    // fenced): then drbdsetup, which needs none, does the work.
-    const cfg = drbd.shDev();
-    const useAdm = "devices" in cfg;
-    if (!useAdm) ctx.log.error(`cannot use the DRBD configuration (${cfg.error}); stopping with drbdsetup directly`);
-    let last = "";
-    let seen = "no state read yet";
-    const late = () => fail.generic(`stop failed: ${last || seen}`);
-    retryLoop(ctx.budget, () => {
-      for (;;) {
-        if (ctx.budget.expired()) throw late();
-        const st = stopState(ctx, drbd, k);
-        seen = describeState(st);
-        if (!st.configured) break;
-        const cmd = st.role === "Primary" ? "secondary" : "down";
-        if (cmd === "secondary") ctx.log.warn(`${res} still Primary, demoting`);
-        const r = useAdm ? drbd.adm([cmd, res]) : drbd.setup([cmd, res]);
-        if (r.code !== 0) {
-          last = worse(last, r, `${cmd}: `);
-          pause(ctx);
-        }
-      }
-    }, late);
+    takeDown(ctx, drbd, k);
     maybeOutdateSelf(ctx, drbd, stopState(ctx, drbd, k));
   }
   // Old scores must not linger: they confuse the scheduler when the node is put in standby.
@@ -459,7 +343,6 @@ function stop(ctx: C): number {
 
 function promote(ctx: C): number {
   const drbd = drbdOf(ctx);
-  const res = ctx.params.drbd_resource;
   let reason = "";
   const late = () => fail.generic(reason || "promote did not complete in time");
   const promoted = retryLoop(ctx.budget, () => {
@@ -471,7 +354,7 @@ function promote(ctx: C): number {
         break;
       }
       if (st.role === "Primary") {
-        if (ctx.params.connect_only_after_promote && k) drbd.adm([...peerOption84(ctx, k), "-v", "adjust", res]);
+        if (ctx.params.connect_only_after_promote && k) drbd.adjust({ peer: peer84(ctx, k), verbose: true });
         updateScore(ctx, drbd, st);
         return true;
       }
@@ -484,7 +367,7 @@ function promote(ctx: C): number {
         }
         ctx.log.info("Peer node already/still Primary, promote will likely fail or need several attempts. Retrying anyway.");
       }
-      const r = drbd.adm(["primary", res]);
+      const r = drbd.primary();
       if (r.code === DRBD_RC.NO_UP_TO_DATE) {
         // All available disks are Inconsistent/Outdated, or the peer could not be fenced: no retry helps.
         reason = `Refusing to be promoted to Primary without access to UpToDate data (${drbdError(r)})`;
@@ -520,7 +403,7 @@ function demote(ctx: C): number {
         return OCF.SUCCESS;
       }
       // "Device is held open by someone" (exit 11) retries until the timeout, as upstream.
-      const r = drbd.adm(["secondary", ctx.params.drbd_resource]);
+      const r = drbd.secondary();
       if (r.code !== 0) {
         last = worse(last, r);
         pause(ctx);
@@ -538,7 +421,7 @@ function notify(ctx: C): number {
     if (n.operation === "start" && !ctx.params.connect_only_after_promote && k) {
       // A peer (re)starts: adjust our network side to it. Only for a resource that is up here:
       // adjust would otherwise bring it up behind Pacemaker's back.
-      if (drbd.state(k).configured) drbd.adm([...peerOption84(ctx, k), "-v", "adjust", ctx.params.drbd_resource]);
+      if (drbd.state(k).configured) drbd.adjust({ peer: peer84(ctx, k), verbose: true });
     }
     if (n.type === "post") {
       const st = drbd.state(k);
@@ -556,7 +439,7 @@ function reload(ctx: C): number {
   const drbd = drbdOf(ctx);
   const st = drbd.state();
   if (st.configured) {
-    const r = drbd.adm(["adjust", ctx.params.drbd_resource]);
+    const r = drbd.adjust();
     if (r.code !== 0) ctx.log.warn(`adjust: ${drbdError(r)}`);
   }
   // adjust_master_score may have changed.
@@ -567,7 +450,7 @@ function reload(ctx: C): number {
 /** Level 0 (before every action) is parameter syntax only; level 10 looks at this node. */
 function validate(ctx: C): void {
   if (ctx.level < 10) return;
-  if (ctx.run.run("drbdsetup", ["--version"], { timeoutMs: 10000 }).missing) throw fail.installed("drbdsetup not found (install drbd-utils)");
+  if (!drbdOf(ctx).setupInstalled()) throw fail.installed("drbdsetup not found (install drbd-utils)");
   confReadable(ctx);
   const drbd = drbdOf(ctx);
   const k = drbd.kernel() ?? drbd.moduleFileVersion();

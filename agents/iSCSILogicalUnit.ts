@@ -2,7 +2,7 @@
 // ocf:heartbeat:iSCSILogicalUnit. The work is in lib/iscsi/lio.ts and lib/iscsi/tgt.ts.
 
 import { defineHandlers, type Ctx } from "../lib/ocf/runner.js";
-import { defineAgent, p } from "../lib/ocf/declaration.js";
+import { defineAgent, p, plainActions } from "../lib/ocf/declaration.js";
 import { defaultScsiId, defaultSerial, IMPLEMENTATIONS, initiatorsError, iscsiNameError, lioName, nameValuesError, parseNameValues, splitWords, SUPPORTED, type Implementation } from "../lib/iscsi/syntax.js";
 import type { LuSpec } from "../lib/iscsi/spec.js";
 import { checkInstalled, detect, driver, monitorCode, monitored, required } from "../lib/iscsi/driver.js";
@@ -85,14 +85,7 @@ access control and ignores it. Changing it reloads the mappings in place.`,
       default: "block",
     }),
   },
-  actions: [
-    { name: "start", timeout: 20 },
-    { name: "stop", timeout: 20 },
-    { name: "monitor", timeout: 20, interval: 10, depth: 0 },
-    { name: "reload-agent", timeout: 20 },
-    { name: "validate-all", timeout: 20 },
-    { name: "meta-data", timeout: 5 },
-  ],
+  actions: plainActions({ start: 20, stop: 20, monitor: { timeout: 20, interval: 10 }, reloadAgent: 20, validate: 20, metaData: 5 }),
 });
 
 type LCtx = Ctx<typeof decl.params>;

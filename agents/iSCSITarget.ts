@@ -3,7 +3,7 @@
 // no system access, and the dispatch.
 
 import { defineHandlers, type Ctx } from "../lib/ocf/runner.js";
-import { defineAgent, p } from "../lib/ocf/declaration.js";
+import { defineAgent, p, plainActions } from "../lib/ocf/declaration.js";
 import { chapError, chapPairError, IMPLEMENTATIONS, initiatorsError, iscsiNameError, iserMatches, iserPortalsError, lioName, nameValuesError, ownPortalsClash, parseNameValues, parsePortals, portalsError, splitWords, SUPPORTED, type Implementation } from "../lib/iscsi/syntax.js";
 import type { TargetSpec } from "../lib/iscsi/spec.js";
 import { checkInstalled, detect, driver, monitorCode, monitored, required } from "../lib/iscsi/driver.js";
@@ -114,14 +114,7 @@ lio-t, TPG attributes (login_timeout=10). Names unknown to the system are logged
       validate: nameValuesError,
     }),
   },
-  actions: [
-    { name: "start", timeout: 20 },
-    { name: "stop", timeout: 20 },
-    { name: "monitor", timeout: 20, interval: 10, depth: 0 },
-    { name: "reload-agent", timeout: 20 },
-    { name: "validate-all", timeout: 20 },
-    { name: "meta-data", timeout: 5 },
-  ],
+  actions: plainActions({ start: 20, stop: 20, monitor: { timeout: 20, interval: 10 }, reloadAgent: 20, validate: 20, metaData: 5 }),
 });
 
 type TCtx = Ctx<typeof decl.params>;

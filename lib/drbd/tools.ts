@@ -89,15 +89,65 @@ export class Drbd {
     return st;
   }
 
-  setup(args: string[], opts: { timeoutMs?: number } = {}): RunResult {
+  private setup(args: string[], opts: { timeoutMs?: number } = {}): RunResult {
     return this.o.runner.run("drbdsetup", args, opts);
   }
 
   /** drbdadm -c CONF [-S] ARGS... */
-  adm(args: string[], opts: { timeoutMs?: number; env?: Record<string, string> } = {}): RunResult {
+  private adm(args: string[], opts: { timeoutMs?: number; env?: Record<string, string> } = {}): RunResult {
     const base = ["-c", this.o.conf];
     if (this.stacked) base.push("-S");
     return this.o.runner.run("drbdadm", [...base, ...args], { timeoutMs: opts.timeoutMs ?? 60000, env: opts.env });
+  }
+
+  // ---- the operations the agent performs, each one drbdadm (or drbdsetup) call --------------
+
+  /** drbdsetup is installed (it needs no configuration). */
+  setupInstalled(): boolean {
+    return !this.setup(["--version"], { timeoutMs: 10000 }).missing;
+  }
+
+  /** drbdadm check-resize: an offline resize moves internal meta data first; harmless otherwise. */
+  checkResize(): RunResult {
+    return this.adm(["check-resize", this.o.resource]);
+  }
+
+  /** drbdadm new-resource, then new-minor: the kernel objects, not attached, not connected. Stops at the first failure. */
+  create(): RunResult {
+    const r = this.adm(["new-resource", this.o.resource]);
+    return r.code !== 0 ? r : this.adm(["new-minor", this.o.resource]);
+  }
+
+  /** Attach the backing disks: DRBD 9 `adjust --skip-net` (disks only), 8.4 `attach`. */
+  attach(k: KernelVersion): RunResult {
+    return this.adm(k.major >= 9 ? ["adjust", "--skip-net", this.o.resource] : ["attach", this.o.resource]);
+  }
+
+  /**
+   * drbdadm adjust: make the kernel match the configuration (disks and network). `peer` is DRBD
+   * 8.4's --peer (which of several hosts in the configuration is the peer); `verbose` logs what changes.
+   */
+  adjust(o: { peer?: string; verbose?: boolean } = {}): RunResult {
+    return this.adm([...(o.peer ? ["--peer", o.peer] : []), ...(o.verbose ? ["-v"] : []), "adjust", this.o.resource]);
+  }
+
+  primary(): RunResult {
+    return this.adm(["primary", this.o.resource]);
+  }
+
+  /** Demote. `direct`: through drbdsetup, for a stop whose configuration cannot be read. */
+  secondary(o: { direct?: boolean } = {}): RunResult {
+    return o.direct ? this.setup(["secondary", this.o.resource]) : this.adm(["secondary", this.o.resource]);
+  }
+
+  /** Take the resource down (disconnect, detach, delete). `direct`: through drbdsetup, as secondary(). */
+  down(o: { direct?: boolean } = {}): RunResult {
+    return o.direct ? this.setup(["down", this.o.resource]) : this.adm(["down", this.o.resource]);
+  }
+
+  /** Mark our own data Outdated (only while disconnected): it must not be promoted before a resync. */
+  outdate(): RunResult {
+    return this.adm(["outdate", this.o.resource]);
   }
 
   /**

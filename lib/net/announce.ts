@@ -97,6 +97,11 @@ function sockaddrIn6(addr: bigint, scope: number): Uint8Array {
   return b;
 }
 
+/** IPv4 duplicate address detection before adding an address (arping -D): true when another host answers for it. */
+export function answersElsewhere(run: Runner, nic: string, ip: string): boolean {
+  return run.run("arping", ["-q", "-c", "2", "-w", "3", "-D", "-I", nic, "--", ip], { timeoutMs: 5000 }).code === 1;
+}
+
 /** ICMPv6 type 136 with the Override flag and a target link-layer address option. */
 export function naPacket(target: bigint, mac: string): Uint8Array {
   const p = new Uint8Array(32);

@@ -66,6 +66,21 @@ export interface ActionDecl {
   role?: "Promoted" | "Unpromoted";
 }
 
+/**
+ * The action list of a plain (not promotable) agent, in the order the metadata lists them: start,
+ * stop, monitor (depth 0), reload-agent when it is reloadable, validate-all, meta-data.
+ */
+export function plainActions(o: { start: number; stop: number; monitor: { timeout: number; interval: number }; reloadAgent?: number; validate: number; metaData: number }): ActionDecl[] {
+  return [
+    { name: "start", timeout: o.start },
+    { name: "stop", timeout: o.stop },
+    { name: "monitor", timeout: o.monitor.timeout, interval: o.monitor.interval, depth: 0 },
+    ...(o.reloadAgent !== undefined ? [{ name: "reload-agent" as const, timeout: o.reloadAgent }] : []),
+    { name: "validate-all", timeout: o.validate },
+    { name: "meta-data", timeout: o.metaData },
+  ];
+}
+
 export interface AgentDecl<P extends Record<string, ParamDecl> = Record<string, ParamDecl>> {
   name: string;
   version: string;

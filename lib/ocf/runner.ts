@@ -42,6 +42,12 @@ export interface Ctx<P extends Record<string, ParamDecl>> {
   reexec(wrapper: string[], env: Record<string, string>): number;
 }
 
+/**
+ * What a domain procedure in lib/ uses of an action's context: the tools, not the parameters (an
+ * agent's handler passes it the values it needs).
+ */
+export type ActionTools = Pick<Ctx<Record<string, ParamDecl>>, "action" | "env" | "probe" | "budget" | "log" | "run" | "lock">;
+
 type Result = number | void;
 export type Handler<P extends Record<string, ParamDecl>> = (ctx: Ctx<P>) => Result;
 

@@ -3,6 +3,10 @@
 // without hitting a reused pid (same pid and same start time, or nothing is sent).
 
 import { readFileSync } from "node:fs";
+import type { Budget } from "../ocf/budget.js";
+import { fail } from "../ocf/codes.js";
+import type { Logger } from "../ocf/log.js";
+import { sleepMs } from "./sleep.js";
 
 export interface ProcStat {
   /** field 2, without its parentheses (the kernel's comm: at most 15 bytes, may hold spaces and ")") */
@@ -95,4 +99,25 @@ export function parseId(text: string): ProcessId | undefined {
   const [pidS, start] = text.trim().split(/\s+/);
   const pid = Number(pidS);
   return Number.isInteger(pid) && pid > 0 ? { pid, start: start ?? "" } : undefined;
+}
+
+/**
+ * End a daemon found by pid and name: TERM, up to 60% of what is left of the budget, then KILL.
+ * The process as found now is the one signalled (a pid freed and reused meanwhile never is).
+ * Throws when it outlives SIGKILL.
+ */
+export function endProcess(t: { budget: Budget; log: Logger }, pid: number, comm: string): void {
+  const id = procComm(pid) === comm ? identify(pid) : undefined;
+  if (!id || !signalSame(id, "SIGTERM")) return;
+  const gone = () => !stillRunning(id);
+  const termUntil = t.budget.elapsedMs() + t.budget.remainingMs() * 0.6;
+  while (!gone() && t.budget.elapsedMs() < termUntil) sleepMs(50);
+  if (gone()) return;
+  t.log.warn(`${comm} (pid ${pid}) ignored SIGTERM; sending SIGKILL`);
+  signalSame(id, "SIGKILL");
+  // SIGKILL cannot be refused; the exit may still need a moment on a loaded node, taken from the
+  // budget's margin (at least 500 ms) when the budget is spent
+  const killUntil = t.budget.elapsedMs() + Math.max(300, t.budget.remainingMs());
+  while (!gone() && t.budget.elapsedMs() < killUntil) sleepMs(20);
+  if (!gone()) throw fail.generic(`${comm} (pid ${pid}) did not exit after SIGKILL`);
 }

@@ -10,6 +10,7 @@ import type { Budget } from "../ocf/budget.js";
 import type { Logger } from "../ocf/log.js";
 import { OcfError, OCF, type OcfCode } from "../ocf/codes.js";
 import { isZombie, procStat } from "./proc.js";
+import { sleepMs } from "./sleep.js";
 
 export interface RunOpts {
   /** Fed on stdin: the only way a secret reaches a child. */
@@ -92,10 +93,8 @@ function nodeSpawn(argv: string[], input: Uint8Array | undefined, env: Record<st
 const spawnImpl: Spawn = typeof Bun !== "undefined" ? bunSpawn : nodeSpawn;
 
 /** Block the (single-threaded, synchronous) agent for `ms` without a child process. */
-export function sleepMs(ms: number): void {
-  if (ms <= 0) return;
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
+// re-exported: callers take their sleep from the runner module
+export { sleepMs } from "./sleep.js";
 
 export class Runner {
   /** Every call, for tests and the process counter in bench/. */
