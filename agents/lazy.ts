@@ -1,7 +1,8 @@
 // The multi-call binary's dispatch: one loader per agent, so an action evaluates only its own
 // agent's modules. Static imports of every agent (agents/index.ts) cost 3-6 ms more per start
 // here (measured: IPaddr2 probe 17.3 -> 13.7 ms), and Pacemaker starts a process per monitor.
-// Keep in step with agents/index.ts (test/unit/lazy.test.ts checks both lists).
+// A new agent is registered here only: agents/index.ts derives the full list from these loaders
+// (test/unit/lazy.test.ts checks that every agent file in agents/ is reached).
 import { basename } from "node:path";
 import type { Agent } from "../lib/ocf/runner.js";
 

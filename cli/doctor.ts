@@ -3,9 +3,9 @@
 // (severity, what, why, the exact fix) for humans or as JSON. Exit 0 without errors, 1 with at
 // least one error finding, 2 when the doctor itself could not run (unreadable CIB, bad options).
 // Every path it reads has an option, and --root re-roots the defaults (tests use fixture trees).
+import { runTool } from "./run.js";
 import type { Argv, CommandModule } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CibError, parseCib, type Primitive } from "./doctor/cib.js";
@@ -53,9 +53,8 @@ function readCibXml(file: string | undefined): { xml: string; from: string } {
       throw new DoctorError(`cannot read the CIB file ${file}: ${(e as Error).message}`);
     }
   }
-  const r = spawnSync("cibadmin", ["-Q"], { encoding: "utf8", env: { ...process.env, LC_ALL: "C" }, timeout: 30_000, maxBuffer: 256 << 20 });
-  if (r.status !== 0 || !r.stdout)
-    throw new DoctorError(`cibadmin -Q failed (${(r.error?.message ?? r.stderr ?? "").trim() || `exit ${r.status}`}): run on a cluster node, or give a CIB file with -f FILE (pcs cluster cib FILE)`);
+  const r = runTool("cibadmin", ["-Q"]);
+  if (r.code !== 0 || !r.stdout) throw new DoctorError(`cibadmin -Q failed (${r.stderr.trim() || `exit ${r.code}`}): run on a cluster node, or give a CIB file with -f FILE (pcs cluster cib FILE)`);
   return { xml: r.stdout, from: "cibadmin -Q" };
 }
 

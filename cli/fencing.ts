@@ -2,7 +2,7 @@
 // with the stack's own options (one Problems list, nothing runs unless it is empty), and turned into
 // pcs commands for the same CIB transaction, plus the node steps sbd needs before it (device
 // initialisation, enabling sbd, the cluster restart), each only when asked for.
-import { spawnSync } from "node:child_process";
+import { runTool } from "./run.js";
 import { accessSync, constants, statSync } from "node:fs";
 import { ConfError } from "./doctor/conf.js";
 import { readCorosync, type Corosync } from "./doctor/corosync.js";
@@ -261,10 +261,10 @@ function sbd(o: FencingOptions, cs: Corosync | undefined, p: Problems, f: Fencin
     // the timeouts that count are the ones written in the devices' headers: read them, never assume
     const headers: Array<{ d: string; h: { watchdog: number; msgwait: number } }> = [];
     for (const d of devices) {
-      const r = spawnSync("sbd", ["-d", d, "dump"], { encoding: "utf8", timeout: 15_000, env: { ...process.env, LC_ALL: "C" } });
-      const h = r.status === 0 ? parseSbdDump(r.stdout) : undefined;
+      const r = runTool("sbd", ["-d", d, "dump"], { timeoutMs: 15_000 });
+      const h = r.code === 0 ? parseSbdDump(r.stdout) : undefined;
       if (h) headers.push({ d, h });
-      else if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") p.add(`cannot read the SBD header of ${d}: sbd is not installed here (the nodes need it anyway: apt-get install sbd), or pass --sbd-init to initialise the devices`);
+      else if (r.missing) p.add(`cannot read the SBD header of ${d}: sbd is not installed here (the nodes need it anyway: apt-get install sbd), or pass --sbd-init to initialise the devices`);
       else p.add(`${d} has no readable SBD header (sbd -d ${d} dump failed): pass --sbd-init to initialise it (it ERASES the start of the device)`);
     }
     if (headers.length !== devices.length) return;

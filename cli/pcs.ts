@@ -4,7 +4,7 @@
 // untouched; diff-against pushes only our changes, so status updates meanwhile don't conflict.
 // Node steps (sbd device setup, sbd enable, the cluster restart) are no CIB edits: they run first,
 // on this node, only when the plan has them (the options asking for them were validated).
-import { spawnSync } from "node:child_process";
+import { runTool } from "./run.js";
 import { copyFileSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,8 +50,8 @@ export interface ApplyOpts {
 
 function run(bin: string, args: string[], env: Record<string, string> = {}): { code: number; out: string; stdout: string } {
   // the cluster restart of sbd enabling waits for the cluster (--wait=300)
-  const r = spawnSync(bin, args, { encoding: "utf8", env: { ...process.env, LC_ALL: "C", ...env }, timeout: 600_000 });
-  return { code: r.status ?? 1, out: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? r.error.message : ""}`.trim(), stdout: r.stdout ?? "" };
+  const r = runTool(bin, args, { timeoutMs: 600_000, env });
+  return { code: r.code, out: `${r.stdout}${r.stderr}`.trim(), stdout: r.stdout };
 }
 
 export class ApplyError extends Error {}

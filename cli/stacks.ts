@@ -152,7 +152,7 @@ export function iscsiStack(o: IscsiOptions, fencing: FencingOptions): Plan {
   p.unique("--lun path", luns.map((l) => l.path));
   if (!o.ips.length) p.add("--ip: at least one virtual IP is required (initiators connect to it)");
   const ips = o.ips.map((v) => ({ v, r: ipWithPrefix(v) }));
-  for (const { v, r } of ips) if (typeof r === "string") p.add(`--ip: ${r}`);
+  for (const { r } of ips) if (typeof r === "string") p.add(`--ip: ${r}`);
   p.unique("--ip", ips.map(({ v }) => v.split("/")[0]!));
   p.check("--nic", o.nic, nic);
   const portals = o.portals?.length ? o.portals : ["0.0.0.0:3260"];

@@ -7,8 +7,8 @@
 // Exit status: 0 everything runs with full redundancy (exitCode() says what counts), 1
 // otherwise, 2 the cluster state could not be read (not a cluster node, Pacemaker not running,
 // bad options).
+import { runTool } from "./run.js";
 import type { Argv, CommandModule } from "yargs";
-import { spawnSync } from "node:child_process";
 import { hostname } from "node:os";
 import { parseCrmMon, type CrmStatus } from "./crm-mon.js";
 import { parseCibConfig, type StackConfig } from "./status/config.js";
@@ -29,11 +29,7 @@ export interface StatusOptions {
   version: string;
 }
 
-function run(cmd: string, args: string[], timeoutMs = 30_000): { code: number; stdout: string; stderr: string; missing: boolean } {
-  const r = spawnSync(cmd, args, { encoding: "utf8", env: { ...process.env, LC_ALL: "C" }, timeout: timeoutMs, maxBuffer: 256 << 20 });
-  const missing = (r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
-  return { code: r.status ?? 128, stdout: r.stdout ?? "", stderr: `${r.stderr ?? ""}${r.error && !missing ? r.error.message : ""}`, missing };
-}
+const run = (cmd: string, args: string[], timeoutMs = 30_000) => runTool(cmd, args, { timeoutMs });
 
 function readCrm(): CrmStatus {
   // --fence-history=2: successful fencing too (the default shows only failed and pending)

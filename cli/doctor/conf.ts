@@ -4,21 +4,14 @@
 //    "quoted", `#` starts a comment. `drbdadm dump` output is the same grammar.
 //  - lvm.conf(5): `key = value` (value a string, number or [ list ]) and `name { ... }`, tokens
 //    free of line breaks (a section may sit on one line).
-//  - corosync.conf(5): one `key: value` or `name {` or `}` per line.
+//  - corosync.conf(5): lib/cluster/corosync.ts (the agents' parser too).
 //  - multipath.conf(5): line by line as libmultipath's parser reads it, including what it ignores.
 
 import { lvmTokens, type LvmTok } from "../../lib/lvm/conf.js";
+import { ConfError, type Node } from "../../lib/system/conf-tree.js";
 
-export interface Node {
-  /** the words of the statement or of the section header (quotes removed) */
-  words: string[];
-  /** set for sections: `name args { children }` */
-  children?: Node[];
-  /** 1-based line of the first word, for messages */
-  line: number;
-}
-
-export class ConfError extends Error {}
+// the tree and its walkers live in lib/ (the agents parse corosync.conf into it too)
+export { ConfError, sections, settings, value, type Node } from "../../lib/system/conf-tree.js";
 
 type Tok = { t: "word" | "{" | "}" | ";"; v: string; line: number };
 
@@ -147,34 +140,6 @@ export function parseLvmSyntax(text: string): Node[] {
   return block(true);
 }
 
-// ---- corosync.conf(5): `name {` ... `}` and `key: value`, one per line ----
-
-export function parseCorosyncSyntax(text: string): Node[] {
-  const root: Node[] = [];
-  const stack: Node[][] = [root];
-  text.split("\n").forEach((raw, n) => {
-    const l = raw.replace(/#.*$/, "").trim();
-    if (!l) return;
-    if (l === "}") {
-      if (stack.length === 1) throw new ConfError(`line ${n + 1}: unbalanced "}"`);
-      stack.pop();
-      return;
-    }
-    const open = /^([^\s{:]+)\s*\{$/.exec(l);
-    if (open) {
-      const sec: Node = { words: [open[1]!], children: [], line: n + 1 };
-      stack[stack.length - 1]!.push(sec);
-      stack.push(sec.children!);
-      return;
-    }
-    const i = l.indexOf(":");
-    if (i < 0) throw new ConfError(`line ${n + 1}: "${l}" is not "key: value"`);
-    stack[stack.length - 1]!.push({ words: [l.slice(0, i).trim(), l.slice(i + 1).trim()], line: n + 1 });
-  });
-  if (stack.length !== 1) throw new ConfError("unexpected end of file: a section is not closed");
-  return root;
-}
-
 // ---- multipath.conf(5): parsed the way multipath-tools' own parser (libmultipath/parser.c) does ----
 
 /** Keywords that open a sub-level in multipath.conf. */
@@ -252,20 +217,4 @@ export function parseMultipathSyntax(text: string): MultipathSyntax {
     stack[stack.length - 1]!.push({ words: v === undefined ? [first] : [first, v], line });
   });
   return { nodes: root, ignored };
-}
-
-/** Children of the sections named `name` (all of them, in order). */
-export function sections(nodes: Node[] | undefined, name: string): Node[] {
-  return (nodes ?? []).filter((n) => n.children && n.words[0] === name);
-}
-
-/** Settings (non-sections) named `key` directly in `nodes`. */
-export function settings(nodes: Node[] | undefined, key: string): Node[] {
-  return (nodes ?? []).filter((n) => !n.children && n.words[0] === key);
-}
-
-/** The first value of the last setting `key` (later settings override earlier ones). */
-export function value(nodes: Node[] | undefined, key: string): string | undefined {
-  const s = settings(nodes, key);
-  return s.length ? (s[s.length - 1]!.words[1] ?? "") : undefined;
 }

@@ -1,7 +1,8 @@
 // corosync.conf(5): the cluster name (GFS2 lock tables must start with it), two_node, the
 // quorum device, the node list and the totem timeouts fencing timeouts are built on.
 import { readFileSync } from "node:fs";
-import { ConfError, parseCorosyncSyntax, sections, value } from "./conf.js";
+import { parseCorosyncConf } from "../../lib/cluster/corosync.js";
+import { ConfError, sections, value } from "./conf.js";
 
 export interface Corosync {
   path: string;
@@ -27,7 +28,7 @@ const ms = (v: string | undefined): number | undefined => (v !== undefined && /^
 export function readCorosync(path: string): Corosync {
   let nodes;
   try {
-    nodes = parseCorosyncSyntax(readFileSync(path, "utf8"));
+    nodes = parseCorosyncConf(readFileSync(path, "utf8"));
   } catch (e) {
     throw e instanceof ConfError ? new ConfError(`${path}: ${e.message}`) : e;
   }

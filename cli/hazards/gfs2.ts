@@ -1,6 +1,5 @@
 // GFS2: no-quorum-policy, the DLM it needs, and the superblock (lock protocol, lock table
 // against the cluster name, journals against the number of nodes mounting it).
-import { join } from "node:path";
 import { cloneMax, cloneOf, type Primitive } from "../doctor/cib.js";
 import { shq } from "../pcs.js";
 import { unavailable, type Check, type Finding } from "./types.js";

@@ -6,6 +6,7 @@
 // `totem { cluster_name: NAME }` is read instead (what corosync will use when it starts).
 
 import { readFileSync } from "node:fs";
+import { ConfError, sections, value, type Node } from "../system/conf-tree.js";
 import type { Runner } from "../system/run.js";
 
 export const COROSYNC_CONF = "/etc/corosync/corosync.conf";
@@ -19,25 +20,44 @@ export function parseCmapValue(text: string, key: string): string | undefined {
   return undefined;
 }
 
-/** cluster_name inside the top-level totem { } section of corosync.conf. */
-export function parseCorosyncConfClusterName(text: string): string | undefined {
-  const stack: string[] = [];
-  for (const raw of text.split("\n")) {
-    const line = raw.replace(/#.*$/, "").trim();
-    if (line === "") continue;
-    const open = /^([A-Za-z0-9_.-]+)\s*\{$/.exec(line);
-    if (open) {
-      stack.push(open[1]!);
-      continue;
-    }
-    if (line === "}") {
+/**
+ * corosync.conf(5): `name {` ... `}` and `key: value`, one per line, `#` comments. The one parser
+ * of this format (the cluster name here, and `tsstor doctor`'s quorum, nodes and timeouts).
+ */
+export function parseCorosyncConf(text: string): Node[] {
+  const root: Node[] = [];
+  const stack: Node[][] = [root];
+  text.split("\n").forEach((raw, n) => {
+    const l = raw.replace(/#.*$/, "").trim();
+    if (!l) return;
+    if (l === "}") {
+      if (stack.length === 1) throw new ConfError(`line ${n + 1}: unbalanced "}"`);
       stack.pop();
-      continue;
+      return;
     }
-    const kv = /^([A-Za-z0-9_.-]+)\s*:\s*(.*)$/.exec(line);
-    if (kv && kv[1] === "cluster_name" && stack.length === 1 && stack[0] === "totem") return kv[2]!.trim();
+    const open = /^([^\s{:]+)\s*\{$/.exec(l);
+    if (open) {
+      const sec: Node = { words: [open[1]!], children: [], line: n + 1 };
+      stack[stack.length - 1]!.push(sec);
+      stack.push(sec.children!);
+      return;
+    }
+    const i = l.indexOf(":");
+    if (i < 0) throw new ConfError(`line ${n + 1}: "${l}" is not "key: value"`);
+    stack[stack.length - 1]!.push({ words: [l.slice(0, i).trim(), l.slice(i + 1).trim()], line: n + 1 });
+  });
+  if (stack.length !== 1) throw new ConfError("unexpected end of file: a section is not closed");
+  return root;
+}
+
+/** cluster_name of the totem section (the last one written wins, as corosync reads it); undefined if absent or unparsable. */
+export function parseCorosyncConfClusterName(text: string): string | undefined {
+  try {
+    return value(sections(parseCorosyncConf(text), "totem").flatMap((s) => s.children!), "cluster_name");
+  } catch (e) {
+    if (e instanceof ConfError) return undefined;
+    throw e;
   }
-  return undefined;
 }
 
 export interface ClusterName {

@@ -119,15 +119,21 @@ export function splitLockTable(t: string): { cluster: string; fsname: string } |
   return { cluster: t.slice(0, i), fsname: t.slice(i + 1) };
 }
 
-/** `tunegfs2 -l DEV` (gfs2-utils spell "Lock protocol"/"Lock Protocol" differently by version). */
-export function parseTunegfs2List(text: string): { lockProto?: string; lockTable?: string; uuid?: string; blockSize?: number } {
-  const get = (re: RegExp) => re.exec(text)?.[1]?.trim();
+/**
+ * `tunegfs2 -l DEV`, every version: gfs2-utils 3.4 prints `Lock protocol: lock_dlm`, older ones
+ * `Lock Protocol:`, 3.5 `Locking protocol: "lock_dlm"` with quoted values and a `Journals:` line.
+ * The one parser of this format (agents and `tsstor doctor` alike).
+ */
+export function parseTunegfs2List(text: string): { lockProto?: string; lockTable?: string; uuid?: string; blockSize?: number; journals?: number } {
+  const get = (re: RegExp) => re.exec(text)?.[1]?.trim().replace(/^"(.*)"$/, "$1");
   const bs = get(/^Block size:\s*(\d+)/im);
+  const j = get(/^Journals:\s*(\d+)/im);
   return {
-    lockProto: get(/^Lock protocol:[ \t]*(.*)$/im),
+    lockProto: get(/^Lock(?:ing)? protocol:[ \t]*(.*)$/im),
     lockTable: get(/^Lock table:[ \t]*(.*)$/im),
     uuid: get(/^File ?system UUID:[ \t]*(.*)$/im),
     blockSize: bs ? Number(bs) : undefined,
+    journals: j ? Number(j) : undefined,
   };
 }
 

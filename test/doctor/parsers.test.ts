@@ -10,7 +10,8 @@ import { cloneMeta, parseCib } from "../../cli/doctor/cib.js";
 import { ConfError, multipathLineTokens, parseDrbdSyntax, parseLvmSyntax, parseMultipathSyntax } from "../../cli/doctor/conf.js";
 import { readCorosync } from "../../cli/doctor/corosync.js";
 import { readDrbdConfig } from "../../cli/doctor/drbd.js";
-import { parseJindex, parseTunegfs2, probeGfs2 } from "../../cli/doctor/gfs2.js";
+import { probeGfs2 } from "../../cli/doctor/gfs2.js";
+import { parseGfs2EditJindex, parseTunegfs2List } from "../../lib/fs/gfs2.js";
 import { lvmAccepts, readLvmConf } from "../../cli/doctor/lvm.js";
 import { DEFAULT_DEVNODE_BLACKLIST, classify, compileRegex, readMultipath } from "../../cli/doctor/multipath.js";
 import { parseSysctl, readSysctl } from "../../cli/doctor/sysctl.js";
@@ -152,9 +153,11 @@ t.test("GFS2 facts from a real mkfs.gfs2 image; older tunegfs2 output", async (t
   t.equal(m.status, 0, m.stderr);
   t.same(probeGfs2(img), { lockProto: "lock_dlm", lockTable: "alpha:fs1", journals: 3 });
   const j = spawnSync("gfs2_edit", ["-p", "jindex", img], { encoding: "utf8" });
-  t.equal(parseJindex(j.stdout), 3, "gfs2_edit -p jindex counts the same journals");
+  t.equal(parseGfs2EditJindex(j.stdout), 3, "gfs2_edit -p jindex counts the same journals");
   // gfs2-utils before 3.5 printed no journal count and unquoted values
-  t.same(parseTunegfs2("tunegfs2 (Jan  1 2020 00:00:00) 3.2.0\nFile system volume name: alpha:fs1\nBlock size: 4096\nLock Protocol: lock_dlm\nLock table: alpha:fs1\n"), { lockProto: "lock_dlm", lockTable: "alpha:fs1", journals: undefined });
+  t.match(parseTunegfs2List("tunegfs2 (Jan  1 2020 00:00:00) 3.2.0\nFile system volume name: alpha:fs1\nBlock size: 4096\nLock Protocol: lock_dlm\nLock table: alpha:fs1\n"), { lockProto: "lock_dlm", lockTable: "alpha:fs1", journals: undefined });
+  // gfs2-utils 3.5: "Locking protocol", quoted values, a journal count
+  t.match(parseTunegfs2List('Locking protocol: "lock_dlm"\nLock table: "alpha:fs1"\nJournals: 3\n'), { lockProto: "lock_dlm", lockTable: "alpha:fs1", journals: 3 });
   t.match(probeGfs2(join(tmp, "absent.img")), /^tunegfs2 -l .*absent\.img: /);
   writeFileSync(join(tmp, "zero.img"), Buffer.alloc(1 << 20));
   t.type(probeGfs2(join(tmp, "zero.img")), "string", "not GFS2");
