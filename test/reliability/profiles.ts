@@ -1,6 +1,6 @@
 // How to drive each agent in the reliability suites: valid base parameters, the external tools it
 // calls (shimmed for argv logging and fault injection), and a real system to run it on.
-// Every agent joins here as it lands.
+// Every agent joins here as it lands, with its own test/reliability/faults-<agent>.test.ts.
 
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, symlinkSync, rmSync, writeFileSync } from "node:fs";

@@ -1,0 +1,4 @@
+// IPaddr2 under injected tool faults (hang, fail, garbage, partial, missing): see faults.ts.
+import { faultSuite } from "./faults.js";
+
+faultSuite("IPaddr2");

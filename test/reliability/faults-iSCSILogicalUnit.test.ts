@@ -1,0 +1,4 @@
+// iSCSILogicalUnit under injected tool faults (hang, fail, garbage, partial, missing): see faults.ts.
+import { faultSuite } from "./faults.js";
+
+faultSuite("iSCSILogicalUnit");
