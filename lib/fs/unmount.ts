@@ -54,8 +54,8 @@ export interface Unmount {
 }
 
 /** Unmount `targets` in order, signalling their users; throws naming what kept one busy. */
-export function unmountAll(t: ActionTools, targets: readonly Mount[], u: Unmount): void {
-  const { term, kill, delayMs, signalling, total, reserve } = u;
+export function unmountAll(t: ActionTools, targets: readonly Mount[], o: Unmount): void {
+  const { term, kill, delayMs, signalling, total, reserve } = o;
   const t0 = t.budget.elapsedMs();
   const left = () => t0 + total - t.budget.elapsedMs();
   const termPhase = () => t.budget.elapsedMs() - t0 < total / 2;
