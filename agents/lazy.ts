@@ -21,6 +21,7 @@ export const loaders: Record<string, Load> = {
   lvmlockd: clvm,
   "LVM-activate": async () => [(await import("./LVM-activate.js")).agent],
   drbd: async () => [(await import("./drbd.js")).agent],
+  iscsi: async () => [(await import("./iscsi.js")).agent],
 };
 
 /**

@@ -86,7 +86,7 @@ export function portalsClash(a: string, b: string): boolean {
 const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** Canonical IPv6 spelling in brackets (lower case, zeros compressed), or undefined if not IPv6. */
-function canonicalIpv6(a: string): string | undefined {
+export function canonicalIpv6(a: string): string | undefined {
   if (!/^[0-9a-fA-F:.]+$/.test(a) || !a.includes(":")) return undefined;
   try {
     return new URL(`http://[${a}]/`).hostname; // "[fd31::1]"

@@ -2,6 +2,7 @@
 // so every child command and retry loop draws from one budget that ends a margin earlier,
 // leaving time to print the exit reason and clean up.
 import { OCF, OcfError } from "./codes.js";
+import { sleepMs } from "../system/sleep.js";
 
 export function marginFor(totalMs: number): number {
   return Math.min(2000, Math.max(500, Math.round(totalMs * 0.1)));
@@ -69,5 +70,18 @@ export function retryLoop<T>(budget: Budget, loop: () => T, timedOut: () => Erro
   } catch (e) {
     if (budget.expired() && (!(e instanceof OcfError) || e.code === OCF.ERR_GENERIC)) throw timedOut();
     throw e;
+  }
+}
+
+/**
+ * Ask `check` every `everyMs` until it returns a value or the budget runs out (then undefined):
+ * for states the kernel reaches on its own (a session logging in, udev creating a link).
+ */
+export function waitFor<T>(budget: Budget, check: () => T | undefined, everyMs = 100): T | undefined {
+  for (;;) {
+    const v = check();
+    if (v !== undefined) return v;
+    if (budget.remainingMs() <= everyMs) return undefined;
+    sleepMs(everyMs);
   }
 }

@@ -73,9 +73,11 @@ export interface OcfEnv {
    * the same agent code against an emulation where this kernel lacks the subsystem.
    * `tgtIpcSocket` is tgt's own TGT_IPC_SOCKET (tgtadm and tgtd honour it too); undefined means
    * tgt's compiled-in default. `proc` is the root of /proc reads (/proc/drbd, which the DRBD
-   * simulator writes).
+   * simulator writes). `sys` and `dev` are the roots of /sys and /dev reads (the iSCSI initiator's
+   * sessions, disks and udev links); `iscsiDb` is open-iscsi's node database directory and
+   * `iscsiLock` its lock directory (iscsiadm's own compiled-in /etc/iscsi and /run/lock/iscsi).
    */
-  paths: { configfs: string; tgtIpcSocket?: string; lvm: string; proc: string };
+  paths: { configfs: string; tgtIpcSocket?: string; lvm: string; proc: string; sys: string; dev: string; iscsiDb: string; iscsiLock: string };
 }
 
 function num(v: string | undefined): number | undefined {
@@ -165,6 +167,10 @@ export function parseEnv(env: Env): OcfEnv {
       tgtIpcSocket: env.TGT_IPC_SOCKET || undefined,
       lvm: env.LVM_SYSTEM_DIR || "/etc/lvm",
       proc: env.TSSTOR_PROC_ROOT || "/proc",
+      sys: env.TSSTOR_SYS_ROOT || "/sys",
+      dev: env.TSSTOR_DEV_ROOT || "/dev",
+      iscsiDb: env.TSSTOR_ISCSI_DB || "/etc/iscsi",
+      iscsiLock: env.TSSTOR_ISCSI_LOCK_DIR || "/run/lock/iscsi",
     },
   };
 }
