@@ -248,6 +248,7 @@ export const agent = defineHandlers(decl, {
       const why = iscsiadmError(r);
       if (iscsidDown(r.code, why)) throw fail.installed(`iscsid is not running and could not be started (${why}): start iscsid or enable iscsid.socket`);
       if (r.code === ISCSI_ERR.LOGIN_AUTH_FAILED) throw fail.generic(`login to ${where(ctx)} refused: authentication failed (check chap_username and the secret file${chap ? "" : "; the target may require CHAP"}): ${why}`);
+      if (r.code === ISCSI_ERR.FATAL_LOGIN && chap?.usernameIn) throw fail.generic(`login to ${where(ctx)} refused: the target failed the mutual CHAP check (check chap_username_in and its secret file): ${why}`);
       throw fail.generic(`login to ${where(ctx)} failed: ${why}`);
     }
     waitUsable(ctx);
@@ -267,7 +268,7 @@ export const agent = defineHandlers(decl, {
     const a = adm(ctx);
     for (const s of sessions) {
       const r = a.logout(s.sid);
-      if (r.code !== 0 && r.code !== ISCSI_ERR.NO_OBJS_FOUND) throw fail.generic(`logout of ${describeSession(s)} failed: ${iscsiadmError(r)}`);
+      if (r.code !== 0 && r.code !== ISCSI_ERR.NO_OBJS_FOUND && r.code !== ISCSI_ERR.SESS_NOT_FOUND) throw fail.generic(`logout of ${describeSession(s)} failed: ${iscsiadmError(r)}`);
     }
     const left = waitFor(ctx.budget, () => (ourSessions(ctx).length === 0 ? true : undefined));
     if (!left) {

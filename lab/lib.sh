@@ -39,3 +39,60 @@ lab_image_key() {
     lab_kernel_version; } | sha256sum | cut -c1-16
 }
 lab_image_dir() { echo "$LAB_CACHE/image-$(lab_image_key)"; }
+
+# ---- the recordings' package versions ---------------------------------------------------------
+# The packages whose tools' outputs the record-* suites save in test/recordings/<tool>/ (targetcli
+# and its shell; lvm/dmsetup/lvmlockd with sanlock, dlm_tool and corosync-cmapctl; drbdadm and
+# drbdsetup; the gfs2 tools with blkid, findmnt and mount; iscsiadm). test/recordings/PACKAGES
+# holds their versions in the image the committed recordings were made with: while the image has
+# the same ones, recording again would only reproduce them, and run.sh skips the record suites.
+# Not the kernel: it is in the image key and changes with every Debian kernel update, while the
+# in-kernel DRBD 8.4.11 and LIO outputs the recordings hold have not (--record re-records at will).
+RECORDED_PACKAGES="targetcli-fb python3-rtslib-fb python3-configshell-fb lvm2 dmsetup lvm2-lockd sanlock dlm-controld corosync drbd-utils gfs2-utils util-linux mount open-iscsi"
+RECORDED_LIST=$REPO_DIR/test/recordings/PACKAGES
+
+# lab_recorded_packages IMAGE_DIR: "package version" for each of RECORDED_PACKAGES as installed in
+# IMAGE_DIR/root.img ("package not-installed" when absent), without booting or mounting it: its
+# /var/lib/dpkg/status read with debugfs (read-only, safe while VMs run on the image; ~20 ms).
+lab_recorded_packages() {
+  local img=$1/root.img status
+  [ -f "$img" ] || { log "no image at $img"; return 1; }
+  command -v debugfs >/dev/null || { log "debugfs missing (e2fsprogs)"; return 1; }
+  # debugfs exits 0 even when the file is missing: check what came out
+  status=$(debugfs -R "cat /var/lib/dpkg/status" "$img" 2>/dev/null)
+  case "$status" in *"Package: "*) ;; *) log "no dpkg status in $img"; return 1 ;; esac
+  printf '%s\n' "$status" | awk -v want="$RECORDED_PACKAGES" '
+    BEGIN { RS = ""; FS = "\n"; n = split(want, w, " ") }
+    { p = v = s = ""
+      for (i = 1; i <= NF; i++) {
+        if ($i ~ /^Package: /) p = substr($i, 10)
+        else if ($i ~ /^Version: /) v = substr($i, 10)
+        else if ($i ~ /^Status: /) s = substr($i, 9)
+      }
+      if (p != "" && s ~ / installed$/ && !(p in ver)) ver[p] = v }
+    END { for (i = 1; i <= n; i++) print w[i], (w[i] in ver ? ver[w[i]] : "not-installed") }'
+}
+
+# lab_recorded_packages_diff IMAGE_DIR: one line per difference between the image's recorded
+# packages and test/recordings/PACKAGES ("lvm2 2.03.16-2 -> 2.03.16-3", "open-iscsi (not in
+# PACKAGES) -> 2.1.8-1"); nothing when they are the same. Fails when the image cannot be read.
+lab_recorded_packages_diff() {
+  local now
+  now=$(lab_recorded_packages "$1") || return 1
+  [ -f "$RECORDED_LIST" ] || { echo "test/recordings/PACKAGES missing"; return 0; }
+  # comments and blank lines allowed in PACKAGES; a package listed twice counts once (the last)
+  awk '/^[[:space:]]*(#|$)/ { next }
+    !($1 in seen) { seen[$1] = 1; order[++n] = $1 }
+    FILENAME == ARGV[1] { old[$1] = $2; next } { new[$1] = $2 }
+    END { for (i = 1; i <= n; i++) { p = order[i]
+      o = (p in old) ? old[p] : "(not in PACKAGES)"; c = (p in new) ? new[p] : "(no longer recorded)"
+      if (o != c) print p, o, "->", c } }' "$RECORDED_LIST" <(printf '%s\n' "$now")
+}
+
+# lab_write_recorded_packages IMAGE_DIR: test/recordings/PACKAGES from the image (run.sh --record,
+# once every record suite has recorded in this image).
+lab_write_recorded_packages() {
+  local now
+  now=$(lab_recorded_packages "$1") || return 1
+  printf '%s\n' "$now" > "$RECORDED_LIST.tmp" && mv "$RECORDED_LIST.tmp" "$RECORDED_LIST"
+}

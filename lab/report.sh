@@ -3,12 +3,26 @@
 # Env from run.sh: TOTAL_S IMAGE_S SINGLE_S PAIR_S AGENTS.
 set -uo pipefail
 run=$1
-rows=$(cat "$run"/single/n1/results.tsv "$run"/pair/n1/results.tsv "$run"/pair/n2/results.tsv "$run"/host/*/results.tsv 2>/dev/null)
+# record-skipped.tsv (run.sh): one SKIP row per record suite not run, package versions unchanged
+rows=$(cat "$run"/single/n1/results.tsv "$run"/single/record-skipped.tsv "$run"/pair/n1/results.tsv "$run"/pair/n2/results.tsv \
+  "$run"/pair/record-skipped.tsv "$run"/host/*/results.tsv 2>/dev/null)
+skipped_rec=$(cat "$run"/single/record-skipped.tsv "$run"/pair/record-skipped.tsv 2>/dev/null | cut -f1 | paste -sd' ' -)
 pass=$(printf '%s\n' "$rows" | awk -F'\t' '$5=="PASS"' | grep -c . || true)
 fail=$(printf '%s\n' "$rows" | awk -F'\t' '$5=="FAIL"' | grep -c . || true)
-skip=$(printf '%s\n' "$rows" | awk -F'\t' '$5=="SKIP"' | grep -c . || true)
+# (skipped record suites are counted apart: they are not cases)
+skip=$(printf '%s\n' "$rows" | awk -F'\t' '$5=="SKIP" && !(($1 ~ /^record-/ || $1 == "recordings") && $2 == "-")' | grep -c . || true)
 refp=$(printf '%s\n' "$rows" | awk -F'\t' '$5=="ref-pass"' | grep -c . || true)
 reff=$(printf '%s\n' "$rows" | awk -F'\t' '$5=="ref-fail"' | grep -c . || true)
+# why record suites did not run, said where the totals are (RESULTS.md must not read as if they had)
+rec_note=""
+if [ -n "$skipped_rec" ]; then
+  rec_note=$'\n\n'"**Record suites not run: $(printf '%s' "$skipped_rec" | sed 's/ /, /g').** They record the real tools' outputs for the
+fakes, and the guest image's versions of the recorded packages (\`lab/lib.sh\` RECORDED_PACKAGES)
+equal the ones \`test/recordings/\` was recorded with (\`test/recordings/PACKAGES\`: $(grep -vE '^[[:space:]]*(#|$)' \
+  "$(dirname "$0")/../test/recordings/PACKAGES" 2>/dev/null | paste -sd, - | sed 's/,/, /g')), so this run
+neither recorded again nor compared fresh outputs with the committed ones; \`bash lab/run.sh --record\`
+runs them."
+fi
 fmt() { [ -n "${1:-}" ] && printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)) || echo "not run"; }
 cat <<HEAD
 # Kernel lab results
@@ -28,10 +42,12 @@ Suite times (inside the VMs):
 
 | suite | seconds |
 |---|---|
-$(cat "$run"/single/n1/suite-times.tsv "$run"/pair/n1/suite-times.tsv 2>/dev/null | awk -F'\t' '{ printf "| %s | %s |\n", $1, $2 }')
+$( { cat "$run"/single/n1/suite-times.tsv "$run"/pair/n1/suite-times.tsv 2>/dev/null
+    for s in $skipped_rec; do printf '%s\tnot run: recorded package versions unchanged\n' "$s"; done; } |
+  awk -F'\t' '{ printf "| %s | %s |\n", $1, $2 }')
 
 **tsstor: $pass passed, $fail failed, $skip skipped.** Upstream agents run as a reference on the
-same cases: $refp as tsstor expects, $reff not (rows \`ref-pass\`/\`ref-fail\`; they never fail the lab).
+same cases: $refp as tsstor expects, $reff not (rows \`ref-pass\`/\`ref-fail\`; they never fail the lab).$rec_note
 
 ## Per agent and action
 

@@ -10,7 +10,11 @@
 # 4. phase "single": one VM runs the single-node suites; phase "pair": two VMs (n1, n2) joined by a
 #    socket netdev on 127.0.0.1 and sharing one raw disk (a SAN LUN) run the two-node suites;
 # 5. collects every VM's results disk, writes lab/RESULTS.md (pass/fail per agent and action) and
-#    with --record copies the real tools' outputs into test/recordings/.
+#    with --record copies the real tools' outputs into test/recordings/ and the image's versions of
+#    the recorded packages into test/recordings/PACKAGES.
+# The record-* suites run only with --record, when named in --suites, or when the image's versions
+# of the recorded packages (lib.sh RECORDED_PACKAGES) differ from test/recordings/PACKAGES: with the
+# same versions they would record the same outputs again.
 # Exit 0 only when no suite failed. No QEMU outlives this script (killed by PID on every exit).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -29,8 +33,9 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-SINGLE_SUITES="record-lio record-lvm record-drbd1 record-gfs2 lio lvm-sanlock"
-PAIR_SUITES="record-drbd2 lvm-dlm gfs2 sbd drbd" # drbd last: it powers n2 off
+ALL_SINGLE="record-lio record-lvm record-drbd1 record-gfs2 record-iscsi lio lvm-sanlock iscsi"
+ALL_PAIR="record-drbd2 lvm-dlm gfs2 sbd drbd" # drbd last: it powers n2 off
+SINGLE_SUITES=$ALL_SINGLE PAIR_SUITES=$ALL_PAIR
 if [ -n "$suites" ]; then
   s1="" s2=""
   for s in $suites; do
@@ -70,6 +75,43 @@ t=$SECONDS
 IMG=$(bash "$LAB_DIR/image.sh")
 IMAGE_S=$((SECONDS - t))
 
+# 3b. the record suites: skipped when they would only record the committed recordings' versions
+# again (suites named in --suites run regardless; none of the other suites uses what a record
+# suite leaves behind, each sets up its own state)
+without() { # LIST DROP -> LIST without the names in DROP
+  local s out=""
+  for s in $1; do case " $2 " in *" $s "*) ;; *) out+=" $s" ;; esac; done
+  echo "${out# }"
+}
+SKIP_SINGLE="" SKIP_PAIR=""
+RECORD_SEL=$(for s in $SINGLE_SUITES $PAIR_SUITES; do case $s in record-*) echo "$s" ;; esac; done | tr '\n' ' ')
+if [ -n "$RECORD_SEL" ]; then
+  if [ "$record" = 1 ]; then
+    log "record suites run (--record): ${RECORD_SEL% }"
+  elif ! drift=$(lab_recorded_packages_diff "$IMG"); then
+    log "record suites run: the image's package versions could not be read"
+  elif [ -n "$drift" ]; then
+    log "record suites run: recorded packages differ from test/recordings/PACKAGES: $(printf '%s' "$drift" | paste -sd';' - | sed 's/;/; /g')"
+  else
+    named=""
+    for s in $RECORD_SEL; do
+      case " $suites " in *" $s "*) named+=" $s"; continue ;; esac
+      case " $SINGLE_SUITES " in *" $s "*) SKIP_SINGLE+=" $s" ;; *) SKIP_PAIR+=" $s" ;; esac
+    done
+    SINGLE_SUITES=$(without "$SINGLE_SUITES" "$SKIP_SINGLE") PAIR_SUITES=$(without "$PAIR_SUITES" "$SKIP_PAIR")
+    [ -z "$SKIP_SINGLE$SKIP_PAIR" ] ||
+      log "record suites skipped:$SKIP_SINGLE$SKIP_PAIR (the image's recorded package versions equal test/recordings/PACKAGES; --record runs them)"
+    [ -z "$named" ] || log "record suites run (named in --suites):$named"
+  fi
+fi
+skip_rows() { # SUITES: one SKIP row per skipped record suite, for the report
+  local s
+  for s in $1; do
+    printf '%s\t-\t-\t%s\tSKIP\t%s\n' "$s" "not run: recorded package versions unchanged" \
+      "the image's versions of the recorded packages equal test/recordings/PACKAGES (bash lab/run.sh --record runs it)"
+  done
+}
+
 # 4. payload + VMs
 # only the phases run now are replaced: `--phase single` then `--phase pair` add up to one report
 rm -rf "$RUN/payload" "$RUN"/payload-* "$RUN/host"
@@ -94,6 +136,7 @@ if [ -n "$SINGLE_SUITES" ]; then
   t=$SECONDS
   log "phase single: $SINGLE_SUITES"
   mkdir -p "$RUN/single"
+  skip_rows "$SKIP_SINGLE" > "$RUN/single/record-skipped.tsv"
   vm_start n1 "$RUN/single" "$(payload_img n1 1 "$SINGLE_SUITES")"
   vm_wait n1 "$RUN/single" "${TSSTOR_LAB_SINGLE_TIMEOUT:-1800}" || rc=1
   lab_kill_all
@@ -105,6 +148,7 @@ if [ -n "$PAIR_SUITES" ]; then
   t=$SECONDS
   log "phase pair: $PAIR_SUITES"
   mkdir -p "$RUN/pair"
+  skip_rows "$SKIP_PAIR" > "$RUN/pair/record-skipped.tsv"
   # one UDP datagram socket per VM on 127.0.0.1, each sending to the other's: stateless, so a VM
   # that is reset and booted again is back on the wire (a TCP socket netdev never reconnects)
   port=$((20000 + RANDOM % 20000))
@@ -140,8 +184,15 @@ if [ "$record" = 0 ] && [ -d "$REPO_DIR/test/recordings" ]; then
   mkdir -p "$RUN/host/recordings-check"
   if node_modules/@oven/bun-linux-x64-baseline/bin/bun test/recordings/check-fresh.ts "$RUN"/*/n*/recordings \
       > "$RUN/host/check-recordings.log" 2>&1; then st=PASS; else st=FAIL; fi
-  printf 'recordings\t-\t-\treal tool outputs match test/recordings (shape)\t%s\t%s\n' "$st" \
-    "$(tail -1 "$RUN/host/check-recordings.log")" > "$RUN/host/recordings-check/results.tsv"
+  detail=$(tail -1 "$RUN/host/check-recordings.log")
+  # no record suite ran: nothing was compared, and the row says so instead of passing
+  if [ "$st" = PASS ] && grep -q ': 0 outputs compared' "$RUN/host/check-recordings.log"; then
+    st=SKIP
+    if [ -n "$SKIP_SINGLE$SKIP_PAIR" ]; then detail="no fresh recordings: the record suites were skipped (recorded package versions unchanged)"
+    else detail="no fresh recordings in this run"; fi
+  fi
+  printf 'recordings\t-\t-\treal tool outputs match test/recordings (shape)\t%s\t%s\n' "$st" "$detail" \
+    > "$RUN/host/recordings-check/results.tsv"
 fi
 TOTAL_S=$((SECONDS - T0))
 SINGLE_S=$(cat "$RUN/single/phase-seconds" 2>/dev/null || true)
@@ -150,6 +201,21 @@ export IMAGE_S TOTAL_S SINGLE_S PAIR_S AGENTS
 bash "$LAB_DIR/report.sh" "$RUN" > "$LAB_DIR/RESULTS.md" || rc=1
 if [ "$record" = 1 ]; then
   bash "$LAB_DIR/collect-recordings.sh" "$RUN"
+  # PACKAGES vouches for every recording: written only when each record suite recorded in this
+  # image in this run and exited 0 (main.sh: suite-times.tsv = suite, seconds, exit code)
+  missing=""
+  for s in $ALL_SINGLE $ALL_PAIR; do
+    case $s in record-*) ;; *) continue ;; esac
+    f="$RUN/single/n1/suite-times.tsv"
+    case " $ALL_PAIR " in *" $s "*) f="$RUN/pair/n1/suite-times.tsv" ;; esac
+    case " $SINGLE_SUITES $PAIR_SUITES " in *" $s "*) ;; *) missing+=" $s"; continue ;; esac
+    awk -F'\t' -v s="$s" '$1 == s && $3 == "0" { ok = 1 } END { exit !ok }' "$f" 2>/dev/null || missing+=" $s"
+  done
+  if [ -z "$missing" ]; then
+    lab_write_recorded_packages "$IMG" && log "test/recordings/PACKAGES written from the image"
+  else
+    log "test/recordings/PACKAGES left as it was: not recorded (or failed) in this run:$missing"
+  fi
 fi
 for d in "$RUN"/single/n1 "$RUN"/pair/n1 "$RUN"/pair/n2; do
   [ -f "$d/exit-code" ] || continue

@@ -70,7 +70,10 @@ ra() {
     esac
   done
   mkdir -p /run/resource-agents
-  env -i "${envs[@]}" PATH="$PATH" "$RA_DIR/$agent" "$action" > "$RA_LOG" 2>&1 3>&-
+  # Pacemaker kills an action at its timeout: so does the lab (an agent that loops forever, as
+  # upstream iscsi's udev wait can, ends with 137 instead of hanging the suite)
+  timeout -s KILL "$(( ${RA_TIMEOUT_MS:-120000} / 1000 + 5 ))" \
+    env -i "${envs[@]}" PATH="$PATH" "$RA_DIR/$agent" "$action" > "$RA_LOG" 2>&1 3>&-
   local rc=$?
   cat "$RA_LOG" >> /tmp/ra-all.log
   { echo "--- $agent $action rc=$rc ($*)" | sed 's/password=[^ ]*/password=***/g'; cat "$RA_LOG"; } >&2
@@ -200,6 +203,30 @@ wait_peer() {
 }
 peer_done() { [ -e /tmp/peer-dead ] || on_peer 'touch /tmp/peer-done' >/dev/null 2>&1 || true; }
 
+# ---- what a suite needs, set up by the suite itself ------------------------------------------
+# No suite may count on what an earlier one left: the record-* suites are skipped while the
+# recorded package versions are unchanged (run.sh), and --suites runs any subset. Each suite starts
+# what it uses with these helpers and the starters below; all are idempotent.
+
+# lio_target_up: configfs, the LIO target core with the iSCSI fabric and the fileio/iblock
+# backstores (the kernel would load those on first use; loaded here so nothing depends on who was
+# first), and no target configuration left by an earlier suite.
+lio_target_up() {
+  mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config || return 1
+  local m
+  for m in target_core_mod iscsi_target_mod target_core_file target_core_iblock; do modprobe "$m" || return 1; done
+  targetcli clearconfig confirm=True >/dev/null 2>&1
+  return 0
+}
+# iscsi_initiator_up INITIATOR_IQN: the kernel initiator (iscsi_tcp) with that name, iscsid running.
+iscsi_initiator_up() {
+  modprobe iscsi_tcp || return 1
+  mkdir -p /etc/iscsi
+  echo "InitiatorName=$1" > /etc/iscsi/initiatorname.iscsi
+  pidof iscsid >/dev/null || iscsid </dev/null >/dev/null 2>&1
+  return 0
+}
+
 # ---- cluster stacks (idempotent: suites in one VM may share them) --------------------------
 # corosync for NODES nodes (n1..nN at 10.213.9.N; a single VM uses 127.0.0.1), cluster "lab".
 start_corosync() {
@@ -300,6 +327,14 @@ resource $res {
 }
 CONF
 }
+# drbd_down RES: RES down on this node, whatever state an earlier suite left it in (one that
+# stopped half-way can leave it up, even Primary, holding its minor, port and backing device).
+# Call it before writing RES's new configuration: drbdadm reads the old one to take it down.
+drbd_down() {
+  [ -e /proc/drbd ] || return 0 # no module, nothing up
+  drbdadm down "$1" >/dev/null 2>&1 || drbdsetup down "$1" >/dev/null 2>&1
+  return 0
+}
 # the full state of RES as recordings under drbd/PREFIX-*
 drbd_record_state() {
   local res=$1 p=$2
@@ -336,6 +371,34 @@ start_pacemaker() {
   setsid pacemakerd </dev/null >/var/log/pacemaker/pacemakerd.out 2>&1 &
   # (crmadmin -D -t 2000 hangs for minutes in Pacemaker 2.1.5 despite -t: read crm_mon instead)
   wait_for 180 sh -c "timeout 20 crm_mon -1 2>/dev/null | grep -q 'Current DC: n'"
+}
+
+# pcmk_clear: every resource stopped, then the CIB erased, stonith-enabled=false. Stopping first
+# matters: a resource removed from the CIB while it runs becomes an orphan whose demote/stop the
+# agents refuse ("drbd_resource is required").
+pcmk_clear() {
+  crm_attribute -t crm_config -n stop-all-resources -v true >/dev/null 2>&1
+  crm_resource --cleanup >/dev/null 2>&1
+  # (the XML: crm_mon's text puts a clone's instances on lines without the resource's name, so a
+  # text grep passed at once while both split-brain Primaries were still up, and they became orphans)
+  local active='crm_mon -1 --output-as=xml | grep "<resource " | grep -E "active=\"true\"|failed=\"true\""'
+  wait_for 180 sh -c "! $active" || progress "pcmk_clear: resources still active: $(sh -c "$active" | grep -o 'id="[^"]*"' | tr '\n' ' ')"
+  cibadmin --erase --force >/dev/null 2>&1
+  crm_attribute -t crm_config -n stonith-enabled -v false >/dev/null 2>&1
+}
+# pcmk_pair_up: Pacemaker on both nodes and both online, no resource left in the CIB by an earlier
+# suite (pcmk_clear), stonith-enabled=false, and the CIB taking writes (that write retried: right
+# after a node joins, the DC's join can hold one up). Prints what failed.
+pcmk_pair_up() {
+  start_pacemaker && on_peer start_pacemaker >/dev/null || { echo "Pacemaker did not start on both nodes"; return 1; }
+  wait_for 120 sh -c "crm_mon -1 | grep -q 'Online: \[ n1 n2 \]'" ||
+    { echo "not both online: $(crm_mon -1 2>&1 | head -20 | tr '\n' ' ')"; return 1; }
+  if cibadmin -Q -o resources 2>/dev/null | grep -q '<primitive'; then
+    progress "pcmk_pair_up: resources left in the CIB by an earlier suite: $(cibadmin -Q -o resources | grep -o '<primitive [^>]*' | grep -o ' id="[^"]*"' | cut -d'"' -f2 | tr '\n' ' ')"
+    pcmk_clear
+  fi
+  wait_for 60 crm_attribute -t crm_config -n stonith-enabled -v false ||
+    { echo "the CIB takes no write: $(crm_attribute -t crm_config -n stonith-enabled -v false 2>&1 | tail -1)"; return 1; }
 }
 
 # ---- the host's help (two VMs; run.sh's vm_host_agent reads n1's console) ------------------

@@ -16,15 +16,26 @@ if [ "$ROLE" != n1 ]; then
   exit 0
 fi
 [ "$NODES" = 1 ] || wait_peer || { echo "TSSTOR-LAB: peer never answered"; exit 2; }
+# multipath-tools starts multipathd at boot: only the SAN suites run it, with their own
+# configuration (lab/guest/san.sh), so it claims no disk of the other suites
+systemctl stop multipathd.service multipathd.socket >/dev/null 2>&1
 rc=0
 for s in $SUITES; do
   echo "TSSTOR-LAB: suite $s start"
+  # a suite listed in run.sh but not in the payload: a FAIL row, not only a shell error in a log
+  if [ ! -f "/lab/suites/$s.sh" ]; then
+    SUITE=$s result - - "suite file lab/suites/$s.sh missing from the payload" FAIL
+    printf '%s\t0\t127\n' "$s" >> /results/suite-times.tsv
+    rc=1; continue
+  fi
   t0=$(date +%s)
   # LAB_TRACE=1 (job file): every suite command traced on the console
   SUITE=$s BASH_XTRACEFD=3 bash ${LAB_TRACE:+-x} /lab/suites/$s.sh 3>&1 > "/results/$s.log" 2>&1
   src=$?
   echo "TSSTOR-LAB: suite $s exit $src after $(( $(date +%s) - t0 )) s"
-  printf '%s\t%s\n' "$s" "$(( $(date +%s) - t0 ))" >> /results/suite-times.tsv
+  # suite, seconds, exit code (run.sh --record writes test/recordings/PACKAGES only when every
+  # record suite exited 0)
+  printf '%s\t%s\t%s\n' "$s" "$(( $(date +%s) - t0 ))" "$src" >> /results/suite-times.tsv
   [ $src -eq 0 ] || { rc=1; tail -30 "/results/$s.log"; }
 done
 [ "$NODES" = 1 ] || peer_done

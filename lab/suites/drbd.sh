@@ -4,7 +4,9 @@
 # Runs the upstream ocf:linbit:drbd first (reference rows "linbit:drbd"), then the tsstor agent.
 source /lab/guest/lib.sh
 RES=r0
-setup='truncate -s 128M /var/tmp/drbd-pm.img
+# (r0 taken down first: a suite before this one, record-drbd2 among them, may have left it up)
+setup='drbd_down r0
+  truncate -s 128M /var/tmp/drbd-pm.img
   L=$(losetup -f --show /var/tmp/drbd-pm.img)
   drbd_conf r0 0 $L 10.213.9.1:7789 10.213.9.2:7789
   modprobe drbd && drbdadm create-md --force r0 >/dev/null 2>&1 && drbdadm up r0'
@@ -16,9 +18,11 @@ drbd_wait r0 '_cstate=Connected' 120 && drbdadm primary --force r0 &&
   drbd_wait r0 '_pdsk=UpToDate' 600 && drbdadm secondary r0 && drbdadm down r0 && on_peer 'drbdadm down r0' >/dev/null ||
   { result drbd - "initial sync" FAIL "$(drbdsetup sh-status r0 | tr '\n' ' ')"; exit 1; }
 progress "drbd: Pacemaker on both nodes"
-start_pacemaker && on_peer start_pacemaker >/dev/null || { result drbd - "Pacemaker on both nodes" FAIL; exit 1; }
-wait_for 120 sh -c "crm_mon -1 | grep -q 'Online: \[ n1 n2 \]'" || { result drbd - "both nodes online" FAIL "$(crm_mon -1 | head -20 | tr '\n' ' ')"; exit 1; }
-crm_attribute -t crm_config -n stonith-enabled -v false
+# started here, whatever ran before: an empty CIB that takes writes (lib.sh pcmk_pair_up)
+if ! pcmk_pair_up > /tmp/pcmk-up.out 2>&1; then
+  cat /tmp/pcmk-up.out; result drbd - "Pacemaker on both nodes, online, CIB empty and writable" FAIL "$(tail -1 /tmp/pcmk-up.out | cut -c1-200)"; exit 1
+fi
+cat /tmp/pcmk-up.out
 crm_attribute -t rsc_defaults -n resource-stickiness -v 100
 crm_attribute -t crm_config -n cluster-recheck-interval -v 30s
 
@@ -56,7 +60,7 @@ suite() { # PROVIDER LAST
         <op id=\"$RID-demote\" name=\"demote\" interval=\"0\" timeout=\"90s\"/>
       </operations>
     </primitive>
-  </clone>" || { result $A - "resource created in the CIB" FAIL; return 1; }
+  </clone>" 2>/tmp/cibadmin.err || { cat /tmp/cibadmin.err; result $A - "resource created in the CIB" FAIL "$(tail -1 /tmp/cibadmin.err | cut -c1-200)"; return 1; }
   local t0=$SECONDS
   progress "drbd: $PROV clone created, waiting for a promotion"
   wait_for 180 has_promoted || true

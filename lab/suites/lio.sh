@@ -3,13 +3,10 @@
 # partial-state repair and a backing path that vanishes. Runs the tsstor agents in the payload and,
 # for comparison, the upstream ocf:heartbeat agents (rows "heartbeat:..."; informative).
 source /lab/guest/lib.sh
-mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
-modprobe target_core_mod; modprobe iscsi_target_mod; modprobe iscsi_tcp
 CFS=/sys/kernel/config/target
 INIT=iqn.1993-08.org.debian:01:labinit
-echo "InitiatorName=$INIT" > /etc/iscsi/initiatorname.iscsi
-pidof iscsid >/dev/null || iscsid </dev/null >/dev/null 2>&1
-targetcli clearconfig confirm=True >/dev/null 2>&1
+# target and initiator set up here (lib.sh), not left over from record-lio
+lio_target_up && iscsi_initiator_up "$INIT" || { result iSCSITarget - "LIO target and iSCSI initiator set up" FAIL; exit 1; }
 
 lun_dev() { echo "/dev/disk/by-path/ip-127.0.0.1:3260-iscsi-$1-lun-$2"; }
 login() { # IQN USER PASS

@@ -170,16 +170,8 @@ else result $A control "unfenced cut: both nodes Primary" FAIL "n1 Primary in ${
 check $A control "DRBD reports the split brain on reconnect" grep -qi 'split-brain' "$RESULTS/sbd-control-dmesg-n1.txt"
 
 progress "sbd: cleaning up for the next suite"
-# stop everything while the configuration still holds the parameters: resources removed from the
-# CIB first become orphans whose demote/stop the agents refuse ("drbd_resource is required")
-crm_attribute -t crm_config -n stop-all-resources -v true >/dev/null 2>&1
-crm_resource --cleanup >/dev/null 2>&1
-# (the XML: crm_mon's text puts a clone's instances on lines without the resource's name, so a
-# text grep passed at once while both split-brain Primaries were still up, and they became orphans)
-active='crm_mon -1 --output-as=xml | grep "<resource " | grep -E "active=\"true\"|failed=\"true\""'
-wait_for 180 sh -c "! $active" || progress "sbd: resources still active: $(sh -c "$active" | grep -o 'id="[^"]*"' | tr '\n' ' ')"
-cibadmin --erase --force >/dev/null 2>&1
-crm_attribute -t crm_config -n stonith-enabled -v false >/dev/null 2>&1
+# every resource stopped while the configuration still holds the parameters, then the CIB erased
+pcmk_clear
 on_peer "( $stop_pacemaker ); ( $stop_sbd ); drbdadm down $RES; rm -f /etc/drbd.d/$RES.res" >/dev/null
 ( eval "$stop_pacemaker" ); ( eval "$stop_sbd" ); drbdadm down $RES; rm -f /etc/drbd.d/$RES.res
 exit 0 # results are in the rows; a non-zero exit means the suite itself broke

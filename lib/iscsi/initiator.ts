@@ -340,8 +340,12 @@ export const ISCSI_ERR = {
   ISCSID_NOTCONN: 20,
   /** ISCSI_ERR_SESS_EXISTS: already logged in */
   SESS_EXISTS: 15,
+  /** ISCSI_ERR_FATAL_LOGIN: a non-retryable login failure (a failed mutual CHAP check, recorded) */
+  FATAL_LOGIN: 19,
   /** ISCSI_ERR_NO_OBJS_FOUND: no such record or session */
   NO_OBJS_FOUND: 21,
+  /** ISCSI_ERR_SESS_NOT_FOUND: logout of a session that is gone (recorded) */
+  SESS_NOT_FOUND: 22,
   /** ISCSI_ERR_LOGIN_AUTH_FAILED */
   LOGIN_AUTH_FAILED: 24,
 } as const;

@@ -66,7 +66,7 @@ function writeRecord(t: Target, p: { addr: string; port: number }): void {
     `# BEGIN RECORD ${VERSION}`,
     `node.name = ${t.iqn}`,
     `node.tpgt = ${t.tpgt}`,
-    "node.startup = automatic",
+    "node.startup = manual", // Debian's iscsid.conf (recorded: 09)
     "node.leading_login = No",
     "iface.iscsi_ifacename = default",
     "iface.transport_name = tcp",
@@ -103,8 +103,8 @@ function records(): Rec[] {
   const out: Rec[] = [];
   const base = `${db()}/nodes`;
   if (!existsSync(base)) return out;
-  for (const iqn of readdirSync(base)) {
-    for (const e of readdirSync(`${base}/${iqn}`)) {
+  for (const iqn of readdirSync(base).sort()) {
+    for (const e of readdirSync(`${base}/${iqn}`).sort()) {
       const m = /^(.*),(\d+),(\d+)$/.exec(e);
       if (m && existsSync(`${base}/${iqn}/${e}/default`)) out.push({ iqn, addr: m[1]!, port: Number(m[2]), tpgt: Number(m[3]), file: `${base}/${iqn}/${e}/default` });
     }
@@ -152,14 +152,14 @@ function file(path: string, content: string): void {
 
 function nextDisk(): { name: string; minor: number } {
   const used = new Set(existsSync(`${sys()}/class/block`) ? readdirSync(`${sys()}/class/block`) : []);
-  for (let i = 1; i < 26; i++) {
+  for (let i = 0; i < 26; i++) {
     const name = `sd${String.fromCharCode(97 + i)}`;
     if (!used.has(name)) return { name, minor: i * 16 };
   }
   throw new Error("fake iscsiadm: out of disk names");
 }
 
-function createSession(t: Target, p: { addr: string; port: number }): number {
+function createSession(t: Target, p: { addr: string; port: number }, record: Record<string, string>): number {
   const sid = Math.max(0, ...sessions().map((s) => s.sid)) + 1;
   const host = sid + 1;
   const hostDir = `${sys()}/devices/platform/host${host}`;
@@ -167,7 +167,8 @@ function createSession(t: Target, p: { addr: string; port: number }): number {
   file(`${sdir}/iscsi_session/session${sid}/targetname`, t.iqn);
   file(`${sdir}/iscsi_session/session${sid}/tpgt`, String(t.tpgt));
   file(`${sdir}/iscsi_session/session${sid}/state`, "LOGGED_IN");
-  file(`${sdir}/iscsi_session/session${sid}/recovery_tmo`, "120");
+  // the kernel's recovery_tmo is the record's replacement_timeout (recorded: 14, with 10 set)
+  file(`${sdir}/iscsi_session/session${sid}/recovery_tmo`, record["node.session.timeo.replacement_timeout"] ?? "120");
   link(sdir, `${sdir}/iscsi_session/session${sid}/device`);
   link(`${sdir}/iscsi_session/session${sid}`, `${sys()}/class/iscsi_session/session${sid}`);
   const cdir = `${sdir}/connection${sid}:0/iscsi_connection/connection${sid}:0`;
@@ -243,14 +244,13 @@ function discovery(args: string[], w: World): number {
   if (!portal) die(7, "portal required for discovery");
   needIscsid(w);
   const p = parsePortal(portal!);
-  const at = w.targets.filter((t) => t.portals.some((q) => key(parsePortal(q)) === key(p)));
-  if ((w.down ?? []).includes(key(p))) {
-    die(4, `connect to ${p.addr} timed out`, `connect to ${p.addr} timed out`, `connection login retries (reopen_max) 5 exceeded`, "Could not perform SendTargets discovery: encountered connection failure");
-  }
-  if (at.length === 0) {
-    die(4, `cannot make connection to ${p.addr}: Connection refused`, `connection login retries (reopen_max) 5 exceeded`, "Could not perform SendTargets discovery: encountered connection failure");
-  }
-  for (const t of at) {
+  const listening = w.targets.some((t) => t.portals.some((q) => key(parsePortal(q)) === key(p)));
+  // no answer: six connection attempts (reopen_max 5), then the PDU timeout (recorded: 07; a
+  // dropped path prints "connect to ADDR timed out" per attempt, recorded: 29, cut short there)
+  const attempt = (w.down ?? []).includes(key(p)) ? `connect to ${p.addr} timed out` : !listening ? `cannot make connection to ${p.addr}: Connection refused` : undefined;
+  if (attempt) die(11, ...Array<string>(6).fill(attempt), "connection login retries (reopen_max) 5 exceeded", "Could not perform SendTargets discovery: iSCSI PDU timed out");
+  // SendTargets=All: the array lists every target with all its portals, whichever portal is asked
+  for (const t of w.targets) {
     for (const q of t.portals) {
       const qp = parsePortal(q);
       writeRecord(t, qp);
@@ -283,14 +283,12 @@ function login(args: string[], w: World): number {
     if (!t || (w.down ?? []).includes(key(rp))) fault = [8, "connection timed out"];
     else if (t.chap) {
       const rec = readRecord(r.file);
-      const ok =
-        rec["node.session.auth.authmethod"] === "CHAP" &&
-        rec["node.session.auth.username"] === t.chap.username &&
-        rec["node.session.auth.password"] === t.chap.password &&
-        (t.chap.usernameIn === undefined ||
-          rec["node.session.auth.username_in"] === undefined ||
-          (rec["node.session.auth.username_in"] === t.chap.usernameIn && rec["node.session.auth.password_in"] === t.chap.passwordIn));
+      const ok = rec["node.session.auth.authmethod"] === "CHAP" && rec["node.session.auth.username"] === t.chap.username && rec["node.session.auth.password"] === t.chap.password;
+      // mutual CHAP: the initiator refuses the target's answer (recorded: 25)
+      const mutualOk =
+        rec["node.session.auth.username_in"] === undefined || (rec["node.session.auth.username_in"] === t.chap.usernameIn && rec["node.session.auth.password_in"] === t.chap.passwordIn);
       if (!ok) fault = [24, "iSCSI login failed due to authorization failure"];
+      else if (!mutualOk) fault = [19, "encountered non-retryable iSCSI login failure"];
     }
     if (fault) {
       err(`iscsiadm: Could not login to ${name}.\n`);
@@ -298,7 +296,7 @@ function login(args: string[], w: World): number {
       rc = fault[0];
       continue;
     }
-    createSession(t!, rp);
+    createSession(t!, rp, readRecord(r.file));
     out(`Login to ${name} successful.\n`);
   }
   if (rc !== 0) err("iscsiadm: Could not log into all portals\n");
@@ -307,10 +305,40 @@ function login(args: string[], w: World): number {
 
 function logout(sid: number): number {
   const s = sessions().find((x) => x.sid === sid);
-  if (!s) die(21, `Could not get session info for sid ${sid}`, "No matching sessions found");
+  if (!s) die(22, "could not read session targetname: 5", `Could not get session info for sid ${sid}`);
   out(`Logging out of session [sid: ${sid}, target: ${s!.iqn}, portal: ${s!.addr},${s!.port}]\n`);
   removeSession(sid);
   out(`Logout of [sid: ${sid}, target: ${s!.iqn}, portal: ${s!.addr},${s!.port}] successful.\n`);
+  return 0;
+}
+
+/** `-m session -r SID -P 1`: the session's target, portals and states (upstream's monitor reads "Connection State"). */
+function printSession(all: Sess[], sid: number): number {
+  const s = all.find((x) => x.sid === sid);
+  if (!s) die(22, "could not read session targetname: 5", `Could not get session info for sid ${sid}`);
+  const state = readFileSync(`${sys()}/class/iscsi_session/session${sid}/state`, "utf8").trim();
+  const portal = `${show({ addr: s!.addr, port: s!.port })},${s!.tpgt}`;
+  out(
+    [
+      `Target: ${s!.iqn} (non-flash)`,
+      `\tCurrent Portal: ${portal}`,
+      `\tPersistent Portal: ${portal}`,
+      "\t\t**********",
+      "\t\tInterface:",
+      "\t\t**********",
+      "\t\tIface Name: default",
+      "\t\tIface Transport: tcp",
+      "\t\tIface Initiatorname: iqn.1993-08.org.debian:01:fake",
+      `\t\tIface IPaddress: ${s!.addr}`,
+      "\t\tIface HWaddress: default",
+      "\t\tIface Netdev: default",
+      `\t\tSID: ${sid}`,
+      `\t\tiSCSI Connection State: ${state === "LOGGED_IN" ? "LOGGED IN" : "TRANSPORT WAIT"}`,
+      `\t\tiSCSI Session State: ${state}`,
+      `\t\tInternal iscsid Session State: ${state === "LOGGED_IN" ? "NO CHANGE" : "REOPEN"}`,
+      "",
+    ].join("\n"),
+  );
   return 0;
 }
 
@@ -321,9 +349,20 @@ function main(args: string[]): number {
   }
   const w = world();
   const mode = opt(args, "-m", "--mode");
+  // discoverydb -D (discover) is what upstream's agent runs on open-iscsi > 2.0-871
   if (mode === "discovery" || mode === "discoverydb") return discovery(args, w);
   if (mode === "node") {
     if (has(args, "-l", "--login")) return login(args, w);
+    const iqn = opt(args, "-T", "--targetname");
+    const portal = opt(args, "-p", "--portal");
+    if (iqn || portal) {
+      // show one record (upstream's monitor asks whether one exists)
+      const p = portal ? parsePortal(portal) : undefined;
+      const r = records().find((x) => (!iqn || x.iqn === iqn) && (!p || (x.addr === p.addr && x.port === p.port)));
+      if (!r) die(21, "No records found");
+      out(readFileSync(r!.file, "utf8"));
+      return 0;
+    }
     const recs = records();
     if (recs.length === 0) die(21, "No records found");
     for (const r of recs) out(`${show({ addr: r.addr, port: r.port })},${r.tpgt} ${r.iqn}\n`);
@@ -336,6 +375,7 @@ function main(args: string[]): number {
       return logout(Number(sid));
     }
     const all = sessions();
+    if (sid !== undefined && opt(args, "-P", "--print") !== undefined) return printSession(all, Number(sid));
     if (all.length === 0) die(21, "No active sessions.");
     for (const s of all) out(`tcp: [${s.sid}] ${show({ addr: s.addr, port: s.port })},${s.tpgt} ${s.iqn} (non-flash)\n`);
     return 0;

@@ -76,7 +76,7 @@ async function replay(t: Tap, tool: string, spec: ReplaySpec): Promise<void> {
     const rec = recording(tool, name);
     let argv = rec.argv;
     // `env NAME=VALUE... tool`: the tool is the fake, the assignments join its environment
-    const cmdEnv = { ...env, ...(check.get(name)?.env ?? {}) };
+    const cmdEnv = { ...env, ...Object.fromEntries(Object.entries(check.get(name)?.env ?? {}).map(([k, v]) => [k, v.replaceAll("$STATE", state)])) };
     if (argv[0] === "env") {
       argv = argv.slice(1);
       while (argv[0]?.includes("=")) {

@@ -12,6 +12,7 @@ import { NetPair } from "../lib/netns.js";
 import { makeSim } from "../drbd/sim.js";
 import { TgtRig } from "../iscsi/rig.js";
 import { World } from "../lvm/world.js";
+import { InitiatorWorld, IQN } from "../iscsi/initiator-world.js";
 
 /** A test node with dlm_controld, shared VG vg1 and (optionally) lvmlockd, for the cluster LVM agents. */
 function lvmSystem(n: number, withLockd: boolean, params: Record<string, string>, present: (w: World) => boolean): System {
@@ -175,6 +176,25 @@ export const profiles: Profile[] = [
           sim.tool("alpha", "drbdsetup", ["down", "r0"]);
           rmSync(sim.dir, { recursive: true, force: true });
         },
+      };
+    },
+  },
+  {
+    agent: "iscsi",
+    decl: declOf("iscsi"),
+    base: { portal: "127.0.0.1", target: IQN },
+    // iscsiadm is the fake over an emulated sysfs (test/iscsi/initiator-world.ts) behind the shim
+    tools: ["iscsiadm"],
+    system: (n) => {
+      const w = new InitiatorWorld(`rel${n}`);
+      const real = join(w.dir, "real");
+      mkdirSync(real);
+      writeFileSync(join(real, "iscsiadm"), `#!/bin/sh\nunset TSSTOR_SHIM_DIR\nexec "${join(BUILD, "test/fakes/iscsiadm")}" "$@"\n`, { mode: 0o755 });
+      return {
+        env: { ...w.env(), TSSTOR_REAL_PATH: real },
+        params: { portal: "127.0.0.1", target: IQN },
+        present: () => w.sessions().length > 0,
+        teardown: () => w.destroy(),
       };
     },
   },

@@ -1,0 +1,103 @@
+# The storage array of the SAN suites (sourced by suites/record-iscsi.sh and suites/iscsi.sh): a
+# LIO target on this VM that is not managed by any agent here, exporting two LUNs through two
+# portals, 127.0.0.1:3260 and 127.0.0.10:3260 (two paths for multipath; the second address starts
+# with the first's text, as 10.0.0.1 and 10.0.0.10 do), plus a CHAP-only target (mutual CHAP) on
+# 127.0.0.1:3261. The initiator is this VM's open-iscsi; paths are cut with nft.
+ARRAY_IQN=iqn.2003-01.org.tsstor.lab:array
+CHAP_IQN=iqn.2003-01.org.tsstor.lab:array-chap
+SAN_INIT=iqn.1993-08.org.debian:01:sanlab
+P1=127.0.0.1:3260
+P2=127.0.0.10:3260
+PCHAP=127.0.0.1:3261
+
+san_array_up() {
+  mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
+  modprobe target_core_mod; modprobe iscsi_target_mod; modprobe target_core_file; modprobe iscsi_tcp
+  echo "InitiatorName=$SAN_INIT" > /etc/iscsi/initiatorname.iscsi
+  # multipath wants a path failed within seconds, not after open-iscsi's default 120 s
+  # (the usual multipath setting; the records made by discovery take it from here)
+  sed -i 's/^node.session.timeo.replacement_timeout = .*/node.session.timeo.replacement_timeout = 10/' /etc/iscsi/iscsid.conf
+  pidof iscsid >/dev/null || iscsid </dev/null >/dev/null 2>&1
+  targetcli clearconfig confirm=True >/dev/null 2>&1
+  truncate -s 256M /var/tmp/array-lun1.img /var/tmp/array-lun2.img
+  truncate -s 64M /var/tmp/chap-lun1.img
+  printf '%s\n' 'set global auto_add_default_portal=false auto_save_on_exit=false auto_add_mapped_luns=true' \
+    '/backstores/fileio create name=array1 file_or_dev=/var/tmp/array-lun1.img' \
+    '/backstores/fileio create name=array2 file_or_dev=/var/tmp/array-lun2.img' \
+    '/backstores/fileio create name=chap1 file_or_dev=/var/tmp/chap-lun1.img' \
+    "/iscsi create $ARRAY_IQN" \
+    "/iscsi/$ARRAY_IQN/tpg1/portals create 127.0.0.1 3260" \
+    "/iscsi/$ARRAY_IQN/tpg1/portals create 127.0.0.10 3260" \
+    "/iscsi/$ARRAY_IQN/tpg1/luns create /backstores/fileio/array1 1" \
+    "/iscsi/$ARRAY_IQN/tpg1/luns create /backstores/fileio/array2 2" \
+    "/iscsi/$ARRAY_IQN/tpg1/acls create $SAN_INIT" \
+    "/iscsi/$ARRAY_IQN/tpg1 set attribute authentication=0" \
+    "/iscsi create $CHAP_IQN" \
+    "/iscsi/$CHAP_IQN/tpg1/portals create 127.0.0.1 3261" \
+    "/iscsi/$CHAP_IQN/tpg1/luns create /backstores/fileio/chap1 1" \
+    "/iscsi/$CHAP_IQN/tpg1/acls create $SAN_INIT" \
+    "/iscsi/$CHAP_IQN/tpg1/acls/$SAN_INIT set auth userid=labuser password=labsecret12 mutual_userid=labarray mutual_password=arraysecret34" \
+    "/iscsi/$CHAP_IQN/tpg1 set attribute authentication=1" \
+    exit | targetcli >/tmp/array-setup.log 2>&1
+  # the address 127.0.0.10 is on lo already (127.0.0.0/8)
+  test -d "/sys/kernel/config/target/iscsi/$ARRAY_IQN/tpgt_1/np/127.0.0.10:3260"
+}
+
+# a clean initiator: no sessions, no records
+san_initiator_reset() {
+  iscsiadm -m session -u >/dev/null 2>&1
+  iscsiadm -m node -o delete >/dev/null 2>&1
+  rm -rf /etc/iscsi/nodes/* /etc/iscsi/send_targets/* 2>/dev/null
+  true
+}
+
+# cut / restore the path to one portal (both directions, the TCP port on that address only)
+san_cut() { # ADDR PORT
+  nft list table inet sancut >/dev/null 2>&1 || { nft add table inet sancut &&
+    nft add chain inet sancut in '{ type filter hook input priority 0; }' &&
+    nft add chain inet sancut out '{ type filter hook output priority 0; }'; }
+  nft add rule inet sancut in ip daddr "$1" tcp dport "$2" drop
+  nft add rule inet sancut out ip saddr "$1" tcp sport "$2" drop
+}
+san_restore() { nft delete table inet sancut 2>/dev/null; true; }
+
+# multipathd for the array's LUNs only (vd* are the VM's own disks)
+san_multipath_up() {
+  modprobe dm_multipath
+  cat > /etc/multipath.conf <<'MP'
+defaults {
+    user_friendly_names yes
+    find_multipaths off
+    polling_interval 2
+    no_path_retry 12
+}
+blacklist {
+    devnode "^vd[a-z]"
+}
+MP
+  pidof multipathd >/dev/null || multipathd
+  sleep 1
+  multipath -r >/dev/null 2>&1; true
+}
+# the disk (sdX) behind one portal's path to a LUN of the array, from udev's by-path link
+san_disk() { # PORTAL LUN [IQN]
+  local l=/dev/disk/by-path/ip-$1-iscsi-${3:-$ARRAY_IQN}-lun-$2
+  for _ in $(seq 1 30); do [ -e "$l" ] && break; sleep 1; done
+  basename "$(readlink -f "$l")"
+}
+# the device-mapper map holding a disk (the multipath map of its LUN), waiting up to 30 s for it
+san_map_of() { # sdX
+  local h
+  for _ in $(seq 1 30); do
+    h=$(ls /sys/block/"$1"/holders 2>/dev/null | head -1)
+    [ -n "$h" ] && { cat /sys/block/"$h"/dm/name; return 0; }
+    sleep 1
+  done
+  return 1
+}
+# wait up to 60 s until MAP has N paths its kernel table calls active ("M:m A" in dmsetup status)
+san_active_paths() { dmsetup status "$1" 2>/dev/null | grep -Eo '[0-9]+:[0-9]+ A' | wc -l; }
+san_wait_paths() { # MAP N
+  for _ in $(seq 1 60); do [ "$(san_active_paths "$1")" = "$2" ] && return 0; sleep 1; done
+  echo "$1: $(san_active_paths "$1") active paths, want $2: $(dmsetup status "$1" 2>&1)"; return 1
+}

@@ -1,0 +1,1 @@
+iscsiadm -m session -r 2 --logout

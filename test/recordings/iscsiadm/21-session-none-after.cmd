@@ -1,0 +1,1 @@
+iscsiadm -m session

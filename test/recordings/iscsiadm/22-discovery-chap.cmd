@@ -1,0 +1,1 @@
+iscsiadm -m discovery -t sendtargets -p 127.0.0.1:3261 -o new
