@@ -26,6 +26,7 @@ import {
   ISCSI_ERR,
   Iscsiadm,
   iscsiadmError,
+  multipathMapOf,
   nodeRecordFiles,
   parseDiscovery,
   parseInitiatorPortal,
@@ -52,7 +53,7 @@ start: discovery when open-iscsi has no record of the target at this portal yet 
 monitor: the session's state from sysfs (/sys/class/iscsi_session, /sys/class/iscsi_connection), without forking; 7 when this node has no session to the target at this portal.
 stop: logout of exactly that session. While a LUN of it is mounted, holds an active LV, or is the last live path of a multipath map in use, stop refuses and names the users: logging out under them would fail their I/O (the cluster fences the node instead).
 
-tsstor additions: chap_username with chap_password_file (CHAP), and chap_username_in with chap_password_in_file (mutual CHAP); the secrets are read from root-only files and written into open-iscsi's node record under its database lock.`,
+tsstor additions: multipath=true (start also waits for each LUN's multipath map); chap_username with chap_password_file (CHAP), and chap_username_in with chap_password_in_file (mutual CHAP); the secrets are read from root-only files and written into open-iscsi's node record under its database lock.`,
   params: {
     portal: p.string({
       shortdesc: "Portal address",
@@ -84,6 +85,11 @@ tsstor additions: chap_username with chap_password_file (CHAP), and chap_usernam
       shortdesc: "Wait for udev's links",
       longdesc: "true: start also waits for udev to create each LUN's /dev/disk/by-path link (the next resource may use it). false: the block device itself is enough. The wait always ends with the start timeout.",
       default: true,
+    }),
+    multipath: p.boolean({
+      shortdesc: "Wait for the multipath maps (tsstor)",
+      longdesc: "true: start also waits until every LUN of the session is a path of a multipath map (multipathd has made the map), so that LVM, started after this resource, finds its PVs on the map and never on a single path. The wait ends with the start timeout, and the reason names the LUN without a map.",
+      default: false,
     }),
     try_recovery: p.boolean({
       shortdesc: "On error wait for iSCSI recovery in monitor",
@@ -164,6 +170,7 @@ function missingDevices(ctx: C, s: Session): string | undefined {
     if (!existsSync(`${dev}/${d.name}`)) return `${dev}/${d.name} (LUN ${d.lun})`;
     const link = byPathLink(dev, portalOf(ctx), s.target, d.lun);
     if (ctx.params.udev && !existsSync(link)) return `udev's link ${link}`;
+    if (ctx.params.multipath && multipathMapOf(sys, d.name) === undefined) return `the multipath map of LUN ${d.lun} (${d.name} is in none: is multipathd running, and the LUN not blacklisted?)`;
   }
   return undefined;
 }

@@ -46,7 +46,7 @@ export interface FencingOptions {
 }
 
 export interface FencingTarget {
-  stack: "iscsi" | "gfs2" | "drbd-fs";
+  stack: "iscsi" | "gfs2" | "drbd-fs" | "san";
   /** the DRBD resource under the stack (undefined: no DRBD); not checkable when its name or drbdconf is invalid (reported already) */
   drbd?: { resource: string; conf?: string; checkable: boolean };
   /** what the stack risks without fencing (the WARNING lines --fencing none keeps) */

@@ -1,5 +1,5 @@
 // The `tsstor` command (never imported by agents/ or lib/: yargs stays out of the agent binary).
-//   tsstor stack iscsi|gfs2|drbd-fs [options]       print a reviewable bash script of pcs commands
+//   tsstor stack iscsi|gfs2|san|drbd-fs [options]       print a reviewable bash script of pcs commands
 //   tsstor stack ... --apply                       apply it atomically on this cluster node
 //   tsstor stack ... --apply --cib FILE            apply it to a CIB file (pcs -f), e.g. for crm_simulate
 //   tsstor status [--watch] [--json] [--graph F]    the storage stacks at a glance (cli/status.ts)
@@ -8,7 +8,7 @@ import { hideBin } from "yargs/helpers";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { InvalidOptions, drbdFsStack, gfs2Stack, iscsiStack, type Plan } from "./stacks.js";
+import { InvalidOptions, drbdFsStack, gfs2Stack, iscsiStack, sanStack, type Plan } from "./stacks.js";
 import { METHODS, PASSWORD_ON_COMMAND_LINE, isPasswordKey, type FencingOptions } from "./fencing.js";
 import { ApplyError, applyPlan, renderScript } from "./pcs.js";
 import { doctorCommand } from "./doctor.js";
@@ -217,6 +217,47 @@ export function run(args: string[]): number | Promise<number> {
           (a) => {
             try {
               out(gfs2Stack({ prefix: a.prefix, filesystems: strs(a.fs), options: a.options, lockType: a["lock-type"] as "dlm" | "sanlock" | undefined, monitorInterval: a["monitor-interval"] }, fencingOptions(a)), a, args);
+            } catch (e) {
+              fail(e);
+            }
+          },
+        )
+        .command(
+          "san",
+          "iSCSI initiator clone per portal of a storage array -> multipath -> dlm -> lvmlockd -> shared LVs -> GFS2 (or a shared VG for VM disks)",
+          (y) =>
+            common(y)
+              .option("prefix", { type: "string", default: "san", describe: "resource id prefix" })
+              .option("target", { type: "string", demandOption: true, describe: "the array's target IQN" })
+              .option("portal", { type: "string", array: true, demandOption: true, describe: "a portal of the array, ADDR[:PORT] (repeat: one path each)" })
+              .option("fs", { type: "string", array: true, describe: "VG/LV:/mount/point for GFS2 on a shared LV (repeat for more)" })
+              .option("vm-vg", { type: "string", array: true, describe: "a shared VG whose LVs are VM disks, no filesystem (repeat for more)" })
+              .option("options", { type: "string", describe: "GFS2 mount options, e.g. noatime" })
+              .option("lock-type", { type: "string", choices: ["dlm", "sanlock"], describe: "lvmlockd lock type (default dlm)" })
+              .option("multipath", { type: "boolean", default: true, describe: "wait for each LUN's multipath map (--no-multipath: one portal, LVM on the iSCSI disk)" })
+              .option("chap-user", { type: "string", describe: "CHAP user this node logs in with" })
+              .option("chap-secret-file", { type: "string", describe: "root-only file (mode 0600, same path on every node) whose first line is the CHAP secret" })
+              .option("mutual-chap-user", { type: "string", describe: "mutual CHAP: the user the array answers with" })
+              .option("mutual-chap-secret-file", { type: "string", describe: "mutual CHAP: root-only file holding the array's secret" }),
+          (a) => {
+            try {
+              out(
+                sanStack({
+                  prefix: a.prefix,
+                  target: a.target,
+                  portals: strs(a.portal),
+                  filesystems: strs(a.fs),
+                  vmVgs: strs(a["vm-vg"]),
+                  options: a.options,
+                  lockType: a["lock-type"] as "dlm" | "sanlock" | undefined,
+                  multipath: a.multipath,
+                  chap: { user: a["chap-user"], file: a["chap-secret-file"] },
+                  mutualChap: { user: a["mutual-chap-user"], file: a["mutual-chap-secret-file"] },
+                  monitorInterval: a["monitor-interval"],
+                }, fencingOptions(a)),
+                a,
+                args,
+              );
             } catch (e) {
               fail(e);
             }

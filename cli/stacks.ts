@@ -4,6 +4,7 @@
 // Fencing is every stack's first part: cli/fencing.ts plans it from the --fencing options.
 import { planFencing, type CibRequirement, type Fencing, type FencingOptions, type FencingTarget, type NodeStep } from "./fencing.js";
 import { chapError, chapPairError } from "../lib/iscsi/syntax.js";
+import { parseInitiatorPortal, portalArg, portalError as initiatorPortalError } from "../lib/iscsi/initiator.js";
 import { Problems, absPath, agentSpec, drbdResource, duration, iqn, ipWithPrefix, lvmName, mountPoint, nameValue, nic, portal, resourceId } from "./validate.js";
 
 export interface Plan {
@@ -297,12 +298,16 @@ export interface Gfs2Options {
   monitorInterval?: string;
 }
 
-export function gfs2Stack(o: Gfs2Options, fencing: FencingOptions): Plan {
-  const p = new Problems();
-  p.check("--prefix", o.prefix, resourceId);
-  if (!o.filesystems.length) p.add("--fs: at least one VG/LV:/mount/point is required");
-  const fss: Array<{ vg: string; lv: string; dir: string }> = [];
-  for (const f of o.filesystems) {
+interface SharedFs {
+  vg: string;
+  lv: string;
+  dir: string;
+}
+
+/** --fs VG/LV:/mount/point values, checked. */
+function sharedFilesystems(p: Problems, filesystems: string[]): SharedFs[] {
+  const fss: SharedFs[] = [];
+  for (const f of filesystems) {
     const m = /^([^/:]+)\/([^/:]+):(.+)$/.exec(f);
     if (!m) {
       p.add(`--fs: "${f}" is not VG/LV:/mount/point`);
@@ -315,19 +320,20 @@ export function gfs2Stack(o: Gfs2Options, fencing: FencingOptions): Plan {
   }
   p.unique("--fs VG/LV", fss.map((f) => `${f.vg}/${f.lv}`));
   p.unique("--fs mount point", fss.map((f) => f.dir));
-  if (o.options !== undefined && !/^[A-Za-z0-9_=.,:@/+-]+$/.test(o.options)) p.add(`--options: "${o.options}" is not a mount option list`);
-  if (o.lockType !== undefined && !["dlm", "sanlock"].includes(o.lockType)) p.add(`--lock-type: "${o.lockType}" is not dlm or sanlock`);
-  p.check("--monitor-interval", o.monitorInterval, duration);
-  const fence = planFencing(fencing, {
-    stack: "gfs2",
-    unfenced: [
-      "WARNING: without fencing, DLM blocks GFS2 on every node after a node failure until the node is",
-      "fenced, and the failures the monitors fence (on-fail=fence) cannot be recovered. GFS2 needs stonith.",
-    ],
-  }, p);
-  if (p.list.length || !fence) throw new InvalidOptions(p.list);
+  return fss;
+}
 
-  const P = o.prefix;
+const GFS2_UNFENCED = [
+  "WARNING: without fencing, DLM blocks GFS2 on every node after a node failure until the node is",
+  "fenced, and the failures the monitors fence (on-fail=fence) cannot be recovered. GFS2 needs stonith.",
+];
+
+/**
+ * The cluster LVM layer every node runs: dlm -> lvmlockd clones, then per filesystem a shared LV
+ * activation and its GFS2 mount (clones, interleaved). `activateVgs` are shared VGs whose
+ * lockspaces lvmlockd starts itself (VGs whose LVs someone else activates, e.g. VM disks).
+ */
+function clusterLvm(P: string, o: { lockType?: string; options?: string; monitorInterval?: string }, fss: SharedFs[], activateVgs: string[] = []) {
   const mon = o.monitorInterval ?? "30s";
   const dlm = `${P}-dlm`;
   const lockd = `${P}-lvmlockd`;
@@ -336,9 +342,13 @@ export function gfs2Stack(o: Gfs2Options, fencing: FencingOptions): Plan {
   // stopping gfs2 needs DLM, which needs quorum
   const cmds: string[][] = [["property", "set", "no-quorum-policy=freeze"]];
   const resources = [`${dlm}-clone`, `${lockd}-clone`];
+  const lvClones: string[] = [];
   // dlm and lvmlockd failures can leave locks held cluster-wide: fence the node (needs stonith)
   cmds.push(["resource", "create", dlm, "ocf:pacemaker:controld", ...op(mon, "on-fail=fence"), ...cloneMeta]);
-  cmds.push(["resource", "create", lockd, "ocf:tsstor:clvm", `lock_type=${o.lockType ?? "dlm"}`, ...op(mon, "on-fail=fence"), ...cloneMeta]);
+  cmds.push([
+    "resource", "create", lockd, "ocf:tsstor:clvm", `lock_type=${o.lockType ?? "dlm"}`, ...(activateVgs.length ? [`activate_vgs=${activateVgs.join(" ")}`] : []),
+    ...op(mon, "on-fail=fence"), ...cloneMeta,
+  ]);
   cmds.push(["constraint", "order", "start", `${dlm}-clone`, "then", "start", `${lockd}-clone`]);
   cmds.push(["constraint", "colocation", "add", `${lockd}-clone`, "with", `${dlm}-clone`, "INFINITY"]);
   fss.forEach((f, i) => {
@@ -358,17 +368,138 @@ export function gfs2Stack(o: Gfs2Options, fencing: FencingOptions): Plan {
     cmds.push(["constraint", "order", "start", `${lv}-clone`, "then", "start", `${fs}-clone`]);
     cmds.push(["constraint", "colocation", "add", `${fs}-clone`, "with", `${lv}-clone`, "INFINITY"]);
     resources.push(`${lv}-clone`, `${fs}-clone`);
+    lvClones.push(`${lv}-clone`);
   });
+  return { cmds, resources, lockdClone: `${lockd}-clone`, lvClones };
+}
+
+const GFS2_NEEDS = "Needs: shared VG created with `vgcreate --shared`, GFS2 made with `mkfs.gfs2 -p lock_dlm -t CLUSTER:NAME -j NODES`.";
+const GFS2_FENCE_NOTE = "no-quorum-policy=freeze; dlm, lvmlockd and mount monitor failures fence the node: GFS2 needs working stonith.";
+
+export function gfs2Stack(o: Gfs2Options, fencing: FencingOptions): Plan {
+  const p = new Problems();
+  p.check("--prefix", o.prefix, resourceId);
+  if (!o.filesystems.length) p.add("--fs: at least one VG/LV:/mount/point is required");
+  const fss = sharedFilesystems(p, o.filesystems);
+  if (o.options !== undefined && !/^[A-Za-z0-9_=.,:@/+-]+$/.test(o.options)) p.add(`--options: "${o.options}" is not a mount option list`);
+  if (o.lockType !== undefined && !["dlm", "sanlock"].includes(o.lockType)) p.add(`--lock-type: "${o.lockType}" is not dlm or sanlock`);
+  p.check("--monitor-interval", o.monitorInterval, duration);
+  const fence = planFencing(fencing, { stack: "gfs2", unfenced: GFS2_UNFENCED }, p);
+  if (p.list.length || !fence) throw new InvalidOptions(p.list);
+  const c = clusterLvm(o.prefix, o, fss);
   return withFencing(fence, {
     stack: "gfs2",
+    notes: [`dlm -> lvmlockd (${o.lockType ?? "dlm"}) -> shared LV activation -> GFS2 mount on every node; clones interleaved.`, GFS2_NEEDS, GFS2_FENCE_NOTE],
+    commands: c.cmds,
+    resources: c.resources,
+  });
+}
+
+// ---- SAN: iSCSI initiator clone per portal -> (multipath) -> dlm -> lvmlockd -> shared LVs -> GFS2 ----
+
+export interface SanOptions {
+  prefix: string;
+  /** the array's target */
+  target: string;
+  /** the array's portals, one path (one iscsi clone) each */
+  portals: string[];
+  /** initiator CHAP (the array checks the node) and mutual CHAP (the node checks the array) */
+  chap?: ChapOption;
+  mutualChap?: ChapOption;
+  /** "VG/LV:/mount/point": GFS2 on a shared LV */
+  filesystems: string[];
+  /** shared VGs whose LVs are VM disks (no filesystem): lvmlockd starts their lockspaces */
+  vmVgs: string[];
+  options?: string;
+  lockType?: "dlm" | "sanlock";
+  /** false: LVM on the iSCSI disks directly (one portal, no multipathd) */
+  multipath?: boolean;
+  monitorInterval?: string;
+}
+
+export function sanStack(o: SanOptions, fencing: FencingOptions): Plan {
+  const p = new Problems();
+  const multipath = o.multipath ?? true;
+  p.check("--prefix", o.prefix, resourceId);
+  p.check("--target", o.target, iqn);
+  if (!o.portals.length) p.add("--portal: at least one portal of the array (ADDR[:PORT]) is required");
+  for (const v of o.portals) p.check("--portal", v, initiatorPortalError);
+  p.unique("--portal", o.portals.map((v) => { const r = parseInitiatorPortal(v); return typeof r === "string" ? v : portalArg(r); }));
+  if (!multipath && o.portals.length > 1) p.add("--no-multipath with several --portal: each LUN would appear once per portal and LVM would see duplicate PVs; use multipath");
+  if (!o.filesystems.length && !o.vmVgs.length) p.add("--fs VG/LV:/mount/point (GFS2) or --vm-vg VG (a shared VG for VM disks) is required");
+  const fss = sharedFilesystems(p, o.filesystems);
+  for (const v of o.vmVgs) p.check("--vm-vg", v, lvmName);
+  p.unique("--vm-vg", o.vmVgs);
+  for (const v of o.vmVgs) if (fss.some((f) => f.vg === v)) p.add(`--vm-vg ${v}: already the VG of a --fs (its lockspace starts with the LV activation)`);
+  if (o.options !== undefined && !/^[A-Za-z0-9_=.,:@/+-]+$/.test(o.options)) p.add(`--options: "${o.options}" is not a mount option list`);
+  if (o.lockType !== undefined && !["dlm", "sanlock"].includes(o.lockType)) p.add(`--lock-type: "${o.lockType}" is not dlm or sanlock`);
+  p.check("--monitor-interval", o.monitorInterval, duration);
+  const chap = initiatorChapParams(p, o);
+  const fence = planFencing(fencing, { stack: "san", unfenced: GFS2_UNFENCED }, p);
+  if (p.list.length || !fence) throw new InvalidOptions(p.list);
+
+  const P = o.prefix;
+  const cmds: string[][] = [];
+  const paths: string[] = [];
+  o.portals.forEach((v, i) => {
+    const id = `${P}-path${o.portals.length > 1 ? i + 1 : ""}`;
+    paths.push(`${id}-clone`);
+    cmds.push([
+      "resource", "create", id, "ocf:tsstor:iscsi", `portal=${v}`, `target=${o.target}`, ...(multipath ? ["multipath=true"] : []), ...chap,
+      ...op(o.monitorInterval ?? "30s"), "clone", "interleave=true",
+    ]);
+  });
+  const c = clusterLvm(P, o, fss, o.vmVgs);
+  cmds.push(...c.cmds);
+  // The LUN is needed by what reads the VG: the LV activations, and lvmlockd when it starts VG
+  // lockspaces itself. Optional orders: when both are in one transition (the stack starting, a
+  // node joining, the stack stopping) the paths start first and stop last; a path failing alone
+  // (its monitor fails, its link is cut) restarts alone and never takes GFS2 down with it, while
+  // multipath keeps the other path, and its stop refuses while it is the last path in use.
+  const users = [...c.lvClones, ...(o.vmVgs.length ? [c.lockdClone] : [])];
+  for (const path of paths) for (const u of users) cmds.push(["constraint", "order", "start", path, "then", "start", u, "kind=Optional"]);
+  const what = [...(fss.length ? [`GFS2 on ${fss.map((f) => `${f.vg}/${f.lv} at ${f.dir}`).join(", ")}`] : []), ...(o.vmVgs.length ? [`shared VG(s) ${o.vmVgs.join(", ")} for VM disks (lockspaces started by lvmlockd; the LVs are activated by whoever runs the VM)`] : [])];
+  return withFencing(fence, {
+    stack: "san",
     notes: [
-      `dlm -> lvmlockd (${o.lockType ?? "dlm"}) -> shared LV activation -> GFS2 mount on every node; clones interleaved.`,
-      "Needs: shared VG created with `vgcreate --shared`, GFS2 made with `mkfs.gfs2 -p lock_dlm -t CLUSTER:NAME -j NODES`.",
-      "no-quorum-policy=freeze; dlm, lvmlockd and mount monitor failures fence the node: GFS2 needs working stonith.",
+      `iSCSI ${o.target} through ${o.portals.length} portal(s) (${o.portals.join(", ")}), one initiator clone each${multipath ? ", joined by multipath" : ""} -> dlm -> lvmlockd (${o.lockType ?? "dlm"}) -> ${what.join("; ")}.`,
+      "Stop runs in reverse: unmount, LV deactivation, lvmlockd, then the logouts (a logout refuses while its LUN is in use).",
+      ...(multipath
+        ? [
+            "Every node: multipathd running with the array's LUNs not blacklisted (local disks and DRBD devices blacklisted), a finite no_path_retry",
+            "(never queue_if_no_path under GFS2: a node that loses the array must fail its I/O and be fenced), and in /etc/iscsi/iscsid.conf",
+            "node.session.timeo.replacement_timeout = 5..15 so a cut path fails over in seconds. `tsstor doctor` checks these.",
+          ]
+        : []),
+      "Every node: pacemaker stops before iscsid/multipathd at shutdown (resource-agents-deps.target drop-in; `tsstor doctor` checks it).",
+      ...(fss.length ? [GFS2_NEEDS] : ["Needs: the shared VG created with `vgcreate --shared` on the multipath device."]),
+      GFS2_FENCE_NOTE,
     ],
     commands: cmds,
-    resources,
+    resources: [...paths, ...c.resources],
   });
+}
+
+/** The initiator's CHAP parameters from --chap/--mutual-chap, the files checked as the agent will. */
+function initiatorChapParams(p: Problems, o: SanOptions): string[] {
+  const out: string[] = [];
+  for (const [flag, c, userKey, fileKey] of [
+    ["--chap", o.chap, "chap_username", "chap_password_file"],
+    ["--mutual-chap", o.mutualChap, "chap_username_in", "chap_password_in_file"],
+  ] as const) {
+    if (!c || (c.user === undefined && c.file === undefined)) continue;
+    if (c.user === undefined || c.file === undefined) {
+      p.add(`${flag}-user and ${flag}-secret-file go together`);
+      continue;
+    }
+    p.check(`${flag}-user`, c.user, chapError);
+    const secret = p.secretFile(`${flag}-secret-file`, c.file);
+    const e = secret === undefined ? undefined : chapError(secret);
+    if (e) p.add(`${flag}-secret-file ${c.file}: the secret on its first line ${e}`);
+    out.push(`${userKey}=${c.user}`, `${fileKey}=${c.file}`);
+  }
+  if (o.mutualChap?.user !== undefined && o.chap?.user === undefined) p.add("--mutual-chap-user needs --chap-user: the initiator authenticates first, then the target");
+  return out;
 }
 
 // ---- DRBD + filesystem: DRBD promotable -> Filesystem -> VIP -> optional service (a group) ----

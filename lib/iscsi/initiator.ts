@@ -167,6 +167,14 @@ export function byPathLink(devRoot: string, portal: InitiatorPortal, target: str
   return `${devRoot}/disk/by-path/ip-${portalArg(portal)}-iscsi-${target}-lun-${lun}`;
 }
 
+/** The multipath map (its dm name) this path device belongs to, if any. */
+export function multipathMapOf(sys: string, kname: string): string | undefined {
+  for (const h of list(`${sys}/class/block/${kname}/holders`)) {
+    if ((readTrim(`${sys}/class/block/${h}/dm/uuid`) ?? "").startsWith("mpath-")) return readTrim(`${sys}/class/block/${h}/dm/name`) ?? h;
+  }
+  return undefined;
+}
+
 // ---- what uses a disk -----------------------------------------------------------------------
 
 function devNo(sys: string, kname: string): string | undefined {

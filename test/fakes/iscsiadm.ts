@@ -312,6 +312,15 @@ function logout(sid: number): number {
   return 0;
 }
 
+/** InitiatorName= of initiatorname.iscsi in the database directory. */
+function initiatorName(): string {
+  try {
+    return /^InitiatorName=(\S+)/m.exec(readFileSync(`${db()}/initiatorname.iscsi`, "utf8"))?.[1] ?? "iqn.1993-08.org.debian:01:fake";
+  } catch {
+    return "iqn.1993-08.org.debian:01:fake";
+  }
+}
+
 /** `-m session -r SID -P 1`: the session's target, portals and states (upstream's monitor reads "Connection State"). */
 function printSession(all: Sess[], sid: number): number {
   const s = all.find((x) => x.sid === sid);
@@ -328,8 +337,9 @@ function printSession(all: Sess[], sid: number): number {
       "\t\t**********",
       "\t\tIface Name: default",
       "\t\tIface Transport: tcp",
-      "\t\tIface Initiatorname: iqn.1993-08.org.debian:01:fake",
-      `\t\tIface IPaddress: ${s!.addr}`,
+      `\t\tIface Initiatorname: ${initiatorName()}`,
+      // the local address is unknown while the connection is down (recorded: 35)
+      `\t\tIface IPaddress: ${state === "LOGGED_IN" ? s!.addr : "[default]"}`,
       "\t\tIface HWaddress: default",
       "\t\tIface Netdev: default",
       `\t\tSID: ${sid}`,

@@ -240,3 +240,23 @@ t.test("CHAP and mutual CHAP from root-only files, into the node record, never i
   t.notMatch(r.stderr, /Wrong-Secret/);
   t.same(w.sessions(), []);
 });
+
+t.test("multipath=true: start waits for every LUN's multipath map, and names the LUN without one", async (t) => {
+  const w = new InitiatorWorld("mpath", [{ iqn: IQN, tpgt: 1, portals: [P1], luns: [1, 2] }]);
+  t.teardown(() => w.destroy());
+  const pr = { target: IQN, portal: "127.0.0.1", multipath: "true" };
+  const r = ra(w, "start", pr, { meta: { timeout: 2500 } });
+  t.equal(r.code, 1);
+  t.match(r.reason, /waiting for the multipath map of LUN 1 \(sd[a-z] is in none: is multipathd running/);
+  t.equal(ra(w, "stop", pr).code, 0);
+  const p = runAgentAsync(bin, "start", { params: pr, env: w.env(), meta: { timeout: 10000 } });
+  // multipathd makes the maps a moment after the login: one map per LUN
+  for (let i = 0; i < 100 && !(w.sessions().length && w.disks(w.sessions()[0]!.sid).length === 2); i++) await new Promise((res) => setTimeout(res, 50));
+  const [a, b] = w.disks(w.sessions()[0]!.sid);
+  w.holder(0, "mpatha", "mpath-36001405aaaa", [a!]);
+  await new Promise((res) => setTimeout(res, 300));
+  w.holder(1, "mpathb", "mpath-36001405bbbb", [b!]);
+  const s = await p;
+  t.equal(s.code, 0, s.stderr);
+  t.equal(ra(w, "stop", pr).code, 0, "the unused maps do not hold the logout");
+});

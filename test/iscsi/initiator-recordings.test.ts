@@ -55,3 +55,16 @@ t.test("a cut path after recovery_tmo (16), and back (17)", async (t) => {
   const back = dump("17-sysfs-session-restored");
   t.same(compareWithRecording(back.rec, back.got, {}), []);
 });
+
+t.test("-m session -r SID -P 1, logged in (34) and on a cut path (35), as upstream's monitor reads it", async (t) => {
+  const sid = w.sessionOf("127.0.0.1:3260");
+  const mask: [string, string][] = [["SID: \\d+", "SID: N"], ["Iface Initiatorname: .*", "Iface Initiatorname: X"]];
+  const rec34 = recording("iscsiadm", "34-session-print");
+  const up = adm("-m", "session", "-r", String(sid), "-P", "1");
+  t.same(compareWithRecording(rec34, { stdout: up.stdout, stderr: up.stderr, code: up.status ?? -1 }, { mask }), []);
+  w.setState(sid, "FREE");
+  const rec35 = recording("iscsiadm", "35-session-print-cut");
+  const cut = adm("-m", "session", "-r", String(sid), "-P", "1");
+  t.same(compareWithRecording(rec35, { stdout: cut.stdout, stderr: cut.stderr, code: cut.status ?? -1 }, { mask }), []);
+  w.setState(sid, "LOGGED_IN");
+});

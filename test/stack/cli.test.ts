@@ -179,6 +179,11 @@ const stacks: Array<{ name: string; args: string[]; agents: string[] }> = [
   { name: "iscsi", args: ISCSI, agents: ["drbd", "iSCSITarget", "iSCSILogicalUnit", "IPaddr2"] },
   { name: "iscsi --no-drbd", args: ["stack", "iscsi", "--no-drbd", "--iqn", IQN, "--lun", "1:/dev/sdb", "--ip", "10.233.1.200/24", "--initiator", "iqn.1993-08.org.debian:01:client", "--fencing", "none"], agents: ["iSCSITarget", "iSCSILogicalUnit", "IPaddr2"] },
   { name: "gfs2", args: ["stack", "gfs2", "--fs", "vg1/lv1:/srv/gfs2", "--fencing", "none"], agents: ["clvm", "LVM-activate", "Filesystem"] },
+  {
+    name: "san",
+    args: ["stack", "san", "--target", IQN, "--portal", "10.233.10.5", "--portal", "10.233.11.5:3260", "--fs", "vg1/lv1:/srv/gfs2", "--vm-vg", "vmvg", "--fencing", "none"],
+    agents: ["iscsi", "clvm", "LVM-activate", "Filesystem"],
+  },
   { name: "drbd-fs", args: ["stack", "drbd-fs", "--drbd-resource", "r0", "--device", "/dev/drbd0", "--directory", "/srv/data", "--ip", "10.233.1.210/24", "--fencing", "none"], agents: ["drbd", "Filesystem", "IPaddr2"] },
 ];
 for (const s of stacks) {

@@ -7,7 +7,7 @@ import t from "tap";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { drbdFsStack, gfs2Stack, iscsiStack, type Plan } from "../../cli/stacks.js";
+import { drbdFsStack, gfs2Stack, iscsiStack, sanStack, type Plan } from "../../cli/stacks.js";
 import { applyPlan } from "../../cli/pcs.js";
 import { installAgents } from "../lib/install.js";
 import { scratchDir } from "../lib/harness.js";
@@ -143,6 +143,34 @@ t.test("gfs2: per-node order on both nodes, a node failure leaves the survivor a
   const stop = simulate(stopCib, join(tmp, "gfs2-st.xml"), join(tmp, "gfs2-gst.xml")).graph;
   for (const n of ["n1", "n2"]) {
     chain(t, stop, [["gfs2-fs", "stop", n], ["gfs2-lv", "stop", n], ["gfs2-lvmlockd", "stop", n], ["gfs2-dlm", "stop", n]], `stop on ${n}`);
+  }
+});
+
+t.test("san: paths before LVM on each node, a failed or cut path restarts alone, logouts last at stop", async (t) => {
+  const plan = sanStack({ prefix: "san", target: "iqn.2026-01.com.example:array1", portals: ["10.233.10.5", "10.233.11.5"], filesystems: ["vg1/lv1:/srv/gfs2"], vmVgs: ["vmvg"] }, NONE);
+  const up = prepare(t, "sanstack", plan);
+  const s1 = join(tmp, "sanstack-s1.xml");
+  const start = simulate(up, s1, join(tmp, "sanstack-g1.xml")).graph;
+  for (const n of ["n1", "n2"]) {
+    for (const path of ["san-path1", "san-path2"]) {
+      chain(t, start, [[path, "start", n], ["san-lv", "start", n], ["san-fs", "start", n]], `start on ${n}`);
+      chain(t, start, [[path, "start", n], ["san-lvmlockd", "start", n]], `start on ${n} (lvmlockd starts the VM disks' VG lockspace)`);
+    }
+    chain(t, start, [["san-dlm", "start", n], ["san-lvmlockd", "start", n], ["san-lv", "start", n], ["san-fs", "start", n]], `start on ${n}`);
+  }
+  const cut = simulate(s1, join(tmp, "sanstack-cut.xml"), join(tmp, "sanstack-gcut.xml"), ["-i", "san-path2_monitor_30000@n1=1"]).graph;
+  onlyChanges(t, cut, ["san-path2:start@n1", "san-path2:stop@n1"], "path 2's monitor fails on n1: only that path restarts, GFS2 stays up on the other path");
+  const fail = simulate(s1, join(tmp, "sanstack-f.xml"), join(tmp, "sanstack-gf.xml"), ["--node-fail", "n2"]).graph;
+  onlyChanges(t, fail, [], "n2 fails: nothing restarts on n1");
+  const stopCib = join(tmp, "sanstack-stopall.xml");
+  copyFileSync(s1, stopCib);
+  property(stopCib, "stop-all-resources", "true");
+  const stop = simulate(stopCib, join(tmp, "sanstack-st.xml"), join(tmp, "sanstack-gst.xml")).graph;
+  for (const n of ["n1", "n2"]) {
+    for (const path of ["san-path1", "san-path2"]) {
+      chain(t, stop, [["san-fs", "stop", n], ["san-lv", "stop", n], [path, "stop", n]], `stop on ${n}: unmount, deactivate, then log out`);
+      chain(t, stop, [["san-lvmlockd", "stop", n], [path, "stop", n]], `stop on ${n}: lockspaces end before the logout`);
+    }
   }
 });
 

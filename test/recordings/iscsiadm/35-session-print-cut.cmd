@@ -1,0 +1,1 @@
+iscsiadm -m session -r 7 -P 1
