@@ -36,14 +36,14 @@ Maintainer: tsstor developers <tsstor@localhost>
 Installed-Size: $SIZE
 Depends: libc6 (>= 2.17)
 Recommends: pacemaker-cli-utils, iproute2, iputils-arping
-Suggests: resource-agents, tgt | targetcli-fb, drbd-utils, lvm2, lvm2-lockd, dlm-controld, gfs2-utils, sanlock, psmisc, libiscsi-bin
+Suggests: resource-agents, tgt | targetcli-fb, open-iscsi, multipath-tools, drbd-utils, lvm2, lvm2-lockd, dlm-controld, gfs2-utils, sanlock, psmisc, libiscsi-bin
 Enhances: pacemaker
 Section: admin
 Priority: optional
 Homepage: https://example.invalid/tsstor
 Description: Pacemaker OCF resource agents for highly available shared storage
  Drop-in replacements, compiled to one native executable, for ocf:heartbeat:IPaddr2,
- iSCSITarget, iSCSILogicalUnit, Filesystem, lvmlockd, LVM-activate and ocf:linbit:drbd
+ iSCSITarget, iSCSILogicalUnit, iscsi (the initiator), Filesystem, lvmlockd, LVM-activate and ocf:linbit:drbd
  (provider "tsstor", same parameters), plus the tsstor command: stack scripts for pcs,
  status and configuration checks. No language runtime is needed on the storage nodes.
 CONTROL
