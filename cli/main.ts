@@ -234,7 +234,7 @@ export function run(args: string[]): number | Promise<number> {
               .option("vm-vg", { type: "string", array: true, describe: "a shared VG whose LVs are VM disks, no filesystem (repeat for more)" })
               .option("options", { type: "string", describe: "GFS2 mount options, e.g. noatime" })
               .option("lock-type", { type: "string", choices: ["dlm", "sanlock"], describe: "lvmlockd lock type (default dlm)" })
-              .option("multipath", { type: "boolean", default: true, describe: "wait for each LUN's multipath map (--no-multipath: one portal, LVM on the iSCSI disk)" })
+              .option("no-multipath", { type: "boolean", default: false, describe: "one portal, LVM on the iSCSI disk itself (default: each path waits for its LUNs' multipath maps)" })
               .option("chap-user", { type: "string", describe: "CHAP user this node logs in with" })
               .option("chap-secret-file", { type: "string", describe: "root-only file (mode 0600, same path on every node) whose first line is the CHAP secret" })
               .option("mutual-chap-user", { type: "string", describe: "mutual CHAP: the user the array answers with" })
@@ -250,7 +250,7 @@ export function run(args: string[]): number | Promise<number> {
                   vmVgs: strs(a["vm-vg"]),
                   options: a.options,
                   lockType: a["lock-type"] as "dlm" | "sanlock" | undefined,
-                  multipath: a.multipath,
+                  multipath: !a["no-multipath"],
                   chap: { user: a["chap-user"], file: a["chap-secret-file"] },
                   mutualChap: { user: a["mutual-chap-user"], file: a["mutual-chap-secret-file"] },
                   monitorInterval: a["monitor-interval"],

@@ -96,13 +96,22 @@ export const OPEN_TARGET =
  * parameters; the secret itself goes nowhere.
  */
 function chapParams(p: Problems, o: IscsiOptions): string[] {
+  return chapOptionParams(p, o, [["incoming_username", "incoming_password_file"], ["outgoing_username", "outgoing_password_file"]], o.implementation);
+}
+
+/**
+ * --chap/--mutual-chap as agent parameters (user and secret-file parameter names per direction):
+ * user and file together, the file read as the agent will read it, the rules binding the two
+ * directions (lib/iscsi/syntax chapPairError, which the agents enforce at start) checked here first.
+ */
+function chapOptionParams(p: Problems, o: { chap?: ChapOption; mutualChap?: ChapOption }, keys: [[string, string], [string, string]], implementation?: string): string[] {
   const out: string[] = [];
   // what each direction gave (its secret once read and well-formed), for the pair rules below
   const read: ({ user: string; password?: string } | undefined)[] = [undefined, undefined];
-  const given = (c: IscsiOptions["chap"]) => c?.user !== undefined || c?.file !== undefined;
-  for (const [i, [flag, c, userKey, fileKey]] of ([
-    ["--chap", o.chap, "incoming_username", "incoming_password_file"],
-    ["--mutual-chap", o.mutualChap, "outgoing_username", "outgoing_password_file"],
+  const given = (c: ChapOption | undefined) => c?.user !== undefined || c?.file !== undefined;
+  for (const [i, [flag, c]] of ([
+    ["--chap", o.chap],
+    ["--mutual-chap", o.mutualChap],
   ] as const).entries()) {
     if (!c || !given(c)) continue;
     if (c.user === undefined || c.file === undefined) {
@@ -115,12 +124,11 @@ function chapParams(p: Problems, o: IscsiOptions): string[] {
     const e = secret === undefined ? undefined : chapError(secret);
     if (e) p.add(`${flag}-secret-file ${c.file}: the secret on its first line ${e}`);
     read[i] = { user: c.user, ...(secret === undefined || e ? {} : { password: secret }) };
-    out.push(`${userKey}=${c.user}`, `${fileKey}=${c.file}`);
+    out.push(`${keys[i]![0]}=${c.user}`, `${keys[i]![1]}=${c.file}`);
   }
   const [chap, mutual] = read;
   if (given(o.mutualChap) && !given(o.chap)) p.add("--mutual-chap-user needs --chap-user: the initiator authenticates first, then the target");
-  // the agent enforces the same rules at start (lib/iscsi/syntax chapPairError): refuse them here first
-  const pair = chapPairError(o.implementation, chap, mutual);
+  const pair = chapPairError(implementation, chap, mutual);
   if (pair) p.add(`--chap/--mutual-chap: ${pair}`);
   return out;
 }
@@ -434,7 +442,7 @@ export function sanStack(o: SanOptions, fencing: FencingOptions): Plan {
   if (o.options !== undefined && !/^[A-Za-z0-9_=.,:@/+-]+$/.test(o.options)) p.add(`--options: "${o.options}" is not a mount option list`);
   if (o.lockType !== undefined && !["dlm", "sanlock"].includes(o.lockType)) p.add(`--lock-type: "${o.lockType}" is not dlm or sanlock`);
   p.check("--monitor-interval", o.monitorInterval, duration);
-  const chap = initiatorChapParams(p, o);
+  const chap = chapOptionParams(p, o, [["chap_username", "chap_password_file"], ["chap_username_in", "chap_password_in_file"]]);
   const fence = planFencing(fencing, { stack: "san", unfenced: GFS2_UNFENCED }, p);
   if (p.list.length || !fence) throw new InvalidOptions(p.list);
 
@@ -478,28 +486,6 @@ export function sanStack(o: SanOptions, fencing: FencingOptions): Plan {
     commands: cmds,
     resources: [...paths, ...c.resources],
   });
-}
-
-/** The initiator's CHAP parameters from --chap/--mutual-chap, the files checked as the agent will. */
-function initiatorChapParams(p: Problems, o: SanOptions): string[] {
-  const out: string[] = [];
-  for (const [flag, c, userKey, fileKey] of [
-    ["--chap", o.chap, "chap_username", "chap_password_file"],
-    ["--mutual-chap", o.mutualChap, "chap_username_in", "chap_password_in_file"],
-  ] as const) {
-    if (!c || (c.user === undefined && c.file === undefined)) continue;
-    if (c.user === undefined || c.file === undefined) {
-      p.add(`${flag}-user and ${flag}-secret-file go together`);
-      continue;
-    }
-    p.check(`${flag}-user`, c.user, chapError);
-    const secret = p.secretFile(`${flag}-secret-file`, c.file);
-    const e = secret === undefined ? undefined : chapError(secret);
-    if (e) p.add(`${flag}-secret-file ${c.file}: the secret on its first line ${e}`);
-    out.push(`${userKey}=${c.user}`, `${fileKey}=${c.file}`);
-  }
-  if (o.mutualChap?.user !== undefined && o.chap?.user === undefined) p.add("--mutual-chap-user needs --chap-user: the initiator authenticates first, then the target");
-  return out;
 }
 
 // ---- DRBD + filesystem: DRBD promotable -> Filesystem -> VIP -> optional service (a group) ----

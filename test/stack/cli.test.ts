@@ -174,6 +174,21 @@ t.test("closed by default: an initiator list or --allow-any-initiator; CHAP from
   t.match(node.stderr, /--portal 10\.233\.9\.1:3260: not a virtual IP of this stack/);
 });
 
+t.test("san: one path per portal, the initiator's CHAP from files, every bad value refused at once", async (t) => {
+  const base = ["stack", "san", "--target", IQN, "--portal", "10.233.10.5", "--portal", "10.233.11.5:3260", "--fencing", "none"];
+  const ok = cli([...base, "--fs", "vg1/lv1:/srv/gfs2", ...CHAP]);
+  t.equal(ok.code, 0, ok.stderr);
+  t.match(ok.stdout, new RegExp(`san-path1 ocf:tsstor:iscsi portal=10\\.233\\.10\\.5 target=${IQN.replace(/\./g, "\\.")} multipath=true chap_username=carol chap_password_file=${CHAP_IN} chap_username_in=target-side chap_password_in_file=${CHAP_OUT} .*clone interleave=true`));
+  t.match(ok.stdout, /constraint order start san-path2-clone then start san-lv-clone kind=Optional/);
+  t.notMatch(ok.stdout, SECRET_IN, "no secret in the script");
+  const bad = cli(["stack", "san", "--target", "array", "--portal", "san.example.com", "--portal", "10.233.11.5", "--portal", "10.233.11.5:3260", "--no-multipath", "--vm-vg", "bad vg", "--fencing", "none"]);
+  t.equal(bad.code, 2);
+  for (const m of [/--target/, /--portal: must be an IP address/, /--portal.*10\.233\.11\.5:3260/, /--no-multipath with several --portal/, /--vm-vg/]) t.match(bad.stderr, m);
+  const none = cli(base);
+  t.equal(none.code, 2);
+  t.match(none.stderr, /--fs VG\/LV:\/mount\/point \(GFS2\) or --vm-vg VG \(a shared VG for VM disks\) is required/);
+});
+
 const stacks: Array<{ name: string; args: string[]; agents: string[] }> = [
   { name: "iscsi with mutual CHAP, any initiator", args: [...SAN, "--allow-any-initiator", ...CHAP], agents: ["iSCSITarget", "iSCSILogicalUnit", "IPaddr2"] },
   { name: "iscsi", args: ISCSI, agents: ["drbd", "iSCSITarget", "iSCSILogicalUnit", "IPaddr2"] },
