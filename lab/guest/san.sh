@@ -17,6 +17,10 @@ san_array_up() {
   # multipath wants a path failed within seconds, not after open-iscsi's default 120 s
   # (the usual multipath setting; the records made by discovery take it from here)
   sed -i 's/^node.session.timeo.replacement_timeout = .*/node.session.timeo.replacement_timeout = 10/' /etc/iscsi/iscsid.conf
+  # and a login through a cut path gives up after one 5 s attempt (default: 8 x 15 s), so a
+  # path resource's start fails inside its timeout instead of being killed at it
+  sed -i -e 's/^node.session.initial_login_retry_max = .*/node.session.initial_login_retry_max = 1/' \
+    -e 's/^node.conn\[0\].timeo.login_timeout = .*/node.conn[0].timeo.login_timeout = 5/' /etc/iscsi/iscsid.conf
   pidof iscsid >/dev/null || iscsid </dev/null >/dev/null 2>&1
   targetcli clearconfig confirm=True >/dev/null 2>&1
   truncate -s 256M /var/tmp/array-lun1.img /var/tmp/array-lun2.img
