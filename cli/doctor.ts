@@ -216,7 +216,7 @@ type Args = {
 export function doctorCommand(setCode: (code: number) => void, version: string): CommandModule<object, Args> {
   return {
     command: "doctor",
-    describe: "check the cluster and this node's DRBD/corosync/LVM/multipath/target configuration for known hazards",
+    describe: "check the cluster and this node's DRBD/corosync/LVM/multipath/iSCSI/systemd configuration for known hazards",
     builder: (y: Argv) =>
       y
         .option("cib", { alias: "f", type: "string", describe: "read the CIB from FILE (e.g. from pcs cluster cib FILE) instead of cibadmin -Q" })
@@ -229,7 +229,7 @@ export function doctorCommand(setCode: (code: number) => void, version: string):
         .option("lvm-conf", { type: "string", describe: `lvm.conf (default ${DEFAULTS.lvmConf})` })
         .option("multipath-conf", { type: "string", describe: `multipath.conf (default ${DEFAULTS.multipathConf})` })
         .option("multipath-conf-dir", { type: "string", describe: `multipath config_dir (default ${DEFAULTS.multipathConfDir})` })
-        .option("systemd-dir", { type: "string", describe: `systemd unit directory holding the *.wants links (default ${DEFAULTS.systemdDir})` })
+        .option("systemd-dir", { type: "string", describe: `systemd unit directory holding the *.wants links and the drop-ins (default ${DEFAULTS.systemdDir})` })
         .option("proc-drbd", { type: "string", describe: `the DRBD module's version file (default ${DEFAULTS.procDrbd})` })
         .epilog(EPILOG) as Argv<Args>,
     handler: (a) => {

@@ -475,8 +475,8 @@ export function sanStack(o: SanOptions, fencing: FencingOptions): Plan {
       ...(multipath
         ? [
             "Every node: multipathd running with the array's LUNs not blacklisted (local disks and DRBD devices blacklisted), a finite no_path_retry",
-            "(never queue_if_no_path under GFS2: a node that loses the array must fail its I/O and be fenced), and in /etc/iscsi/iscsid.conf",
-            "node.session.timeo.replacement_timeout = 5..15 so a cut path fails over in seconds. `tsstor doctor` checks these.",
+            "in overrides (never queue_if_no_path under GFS2: a node that loses the array must fail its I/O and be fenced); `tsstor doctor`",
+            "checks multipath.conf. And in /etc/iscsi/iscsid.conf node.session.timeo.replacement_timeout = 5..15, so a cut path fails over in seconds.",
           ]
         : []),
       "Every node: pacemaker stops before iscsid/multipathd at shutdown (resource-agents-deps.target drop-in; `tsstor doctor` checks it).",

@@ -5,7 +5,7 @@ import { shq } from "../pcs.js";
 import { isDlm, isGfs2, isLockManager } from "./gfs2.js";
 import type { Check, Finding } from "./types.js";
 
-const isSharedLv = (p: Primitive) => p.class === "ocf" && p.type === "LVM-activate" && p.params.activation_mode === "shared";
+export const isSharedLv = (p: Primitive) => p.class === "ocf" && p.type === "LVM-activate" && p.params.activation_mode === "shared";
 
 function role(p: Primitive): string | undefined {
   if (isDlm(p)) return "dlm";

@@ -7,10 +7,11 @@ import { checkGfs2 } from "./gfs2.js";
 import { checkLvm } from "./lvm.js";
 import { checkMigrate } from "./migrate.js";
 import { checkMultipath } from "./multipath.js";
+import { checkSan } from "./san.js";
 import { checkTarget } from "./target.js";
 import type { Check, Severity } from "./types.js";
 
-export const CHECKS: Check[] = [checkFencing, checkDrbd, checkGfs2, checkInterleave, checkLvm, checkTarget, checkMultipath, checkMigrate];
+export const CHECKS: Check[] = [checkFencing, checkDrbd, checkGfs2, checkInterleave, checkLvm, checkTarget, checkMultipath, checkSan, checkMigrate];
 
 export const CATALOGUE: Array<{ id: string; severity: Severity | "warning/error"; what: string }> = [
   { id: "stonith-disabled", severity: "error", what: "stonith-enabled=false" },
@@ -52,6 +53,12 @@ export const CATALOGUE: Array<{ id: string; severity: Severity | "warning/error"
   { id: "multipath-drbd", severity: "warning/error", what: "multipath not blacklisting DRBD devices (error: an exception claims them)" },
   { id: "multipath-bad-regex", severity: "warning", what: "blacklist regex multipath drops" },
   { id: "multipath-ignored-line", severity: "warning", what: "multipath.conf data multipath ignores (one-line sections)" },
+  { id: "san-multipath-queue", severity: "warning/error", what: "SAN initiators with multipath queueing forever when every path is gone (no_path_retry queue / queue_if_no_path; error: GFS2 or shared LVs)" },
+  { id: "san-multipath-retry-unset", severity: "warning", what: "SAN initiators with multipath, no_path_retry not set in overrides: the built-in per-array entries decide" },
+  { id: "san-multipath-greedy", severity: "warning", what: "find_multipaths off/greedy without a blacklist limiting it: the local disks become multipath maps" },
+  { id: "san-unit-order", severity: "warning", what: "Pacemaker not ordered to stop before iscsid / multipathd / open-iscsi at shutdown (resource-agents-deps.target drop-in)" },
+  { id: "san-open-iscsi-autologin", severity: "info", what: "open-iscsi.service / iscsi.service enabled: boot-time logins and shutdown logouts outside the cluster" },
+  { id: "san-single-path", severity: "warning", what: "Filesystem on one path (/dev/sdX, /dev/disk/by-path/ip-*-iscsi-*) of a multipathed LUN" },
   { id: "migrate-to-tsstor", severity: "info", what: "ocf:heartbeat / ocf:linbit agent with an ocf:tsstor drop-in (cibadmin command)" },
   { id: "migrate-blocked", severity: "info", what: "upstream agent configured in a way ocf:tsstor does not support" },
   { id: "config-unreadable", severity: "warning", what: "a configuration file that does not parse" },

@@ -4,6 +4,7 @@
 // resource's agent, so the edit is one `cibadmin --modify` (atomic on the live CIB), and
 // --migrate-script wraps all of them in one pcs transaction (cib -> edit copy -> cib-push).
 import { existsSync } from "node:fs";
+import { portalError } from "../../lib/iscsi/initiator.js";
 import { agentOf, type Primitive } from "../doctor/cib.js";
 import { shq } from "../pcs.js";
 import type { Check, Finding, Sources } from "./types.js";
@@ -36,6 +37,13 @@ export const EQUIVALENTS: Record<string, Target> = {
         : undefined,
   },
   "heartbeat:clvm": { type: "clvm", add: { lock_type: "clvmd" } },
+  "heartbeat:iscsi": {
+    type: "iscsi",
+    blocker: (p) =>
+      portalError(p.params.portal ?? "") !== undefined
+        ? `portal=${p.params.portal ?? ""} (ocf:tsstor:iscsi matches sessions by the address the kernel reports: give the portal's IP address)`
+        : undefined,
+  },
   "linbit:drbd": { type: "drbd" },
 };
 

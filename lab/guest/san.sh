@@ -75,6 +75,9 @@ defaults {
     polling_interval 2
     no_path_retry 12
 }
+overrides {
+    no_path_retry 12
+}
 blacklist {
     devnode "^vd[a-z]"
 }

@@ -77,9 +77,9 @@ check stack stop "no stop failed (a logout under a mounted LUN would)" sh -c "! 
 check stack stop "nothing left: no mount, no LV, no session" sh -c "! grep -q ' $MNT ' /proc/mounts && ! dmsetup info sanvg-lv1 >/dev/null 2>&1 && ! iscsiadm -m session >/dev/null 2>&1"
 order_ok() { # from Pacemaker's log since the stop-all: both logouts after the unmount and the deactivation
   local fs lv p
-  fs=$(tail -n +$FROM $LOG | grep -n 'Result of stop operation for san-fs' | tail -1 | cut -d: -f1)
-  lv=$(tail -n +$FROM $LOG | grep -n 'Result of stop operation for san-lv' | tail -1 | cut -d: -f1)
-  p=$(tail -n +$FROM $LOG | grep -n 'Result of stop operation for san-path' | head -1 | cut -d: -f1)
+  fs=$(tail -n +$FROM $LOG | grep -nE 'Result of stop operation for san-fs(:[0-9]+)? on ' | tail -1 | cut -d: -f1)
+  lv=$(tail -n +$FROM $LOG | grep -nE 'Result of stop operation for san-lv(:[0-9]+)? on ' | tail -1 | cut -d: -f1)
+  p=$(tail -n +$FROM $LOG | grep -nE 'Result of stop operation for san-path[0-9]*(:[0-9]+)? on ' | head -1 | cut -d: -f1)
   echo "fs stop line $fs, lv stop line $lv, first path stop line $p"
   [ -n "$fs" ] && [ -n "$lv" ] && [ -n "$p" ] && [ "$fs" -lt "$lv" ] && [ "$lv" -lt "$p" ]
 }

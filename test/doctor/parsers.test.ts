@@ -13,7 +13,7 @@ import { readDrbdConfig } from "../../cli/doctor/drbd.js";
 import { probeGfs2 } from "../../cli/doctor/gfs2.js";
 import { parseGfs2EditJindex, parseTunegfs2List } from "../../lib/fs/gfs2.js";
 import { lvmAccepts, readLvmConf } from "../../cli/doctor/lvm.js";
-import { DEFAULT_DEVNODE_BLACKLIST, classify, compileRegex, readMultipath } from "../../cli/doctor/multipath.js";
+import { DEFAULT_DEVNODE_BLACKLIST, classify, compileRegex, lastSetting, readMultipath } from "../../cli/doctor/multipath.js";
 import { parseSysctl, readSysctl } from "../../cli/doctor/sysctl.js";
 import { UnitDir } from "../../cli/doctor/systemd.js";
 import { scratchDir } from "../lib/harness.js";
@@ -145,6 +145,26 @@ t.test("multipath.conf read like libmultipath's parser", async (t) => {
   t.equal(classify(mp, "dm-3", true).state, "blacklisted", "with the built-in default");
 });
 
+t.test("multipath.conf settings for the SAN checks: defaults, overrides, device and multipath entries, non-devnode blacklist, config_dir order", async (t) => {
+  const dir = join(tmp, "mp-san");
+  mkdirSync(join(dir, "conf.d"), { recursive: true });
+  writeFileSync(
+    join(dir, "multipath.conf"),
+    'defaults {\n\tno_path_retry 12\n\tfeatures "1 queue_if_no_path"\n}\noverrides {\n\tno_path_retry fail\n}\ndevices {\n\tdevice {\n\t\tvendor "NETAPP"\n\t\tproduct "LUN"\n\t\tno_path_retry queue\n\t}\n}\n' +
+      'multipaths {\n\tmultipath {\n\t\twwid 3600a0980\n\t\talias data\n\t}\n}\nblacklist {\n\tdevnode "^drbd"\n\twwid "3600508b1"\n\tdevice {\n\t\tvendor "QEMU"\n\t}\n\tproperty "ID_ATA"\n}\n',
+  );
+  writeFileSync(join(dir, "conf.d", "z.conf"), "defaults {\n\tno_path_retry queue\n}\n");
+  const mp = readMultipath(join(dir, "multipath.conf"), join(dir, "conf.d"));
+  const kv = (l: Array<{ key: string; value: string; line: number }>) => l.map((x) => `${x.line}:${x.key}=${x.value}`);
+  t.same(kv(mp.defaults), ["2:no_path_retry=12", "3:features=1 queue_if_no_path", "2:no_path_retry=queue"], "every file's defaults, in reading order");
+  t.equal(lastSetting(mp.defaults, "no_path_retry")?.file, join(dir, "conf.d", "z.conf"), "config_dir is read last: it wins");
+  t.same(kv(mp.overrides), ["6:no_path_retry=fail"]);
+  t.same(mp.devices.map((d) => [d.line, kv(d.settings)]), [[9, ["10:vendor=NETAPP", "11:product=LUN", "12:no_path_retry=queue"]]]);
+  t.same(mp.multipaths.map((d) => [d.line, kv(d.settings)]), [[16, ["17:wwid=3600a0980", "18:alias=data"]]]);
+  t.same(mp.blacklistOther.map((b) => `${b.line}:${b.kind}=${b.value}`), ["23:wwid=3600508b1", '24:device=vendor "QEMU"', "27:property=ID_ATA"]);
+  t.same(mp.blacklist.map((b) => b.regex), ["^drbd"], "devnode entries as before");
+});
+
 t.test("GFS2 facts from a real mkfs.gfs2 image; older tunegfs2 output", async (t) => {
   const img = join(tmp, "gfs2.img");
   writeFileSync(img, "");
@@ -178,6 +198,28 @@ t.test("systemd enablement from the unit directory", async (t) => {
   t.same(u.enabledBy("sbd.service"), [join(d, "corosync.service.requires/sbd.service")], ".requires counts");
   t.same(u.enabledBy("tgt.service"), [], "masked wins");
   t.same(new UnitDir(join(tmp, "none")).enabledBy("x.service"), []);
+  t.notOk(new UnitDir(join(tmp, "none")).exists());
+});
+
+t.test("systemd ordering from a unit's copy and drop-ins in the unit directory", async (t) => {
+  const d = join(tmp, "systemd-order");
+  mkdirSync(join(d, "resource-agents-deps.target.d"), { recursive: true });
+  writeFileSync(join(d, "resource-agents-deps.target.d", "b.conf"), "# SAN\n[Unit]\nAfter=iscsid.service \\\n  multipathd.service\n; After=ignored.service\nWants=iscsid.service\n[Install]\nAfter=not-unit.service\n");
+  writeFileSync(join(d, "resource-agents-deps.target.d", "a.conf"), "[Unit]\nAfter=open-iscsi.service\n");
+  writeFileSync(join(d, "resource-agents-deps.target.d", "c.txt"), "[Unit]\nAfter=txt.service\n");
+  writeFileSync(join(d, "pacemaker.service"), "[Unit]\nDescription=a full copy\nAfter=corosync.service\n");
+  symlinkSync("/lib/systemd/system/open-iscsi.service", join(d, "iscsi.service"));
+  const u = new UnitDir(d);
+  t.ok(u.exists());
+  t.same(
+    u.dropInAfter("resource-agents-deps.target").map((a) => `${a.file.slice(d.length + 1)}:${a.line}:${a.value}`),
+    ["resource-agents-deps.target.d/a.conf:2:open-iscsi.service", "resource-agents-deps.target.d/b.conf:3:iscsid.service", "resource-agents-deps.target.d/b.conf:3:multipathd.service"],
+    "*.conf in name order, [Unit] only, comments skipped, continued lines joined",
+  );
+  t.same(u.directives("resource-agents-deps.target", "Wants").map((a) => a.value), ["iscsid.service"]);
+  t.same(u.dropInAfter("pacemaker.service").map((a) => a.value), ["corosync.service"], "a full copy of the unit counts");
+  t.same(u.unitFiles("iscsi.service"), [], "an alias link is not a copy");
+  t.same(new UnitDir(join(tmp, "none")).dropInAfter("pacemaker.service"), []);
 });
 
 t.test("CIB corner cases: Pacemaker 1.1 <master>, id-ref, rule sets, rsc_defaults", async (t) => {
