@@ -27,7 +27,8 @@ export interface InitiatorPortal {
 
 /** `IPv4[:port][,tpgt]` or `[IPv6][:port][,tpgt]`; an error message otherwise. */
 export function parseInitiatorPortal(v: string): InitiatorPortal | string {
-  const m = /^(.*?)(?:,(\d{1,5}))?$/.exec(v)!;
+  // [\s\S]: a value with a newline must reach parsePortal's refusal, not fail to match here
+  const m = /^([\s\S]*?)(?:,(\d{1,5}))?$/.exec(v)!;
   const p = parsePortal(m[1]!);
   if (typeof p === "string") {
     if (/^[a-z0-9.-]+(:\d+)?$/i.test(m[1]!) && /[a-z]/i.test(m[1]!)) {

@@ -24,6 +24,15 @@ export function shown(v: string): string {
   return one;
 }
 
+/** A validator that throws is a bug, but the value is still refused with a reason naming the parameter. */
+function safely<T>(check: ((v: T) => string | undefined) | undefined, v: T): string | undefined {
+  try {
+    return check?.(v);
+  } catch (e) {
+    return `could not be checked (internal error: ${e instanceof Error ? e.message : String(e)})`;
+  }
+}
+
 function parseOne(name: string, d: ParamDecl, raw: string | undefined): { value: unknown; error?: string } {
   const set = raw !== undefined && raw !== "";
   if (!set) {
@@ -35,7 +44,7 @@ function parseOne(name: string, d: ParamDecl, raw: string | undefined): { value:
   }
   switch (d.type) {
     case "string": {
-      const err = d.validate?.(raw);
+      const err = safely(d.validate, raw);
       return err ? { value: raw, error: err } : { value: raw };
     }
     case "integer": {
@@ -44,7 +53,7 @@ function parseOne(name: string, d: ParamDecl, raw: string | undefined): { value:
       if (!Number.isSafeInteger(n)) return { value: undefined, error: `is out of range: ${shown(raw)}` };
       if (d.min !== undefined && n < d.min) return { value: n, error: `must be >= ${d.min}, got ${n}` };
       if (d.max !== undefined && n > d.max) return { value: n, error: `must be <= ${d.max}, got ${n}` };
-      const err = d.validate?.(n);
+      const err = safely(d.validate, n);
       return err ? { value: n, error: err } : { value: n };
     }
     case "boolean": {

@@ -31,6 +31,7 @@ function ra(w: InitiatorWorld, action: string, params: Record<string, string>, o
       { params: { portal: "127.0.0.1:70000", target: IQN }, names: "parameter portal" },
       { params: { portal: "fd00::1:3260", target: IQN }, names: "parameter portal" },
       { params: { portal: "$(id)", target: IQN }, names: "parameter portal" },
+      { params: { portal: "127.0.0.1\nx", target: IQN }, names: "parameter portal must be IPv4" },
       { params: { portal: "127.0.0.1", target: `${IQN};reboot` }, names: "parameter target" },
       { params: { portal: "127.0.0.1", target: IQN, discovery_type: "slp" }, names: "parameter discovery_type must be one of" },
       { params: { portal: "127.0.0.1", target: IQN, iscsiadm: "iscsiadm -d8" }, names: "parameter iscsiadm" },

@@ -37,3 +37,13 @@ t.test("errors name the parameter and the value", async (t) => {
   const long = parseParams(decl, { name: "x", count: "9".repeat(70000) });
   t.ok(formatErrors(long.errors).length < 200, "long values are shortened in reasons");
 });
+
+t.test("a validator that throws refuses the value with a reason naming the parameter, never crashes", async (t) => {
+  const d = {
+    ...decl,
+    params: { portal: { type: "string" as const, shortdesc: "p", longdesc: "p", validate: (v: string): string | undefined => (/^(.*)$/.exec(v)![1]!.length ? undefined : "empty") } },
+  };
+  const r = parseParams(d, { portal: "x\ny" });
+  t.match(formatErrors(r.errors), /^parameter portal could not be checked \(internal error: /);
+  t.same(parseParams(d, { portal: "ok" }).errors, []);
+});
