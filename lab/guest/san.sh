@@ -21,7 +21,12 @@ san_array_up() {
   # path resource's start fails inside its timeout instead of being killed at it
   sed -i -e 's/^node.session.initial_login_retry_max = .*/node.session.initial_login_retry_max = 1/' \
     -e 's/^node.conn\[0\].timeo.login_timeout = .*/node.conn[0].timeo.login_timeout = 5/' /etc/iscsi/iscsid.conf
-  pidof iscsid >/dev/null || iscsid </dev/null >/dev/null 2>&1
+  # iscsid reads the initiator name once, at its start: an earlier suite's iscsid would log in
+  # under that suite's name, which the array's ACL refuses (as an authorization failure)
+  iscsiadm -m session -u >/dev/null 2>&1
+  for p in $(pidof iscsid); do kill "$p"; done
+  for _ in $(seq 1 20); do pidof iscsid >/dev/null || break; sleep 0.5; done
+  iscsid </dev/null >/dev/null 2>&1
   targetcli clearconfig confirm=True >/dev/null 2>&1
   truncate -s 256M /var/tmp/array-lun1.img /var/tmp/array-lun2.img
   truncate -s 64M /var/tmp/chap-lun1.img
