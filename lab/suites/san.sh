@@ -26,7 +26,8 @@ prepare() {
   d=$(san_disk $P1 1); map=$(san_map_of "$d") || { echo "no multipath map for $d"; return 1; }
   san_wait_paths "$map" 2 || return 1
   start_corosync && start_dlm && start_lvmlockd || return 1
-  vgcreate --shared sanvg /dev/mapper/"$map" && lvcreate -n lv1 -L 160M sanvg &&
+  # --lock-type: an earlier suite may have left sanlock running beside dlm (then LVM asks which)
+  vgcreate --shared --lock-type dlm sanvg /dev/mapper/"$map" && lvcreate -n lv1 -L 160M sanvg &&
   mkfs.gfs2 -O -p lock_dlm -t lab:san -j 1 -J 8 /dev/sanvg/lv1 >/dev/null &&
   lvchange -an sanvg/lv1 && vgchange --lockstop sanvg || return 1
   kill "$(pidof lvmlockd)"; sleep 1
