@@ -45,7 +45,7 @@ san_array_up() {
     "/iscsi/$CHAP_IQN/tpg1/portals create 127.0.0.1 3261" \
     "/iscsi/$CHAP_IQN/tpg1/luns create /backstores/fileio/chap1 1" \
     "/iscsi/$CHAP_IQN/tpg1/acls create $SAN_INIT" \
-    "/iscsi/$CHAP_IQN/tpg1/acls/$SAN_INIT set auth userid=labuser password=labsecret12 mutual_userid=labarray mutual_password=arraysecret34" \
+    "/iscsi/$CHAP_IQN/tpg1/acls/$SAN_INIT set auth userid=labuser password=sanchapsecret1 mutual_userid=labarray mutual_password=sanarraysecret2" \
     "/iscsi/$CHAP_IQN/tpg1 set attribute authentication=1" \
     exit | targetcli >/tmp/array-setup.log 2>&1
   # the address 127.0.0.10 is on lo already (127.0.0.0/8)

@@ -64,9 +64,9 @@ set_keys() { # FILE KEY=VALUE...: replace or add "key = value" before "# END REC
 }
 set_keys "$REC" node.session.auth.authmethod=CHAP node.session.auth.username=labuser node.session.auth.password=wrongsecret99
 rec $T 24-login-chap-wrong iscsiadm -m node -T $CHAP_IQN -p $PCHAP --login
-set_keys "$REC" node.session.auth.password=labsecret12 node.session.auth.username_in=labarray node.session.auth.password_in=wrongsecret99
+set_keys "$REC" node.session.auth.password=sanchapsecret1 node.session.auth.username_in=labarray node.session.auth.password_in=wrongsecret99
 rec $T 25-login-chap-mutual-wrong iscsiadm -m node -T $CHAP_IQN -p $PCHAP --login
-set_keys "$REC" node.session.auth.password_in=arraysecret34
+set_keys "$REC" node.session.auth.password_in=sanarraysecret2
 rec $T 26-login-chap iscsiadm -m node -T $CHAP_IQN -p $PCHAP --login
 S3=$(sid_of $PCHAP $CHAP_IQN)
 rec $T 27-logout-chap iscsiadm -m session -r "$S3" --logout
