@@ -35,7 +35,8 @@ prepare() {
   iscsiadm -m session -u >/dev/null
   echo "VG sanvg on $map"
 }
-check - - "shared VG sanvg and GFS2 made through the multipath map" prepare || exit 1
+if prepare >/tmp/san-prepare.log 2>&1; then result - - "shared VG sanvg and GFS2 made through the multipath map" PASS
+else result - - "shared VG sanvg and GFS2 made through the multipath map" FAIL "$(tail -1 /tmp/san-prepare.log)"; exit 1; fi
 
 # 2. Pacemaker (one node, corosync on 127.0.0.1) and the stack
 start_pacemaker || { result - - "Pacemaker on this node" FAIL; exit 1; }
