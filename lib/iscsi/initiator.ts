@@ -411,9 +411,4 @@ export class Iscsiadm {
   logout(sid: number): RunResult {
     return this.run.run(this.bin, ["-m", "session", "-r", String(sid), "--logout"]);
   }
-
-  /** Ask iscsid to rescan the session's LUNs (a LUN the target added after login). */
-  rescan(sid: number): RunResult {
-    return this.run.run(this.bin, ["-m", "session", "-r", String(sid), "--rescan"]);
-  }
 }
