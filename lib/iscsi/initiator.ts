@@ -13,6 +13,7 @@ import { dirname } from "node:path";
 import type { Mount } from "../fs/mounts.js";
 import type { Runner, RunResult } from "../system/run.js";
 import { sleepMs } from "../system/sleep.js";
+import { splitDmName } from "../lvm/dm.js";
 import { canonicalIpv6, iscsiNameError, parsePortal, type Portal } from "./syntax.js";
 
 // ---- the portal parameter -------------------------------------------------------------------
@@ -230,9 +231,8 @@ export function diskUsers(sys: string, kname: string, mounts: readonly Mount[], 
 }
 
 function lvName(dm: string): string {
-  // VG-LV with "-" in names doubled (see lib/lvm/dm.ts)
-  const parts = dm.split(/(?<!-)-(?!-)/).map((s) => s.replace(/--/g, "-"));
-  return parts.length >= 2 ? `${parts[0]}/${parts[1]}` : dm;
+  const n = splitDmName(dm);
+  return n ? `${n.vg}/${n.lv}` : dm;
 }
 
 // ---- open-iscsi's node database -----------------------------------------------------------------
