@@ -28,6 +28,9 @@ san_array_up() {
   for _ in $(seq 1 20); do pidof iscsid >/dev/null || break; sleep 0.5; done
   iscsid </dev/null >/dev/null 2>&1
   targetcli clearconfig confirm=True >/dev/null 2>&1
+  # blank LUNs for every suite: an earlier suite's filesystem on a LUN makes vgcreate stop at
+  # "existing signature left on the device" (it asks before wiping, and nobody answers)
+  rm -f /var/tmp/array-lun1.img /var/tmp/array-lun2.img /var/tmp/chap-lun1.img
   truncate -s 256M /var/tmp/array-lun1.img /var/tmp/array-lun2.img
   truncate -s 64M /var/tmp/chap-lun1.img
   printf '%s\n' 'set global auto_add_default_portal=false auto_save_on_exit=false auto_add_mapped_luns=true' \
