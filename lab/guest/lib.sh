@@ -373,6 +373,20 @@ start_pacemaker() {
   wait_for 180 sh -c "timeout 20 crm_mon -1 2>/dev/null | grep -q 'Current DC: n'"
 }
 
+# stop_pacemaker: a clean shutdown; if it is not over in 120 s (a stop that fails with fencing off
+# holds the shutdown until shutdown-escalation, 20 min), the daemons are killed: the next suite
+# then starts Pacemaker afresh instead of finding a pacemakerd that exits under it later
+stop_pacemaker() {
+  pidof pacemakerd >/dev/null || return 0
+  pacemakerd --shutdown >/dev/null 2>&1 || kill -TERM "$(pidof pacemakerd)" 2>/dev/null
+  for _ in $(seq 1 120); do pidof pacemakerd >/dev/null || return 0; sleep 1; done
+  progress "stop_pacemaker: $(hostname) still shutting down after 120 s, daemons killed: $(timeout 20 crm_mon -1 2>&1 | grep -iE 'stopping|failed|FAILED|unclean' | head -5 | tr '\n' ' ')"
+  # shellcheck disable=SC2046
+  kill -KILL $(pidof pacemakerd pacemaker-controld pacemaker-schedulerd pacemaker-execd pacemaker-attrd pacemaker-fenced pacemaker-based) 2>/dev/null
+  sleep 1
+  ! pidof pacemakerd >/dev/null
+}
+
 # pcmk_clear: every resource stopped, then the CIB erased, stonith-enabled=false. Stopping first
 # matters: a resource removed from the CIB while it runs becomes an orphan whose demote/stop the
 # agents refuse ("drbd_resource is required").

@@ -44,8 +44,6 @@ CONF
 start_sbd='printf "SBD_DEVICE=%s\nSBD_WATCHDOG_DEV=/dev/watchdog\nSBD_PACEMAKER=yes\nSBD_STARTMODE=always\nSBD_SYNC_RESOURCE_STARTUP=no\n" '"$SBD"' > /etc/default/sbd &&
   modprobe softdog && (set -a; . /etc/default/sbd; set +a; sbd -p /run/sbd.pid watch </dev/null >/dev/null 2>&1) &&
   for _ in $(seq 1 30); do [ -s /run/sbd.pid ] && kill -0 "$(cat /run/sbd.pid)" 2>/dev/null && exit 0; sleep 1; done; exit 1'
-stop_pacemaker='pidof pacemakerd >/dev/null || exit 0; pacemakerd --shutdown >/dev/null 2>&1 || kill -TERM "$(pidof pacemakerd)"
-  for _ in $(seq 1 120); do pidof pacemakerd >/dev/null || exit 0; sleep 1; done; exit 1'
 stop_sbd='[ -s /run/sbd.pid ] || exit 0; p=$(cat /run/sbd.pid); kill -TERM "$p" 2>/dev/null
   for _ in $(seq 1 30); do kill -0 "$p" 2>/dev/null || exit 0; sleep 1; done; exit 1'
 
@@ -60,7 +58,7 @@ progress "sbd: the shared disk, sbd on both nodes, Pacemaker restarted"
 # the exact node step `tsstor stack ... --sbd-init` prints (lab timeouts: TCG is slow)
 check $A sbd "SBD header written by the stack's own init step (pcs stonith sbd device setup)" \
   pcs stonith sbd device setup device=$SBD watchdog-timeout=10 msgwait-timeout=20 --force
-on_peer "$stop_pacemaker" >/dev/null; eval "( $stop_pacemaker )"
+on_peer stop_pacemaker >/dev/null; stop_pacemaker
 if ( eval "$start_sbd" ) && on_peer "$start_sbd" >/dev/null; then result $A sbd "sbd watching $SBD with softdog on both nodes" PASS
 else result $A sbd "sbd watching $SBD with softdog on both nodes" FAIL "$(tail -3 /var/log/syslog 2>/dev/null | tr '\n' ' ')"; exit 0; fi
 start_pacemaker && on_peer start_pacemaker >/dev/null &&
@@ -172,6 +170,6 @@ check $A control "DRBD reports the split brain on reconnect" grep -qi 'split-bra
 progress "sbd: cleaning up for the next suite"
 # every resource stopped while the configuration still holds the parameters, then the CIB erased
 pcmk_clear
-on_peer "( $stop_pacemaker ); ( $stop_sbd ); drbdadm down $RES; rm -f /etc/drbd.d/$RES.res" >/dev/null
-( eval "$stop_pacemaker" ); ( eval "$stop_sbd" ); drbdadm down $RES; rm -f /etc/drbd.d/$RES.res
+on_peer "stop_pacemaker; ( $stop_sbd ); drbdadm down $RES; rm -f /etc/drbd.d/$RES.res"
+stop_pacemaker; ( eval "$stop_sbd" ); drbdadm down $RES; rm -f /etc/drbd.d/$RES.res
 exit 0 # results are in the rows; a non-zero exit means the suite itself broke
