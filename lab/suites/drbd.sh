@@ -33,6 +33,9 @@ primary_on() { # NODE: NODE is Primary and the other one is not
   case "$(role "$o")" in Primary*) return 1 ;; esac
 }
 score() { crm_attribute -N "$1" -n "master-$RID" -l reboot -G -q 2>/dev/null; }
+n1_scored() { local s; s=$(score n1); [ -n "$s" ] && [ "$s" -gt 0 ]; }
+n1_unscored() { ! n1_scored; }
+both_scored() { local s; s=$(score n2); n1_scored && [ -n "$s" ] && [ "$s" -gt 0 ]; }
 promoted_node() { primary_on n1 && echo n1 && return; primary_on n2 && echo n2; }
 has_promoted() { [ -n "$(promoted_node)" ]; }
 
@@ -67,7 +70,7 @@ suite() { # PROVIDER LAST
   local P; P=$(promoted_node)
   if [ -n "$P" ]; then result $A promote "clone started, one node promoted ($P after $((SECONDS - t0)) s)" PASS
   else result $A promote "clone started, one node promoted" FAIL "$(crm_mon -1 | tail -6 | tr '\n' ' ')"; fi
-  sleep 20 # a monitor on each node sets its score
+  wait_for 45 both_scored || true # a monitor on each node sets its score
   local s1 s2; s1=$(score n1); s2=$(score n2)
   if [ -n "$s1" ] && [ -n "$s2" ] && [ "$s1" -gt 0 ] && [ "$s2" -gt 0 ]; then
     result $A monitor "promotion scores in the CIB (n1=$s1 n2=$s2)" PASS
@@ -84,7 +87,7 @@ suite() { # PROVIDER LAST
   progress "drbd: $PROV Outdated case"
   # n1 Outdated: its score goes, and it must not be promoted when n2 gives the role up
   drbdadm disconnect $RES >/dev/null 2>&1; drbdadm outdate $RES >/dev/null 2>&1
-  sleep 25
+  wait_for 45 n1_unscored || true
   s1=$(score n1)
   if [ -z "$s1" ] || [ "$s1" -le 0 ]; then result $A monitor "Outdated node's score removed (n1='$s1')" PASS
   else result $A monitor "Outdated node's score removed" FAIL "n1=$s1 ($(drbdadm dstate $RES))"; fi
@@ -98,7 +101,7 @@ suite() { # PROVIDER LAST
   drbdadm connect $RES >/dev/null 2>&1
   wait_for 120 primary_on n2 || true
   drbd_wait $RES '_disk=UpToDate' 300 >/dev/null
-  sleep 20
+  wait_for 45 n1_scored || true
   s1=$(score n1)
   if [ -n "$s1" ] && [ "$s1" -gt 0 ]; then result $A monitor "score back after resync (n1=$s1)" PASS
   else result $A monitor "score back after resync" FAIL "n1='$s1'"; fi
