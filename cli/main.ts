@@ -68,6 +68,19 @@ type FencingArgs = {
   "skip-drbd-check"?: boolean;
 };
 
+// CHAP for the iscsi and san stacks: secrets only from files (never argv), the same four options
+const chapOptions = (logsIn: string, answers: string) =>
+  ({
+    "chap-user": { type: "string", describe: `CHAP user ${logsIn}` },
+    "chap-secret-file": { type: "string", describe: "root-only file (mode 0600, same path on every node) whose first line is the CHAP secret" },
+    "mutual-chap-user": { type: "string", describe: `mutual CHAP: the user ${answers} answers with` },
+    "mutual-chap-secret-file": { type: "string", describe: `mutual CHAP: root-only file holding ${answers}'s secret (not the --chap one)` },
+  }) as const;
+const chapArgs = (a: { "chap-user"?: string; "chap-secret-file"?: string; "mutual-chap-user"?: string; "mutual-chap-secret-file"?: string }) => ({
+  chap: { user: a["chap-user"], file: a["chap-secret-file"] },
+  mutualChap: { user: a["mutual-chap-user"], file: a["mutual-chap-secret-file"] },
+});
+
 const fencingOptions = (a: FencingArgs): FencingOptions => ({
   method: a.fencing,
   corosyncConf: a["corosync-conf"],
@@ -168,10 +181,7 @@ export function run(args: string[]): number | Promise<number> {
               .option("portal", { type: "string", array: true, describe: "target portal ADDR:PORT (default 0.0.0.0:3260)" })
               .option("initiator", { type: "string", array: true, describe: "allowed initiator IQN (repeat); required unless --allow-any-initiator" })
               .option("allow-any-initiator", { type: "boolean", default: false, describe: "no initiator list: any host that reaches a portal may log in (use CHAP then)" })
-              .option("chap-user", { type: "string", describe: "CHAP user initiators log in with" })
-              .option("chap-secret-file", { type: "string", describe: "root-only file (mode 0600, same path on every node) whose first line is the CHAP secret" })
-              .option("mutual-chap-user", { type: "string", describe: "mutual CHAP: the user the target answers with" })
-              .option("mutual-chap-secret-file", { type: "string", describe: "mutual CHAP: root-only file holding the target's secret (not the --chap one)" })
+              .options(chapOptions("initiators log in with", "the target"))
               .option("implementation", { type: "string", choices: ["lio-t", "tgt"], describe: "iSCSI target implementation (default: the agent detects)" })
               .option("tid", { type: "number", describe: "tgt target id" })
               .option("clone-max", { type: "number", describe: "DRBD clone-max (default 2)" }),
@@ -190,8 +200,7 @@ export function run(args: string[]): number | Promise<number> {
                   portals: strs(a.portal),
                   initiators: strs(a.initiator),
                   allowAnyInitiator: a["allow-any-initiator"],
-                  chap: { user: a["chap-user"], file: a["chap-secret-file"] },
-                  mutualChap: { user: a["mutual-chap-user"], file: a["mutual-chap-secret-file"] },
+                  ...chapArgs(a),
                   implementation: a.implementation,
                   tid: a.tid,
                   cloneMax: a["clone-max"],
@@ -235,10 +244,7 @@ export function run(args: string[]): number | Promise<number> {
               .option("options", { type: "string", describe: "GFS2 mount options, e.g. noatime" })
               .option("lock-type", { type: "string", choices: ["dlm", "sanlock"], describe: "lvmlockd lock type (default dlm)" })
               .option("no-multipath", { type: "boolean", default: false, describe: "one portal, LVM on the iSCSI disk itself (default: each path waits for its LUNs' multipath maps)" })
-              .option("chap-user", { type: "string", describe: "CHAP user this node logs in with" })
-              .option("chap-secret-file", { type: "string", describe: "root-only file (mode 0600, same path on every node) whose first line is the CHAP secret" })
-              .option("mutual-chap-user", { type: "string", describe: "mutual CHAP: the user the array answers with" })
-              .option("mutual-chap-secret-file", { type: "string", describe: "mutual CHAP: root-only file holding the array's secret" }),
+              .options(chapOptions("this node logs in with", "the array")),
           (a) => {
             try {
               out(
@@ -251,8 +257,7 @@ export function run(args: string[]): number | Promise<number> {
                   options: a.options,
                   lockType: a["lock-type"] as "dlm" | "sanlock" | undefined,
                   multipath: !a["no-multipath"],
-                  chap: { user: a["chap-user"], file: a["chap-secret-file"] },
-                  mutualChap: { user: a["mutual-chap-user"], file: a["mutual-chap-secret-file"] },
+                  ...chapArgs(a),
                   monitorInterval: a["monitor-interval"],
                 }, fencingOptions(a)),
                 a,
