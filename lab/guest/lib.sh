@@ -25,7 +25,8 @@ lab_setup_node() {
   echo "TSSTOR-LAB: agents: $(ls "$RA_DIR" | tr '\n' ' ')"
   if [ "${NODES:-1}" -ge 2 ]; then
     local nic n=${ROLE#n}
-    nic=$(ip -o link show | awk -F': ' '$2 != "lo" { print $2; exit }')
+    # by its MAC (run.sh): the pair phase's VMs also have the two-node SAN suite's NICs
+    nic=$(ip -o link show | grep -i "link/ether 52:54:00:12:09:0$n " | cut -d: -f2 | tr -d ' ')
     ip link set "$nic" up
     ip addr add "10.213.9.$n/24" dev "$nic"
     echo "TSSTOR-LAB: $nic 10.213.9.$n/24"
@@ -385,6 +386,22 @@ stop_pacemaker() {
   kill -KILL $(pidof pacemakerd pacemaker-controld pacemaker-schedulerd pacemaker-execd pacemaker-attrd pacemaker-fenced pacemaker-based) 2>/dev/null
   sleep 1
   ! pidof pacemakerd >/dev/null
+}
+
+# start_sbd DEVICE: sbd watching DEVICE with softdog, run as sbd.service runs it (its
+# EnvironmentFile; pidfile /run/sbd.pid, where Pacemaker looks for it). stop_sbd: TERM, which
+# disarms the watchdog, and wait for it to go.
+start_sbd() {
+  printf "SBD_DEVICE=%s\nSBD_WATCHDOG_DEV=/dev/watchdog\nSBD_PACEMAKER=yes\nSBD_STARTMODE=always\nSBD_SYNC_RESOURCE_STARTUP=no\n" "$1" > /etc/default/sbd &&
+    modprobe softdog && (set -a; . /etc/default/sbd; set +a; sbd -p /run/sbd.pid watch </dev/null >/dev/null 2>&1) || return 1
+  for _ in $(seq 1 30); do [ -s /run/sbd.pid ] && kill -0 "$(cat /run/sbd.pid)" 2>/dev/null && return 0; sleep 1; done
+  return 1
+}
+stop_sbd() {
+  [ -s /run/sbd.pid ] || return 0
+  local p; p=$(cat /run/sbd.pid); kill -TERM "$p" 2>/dev/null
+  for _ in $(seq 1 30); do kill -0 "$p" 2>/dev/null || return 0; sleep 1; done
+  return 1
 }
 
 # pcmk_clear: every resource stopped, then the CIB erased, stonith-enabled=false. Stopping first

@@ -40,13 +40,6 @@ resource $RES {
 }
 CONF
   wipefs -q -a $DATA && drbdadm create-md --force $RES >/dev/null 2>&1 && drbdadm up $RES"
-# sbd as sbd.service runs it (its EnvironmentFile, pidfile /run/sbd.pid: Pacemaker looks for it)
-start_sbd='printf "SBD_DEVICE=%s\nSBD_WATCHDOG_DEV=/dev/watchdog\nSBD_PACEMAKER=yes\nSBD_STARTMODE=always\nSBD_SYNC_RESOURCE_STARTUP=no\n" '"$SBD"' > /etc/default/sbd &&
-  modprobe softdog && (set -a; . /etc/default/sbd; set +a; sbd -p /run/sbd.pid watch </dev/null >/dev/null 2>&1) &&
-  for _ in $(seq 1 30); do [ -s /run/sbd.pid ] && kill -0 "$(cat /run/sbd.pid)" 2>/dev/null && exit 0; sleep 1; done; exit 1'
-stop_sbd='[ -s /run/sbd.pid ] || exit 0; p=$(cat /run/sbd.pid); kill -TERM "$p" 2>/dev/null
-  for _ in $(seq 1 30); do kill -0 "$p" 2>/dev/null || exit 0; sleep 1; done; exit 1'
-
 progress "sbd: DRBD $RES on both nodes"
 eval "$node_setup" && on_peer "$node_setup" >/dev/null || { result $A - "DRBD $RES on both nodes" FAIL "$(drbdadm up $RES 2>&1 | tail -1)"; exit 0; }
 # a new, empty device on both sides: no initial sync needed (drbdsetup's --clear-bitmap)
@@ -59,7 +52,7 @@ progress "sbd: the shared disk, sbd on both nodes, Pacemaker restarted"
 check $A sbd "SBD header written by the stack's own init step (pcs stonith sbd device setup)" \
   pcs stonith sbd device setup device=$SBD watchdog-timeout=10 msgwait-timeout=20 --force
 on_peer stop_pacemaker >/dev/null; stop_pacemaker
-if ( eval "$start_sbd" ) && on_peer "$start_sbd" >/dev/null; then result $A sbd "sbd watching $SBD with softdog on both nodes" PASS
+if start_sbd $SBD && on_peer "start_sbd $SBD" >/dev/null; then result $A sbd "sbd watching $SBD with softdog on both nodes" PASS
 else result $A sbd "sbd watching $SBD with softdog on both nodes" FAIL "$(tail -3 /var/log/syslog 2>/dev/null | tr '\n' ' ')"; exit 0; fi
 start_pacemaker && on_peer start_pacemaker >/dev/null &&
   wait_for 180 sh -c "crm_mon -1 | grep -q 'Online: \[ n1 n2 \]'" || { result $A - "Pacemaker on both nodes" FAIL; exit 0; }
@@ -130,7 +123,7 @@ else result $A rejoin "n2 booted again" FAIL; exit 0; fi
 up2=$(on_peer 'cut -d. -f1 /proc/uptime' 2>/dev/null | tail -1)
 check $A rejoin "n2 was reset, not only cut (up ${up2:-?} s, cut $((SECONDS - tcut)) s ago)" test "${up2:-99999}" -lt $((SECONDS - tcut))
 # what an operator does after a poison pill (SBD_STARTMODE=clean would insist): clear the slot
-on_peer "modprobe drbd && modprobe softdog && sysctl -q -p /etc/sysctl.d/90-tsstor-iscsi.conf && sbd -d $SBD message n2 clear >/dev/null 2>&1 && ( $start_sbd ) && start_pacemaker" >/dev/null ||
+on_peer "modprobe drbd && modprobe softdog && sysctl -q -p /etc/sysctl.d/90-tsstor-iscsi.conf && sbd -d $SBD message n2 clear >/dev/null 2>&1 && start_sbd $SBD && start_pacemaker" >/dev/null ||
   { result $A rejoin "n2: sbd and Pacemaker started again" FAIL; exit 0; }
 if wait_for 300 sh -c "drbdsetup sh-status $RES | grep -q '_pdsk=UpToDate'"; then result $A rejoin "DRBD resynced n2 from n1 ($((SECONDS - t0)) s after power-on)" PASS
 else result $A rejoin "DRBD resynced n2 from n1" FAIL "$(drbdsetup sh-status $RES | tr '\n' ' ')"; fi
@@ -170,6 +163,6 @@ check $A control "DRBD reports the split brain on reconnect" grep -qi 'split-bra
 progress "sbd: cleaning up for the next suite"
 # every resource stopped while the configuration still holds the parameters, then the CIB erased
 pcmk_clear
-on_peer "stop_pacemaker; ( $stop_sbd ); drbdadm down $RES; rm -f /etc/drbd.d/$RES.res"
-stop_pacemaker; ( eval "$stop_sbd" ); drbdadm down $RES; rm -f /etc/drbd.d/$RES.res
+on_peer "stop_pacemaker; stop_sbd; drbdadm down $RES; rm -f /etc/drbd.d/$RES.res"
+stop_pacemaker; stop_sbd; drbdadm down $RES; rm -f /etc/drbd.d/$RES.res
 exit 0 # results are in the rows; a non-zero exit means the suite itself broke
