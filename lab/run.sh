@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
 done
 
 ALL_SINGLE="record-lio record-lvm record-drbd1 record-gfs2 record-iscsi lio lvm-sanlock iscsi san"
-ALL_PAIR="record-drbd2 lvm-dlm gfs2 sbd drbd" # drbd last: it powers n2 off
+ALL_PAIR="record-drbd2 lvm-dlm gfs2 sbd san-pair drbd" # drbd last: it powers n2 off
 SINGLE_SUITES=$ALL_SINGLE PAIR_SUITES=$ALL_PAIR
 if [ -n "$suites" ]; then
   s1="" s2=""
@@ -157,18 +157,35 @@ if [ -n "$PAIR_SUITES" ]; then
   truncate -s 1G "$RUN/pair/shared1.img" "$RUN/pair/shared2.img"
   truncate -s 16M "$RUN/pair/sbd.img"
   shared="$(disk_args "$RUN/pair/shared1.img" shared1 raw shared) $(disk_args "$RUN/pair/shared2.img" shared2 raw shared) $(disk_args "$RUN/pair/sbd.img" sbd raw shared)"
+  LAB_EXTRA_PIDS="$RUN/pair/extra-pids"; : > "$LAB_EXTRA_PIDS"
+  # the two-node SAN suite's array, not a cluster node: tgtd on this host's loopback, one LUN of a
+  # file; each VM reaches it through two QEMU user-mode networks of its own (path A and B: the
+  # netdevs sana, sanb), isolated but for one forward each to tgtd (lab/guest/san.sh)
+  san1=() san2=()
+  case " $PAIR_SUITES " in *" san-pair "*)
+    if tport=$(san_array_host "$RUN/pair" $((port + 2))); then
+      for n in 1 2; do
+        declare -n nics=san$n
+        for net in 20 21; do
+          [ $net = 20 ] && id=sana || id=sanb
+          nics+=(-netdev "user,id=$id,net=10.213.$net.0/24,restrict=on,guestfwd=tcp:10.213.$net.100:3260-cmd:socat - TCP:127.0.0.1:$tport"
+            -device "virtio-net-pci,netdev=$id,mac=52:54:00:12:$net:0$n")
+        done
+        unset -n nics
+      done
+    else log "the SAN array (tgtd on this host) did not start: the san-pair suite will fail"; rc=1; fi ;;
+  esac
   # shellcheck disable=SC2086
   vm_start n2 "$RUN/pair" "$(payload_img n2 2 "$PAIR_SUITES")" $shared \
-    -netdev "socket,id=n0,udp=127.0.0.1:$port,localaddr=127.0.0.1:$((port + 1))" -device virtio-net-pci,netdev=n0,mac=52:54:00:12:09:02
+    -netdev "socket,id=n0,udp=127.0.0.1:$port,localaddr=127.0.0.1:$((port + 1))" -device virtio-net-pci,netdev=n0,mac=52:54:00:12:09:02 "${san2[@]}"
   sleep 1
   # shellcheck disable=SC2086
   vm_start n1 "$RUN/pair" "$(payload_img n1 2 "$PAIR_SUITES")" $shared \
-    -netdev "socket,id=n0,udp=127.0.0.1:$((port + 1)),localaddr=127.0.0.1:$port" -device virtio-net-pci,netdev=n0,mac=52:54:00:12:09:01
+    -netdev "socket,id=n0,udp=127.0.0.1:$((port + 1)),localaddr=127.0.0.1:$port" -device virtio-net-pci,netdev=n0,mac=52:54:00:12:09:01 "${san1[@]}"
   # n1 drives; the host cuts links and powers fenced VMs on again when n1's console asks
-  LAB_EXTRA_PIDS="$RUN/pair/extra-pids"; : > "$LAB_EXTRA_PIDS"
   vm_host_agent "$RUN/pair" n1 &
   agent=$!
-  vm_wait n1 "$RUN/pair" "${TSSTOR_LAB_PAIR_TIMEOUT:-2400}" || rc=1
+  vm_wait n1 "$RUN/pair" "${TSSTOR_LAB_PAIR_TIMEOUT:-3000}" || rc=1
   vm_wait n2 "$RUN/pair" 60 || true
   kill "$agent" 2>/dev/null || true; kill "$(cat "$RUN/pair/host-agent-tail.pid" 2>/dev/null)" 2>/dev/null || true
   wait "$agent" 2>/dev/null || true

@@ -56,6 +56,13 @@ vm_start() {
     $(disk_args "$run/$name-data.img" data raw)
     "$@")
   printf '%q ' "${argv[@]}" > "$run/$name.argv"
+  # its networks' ids, for the host agent's link control
+  local a prev="" ids=""
+  for a in "$@"; do
+    if [ "$prev" = -netdev ]; then ids+=" $(sed -n 's/.*id=\([^,]*\).*/\1/p' <<< "$a")"; fi
+    prev=$a
+  done
+  echo "${ids# }" > "$run/$name.netdevs"
   "${argv[@]}" > "$run/$name-qemu.log" 2>&1 &
   LAB_PIDS+=("$!")
   echo "$!" > "$run/$name.pid"
@@ -83,25 +90,28 @@ vm_monitor() {
 }
 
 # vm_host_agent RUNDIR DRIVER: the host's half of the two-node suites. DRIVER's console lines
-# "TSSTOR-LAB-HOST: link NAME on|off" (QEMU's link control: NAME's NIC loses carrier, every
-# network of that VM is cut) and "TSSTOR-LAB-HOST: boot NAME" (power NAME on again after its
-# watchdog or a fencing reset it) are carried out; a log line each in RUNDIR/host-agent.log.
+# "TSSTOR-LAB-HOST: link NAME on|off [NETDEV]" (QEMU's link control: NAME's NICs lose carrier,
+# every network of that VM is cut, or only NETDEV's) and "TSSTOR-LAB-HOST: boot NAME" (power NAME on
+# again after its watchdog or a fencing reset it) are carried out; a log line each in RUNDIR/host-agent.log.
 # Runs until killed; booted VMs' pids go to $LAB_EXTRA_PIDS for lab_kill_all.
 vm_host_agent() {
-  local run=$1 driver=$2 line cmd name arg pid fd
+  local run=$1 driver=$2 line cmd name arg dev d pid fd
   # tail exits with run.sh (--pid) at the latest; its pid is kept so run.sh stops it by PID
   exec {fd}< <(exec tail -n +1 -F --pid=$$ "$run/$driver-console.log" 2>/dev/null)
   echo "$!" > "$run/host-agent-tail.pid"
   while IFS= read -r -u "$fd" line; do
     line=${line//$'\r'/}
     case "$line" in *"TSSTOR-LAB-HOST: "*) ;; *) continue ;; esac
-    read -r cmd name arg <<< "${line##*TSSTOR-LAB-HOST: }"
+    read -r cmd name arg dev <<< "${line##*TSSTOR-LAB-HOST: }"
     case "$cmd" in
-      link) if vm_monitor "$name" "$run" "set_link n0 $arg"; then log "host agent: $name link $arg"; else log "host agent: $name link $arg FAILED (monitor socket)"; fi ;;
+      link)
+        for d in ${dev:-$(cat "$run/$name.netdevs" 2>/dev/null)}; do
+          if vm_monitor "$name" "$run" "set_link $d $arg"; then log "host agent: $name link $d $arg"; else log "host agent: $name link $d $arg FAILED (monitor socket)"; fi
+        done ;;
       boot) pid=$(vm_boot_again "$name" "$run") && echo "$pid" >> "$LAB_EXTRA_PIDS" ;;
       *) log "host agent: unknown request: $line" ;;
     esac
-    echo "$(date +%s) $cmd $name $arg" >> "$run/host-agent.log"
+    echo "$(date +%s) $cmd $name $arg $dev" >> "$run/host-agent.log"
   done
 }
 
@@ -130,4 +140,23 @@ vm_results() {
   local name=$1 run=$2
   rm -rf "$run/$name"; mkdir -p "$run/$name"
   debugfs -R "rdump / $run/$name" "$run/$name-results.img" >/dev/null 2>&1 || log "$name: results disk unreadable"
+}
+
+# san_array_host RUNDIR PORT: the two-node SAN suite's storage array, tgtd on 127.0.0.1:PORT (its
+# own control port, so no other tgtd is touched) exporting iqn.2003-01.org.tsstor.lab:pair-array
+# LUN 1, a 512 MiB file, to every initiator. Its pid goes to $LAB_EXTRA_PIDS (lab_kill_all).
+# Prints PORT once the target is there.
+san_array_host() {
+  local run=$1 port=$2 ctl=$(( $2 % 1000 + 3000 )) pid
+  command -v tgtd >/dev/null || { log "tgtd missing (package tgt, installed by scripts/setup.sh)"; return 1; }
+  rm -f "$run/san-lun.img"; truncate -s 512M "$run/san-lun.img"
+  tgtd -f -C "$ctl" --iscsi "portal=127.0.0.1:$port" > "$run/tgtd.log" 2>&1 &
+  pid=$!; echo "$pid" >> "$LAB_EXTRA_PIDS"
+  local t="tgtadm -C $ctl --lld iscsi"
+  for _ in $(seq 1 50); do $t --op show --mode target >/dev/null 2>&1 && break; sleep 0.2; done
+  $t --op new --mode target --tid 1 -T iqn.2003-01.org.tsstor.lab:pair-array &&
+    $t --op new --mode logicalunit --tid 1 --lun 1 -b "$run/san-lun.img" &&
+    $t --op bind --mode target --tid 1 -I ALL || { log "tgtd (pid $pid): the array's target could not be made: $(tail -1 "$run/tgtd.log")"; return 1; }
+  log "SAN array: tgtd pid $pid on 127.0.0.1:$port"
+  echo "$port"
 }

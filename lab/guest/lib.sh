@@ -374,14 +374,24 @@ start_pacemaker() {
   wait_for 180 sh -c "timeout 20 crm_mon -1 2>/dev/null | grep -q 'Current DC: n'"
 }
 
+# pcmk_blocked: a resource Pacemaker will not touch again, its stop having failed with no fencing
+pcmk_blocked() { timeout 10 crm_mon -1 --output-as=xml 2>/dev/null | grep '<resource ' | grep -q 'blocked="true"'; }
 # stop_pacemaker: a clean shutdown; if it is not over in 120 s (a stop that fails with fencing off
 # holds the shutdown until shutdown-escalation, 20 min), the daemons are killed: the next suite
 # then starts Pacemaker afresh instead of finding a pacemakerd that exits under it later
 stop_pacemaker() {
   pidof pacemakerd >/dev/null || return 0
   pacemakerd --shutdown >/dev/null 2>&1 || kill -TERM "$(pidof pacemakerd)" 2>/dev/null
-  for _ in $(seq 1 120); do pidof pacemakerd >/dev/null || return 0; sleep 1; done
-  progress "stop_pacemaker: $(hostname) still shutting down after 120 s, daemons killed: $(timeout 20 crm_mon -1 2>&1 | grep -iE 'stopping|failed|FAILED|unclean' | head -5 | tr '\n' ' ')"
+  local i
+  for i in $(seq 1 120); do
+    pidof pacemakerd >/dev/null || return 0
+    # a resource blocked by a failed stop: the shutdown cannot end (fencing is what would end it)
+    [ $((i % 10)) = 0 ] && pcmk_blocked && break
+    sleep 1
+  done
+  progress "stop_pacemaker: $(hostname) still shutting down after $i s, daemons killed: $(timeout 20 crm_mon -1 2>&1 | grep -iE 'stopping|failed|FAILED|unclean|blocked' | head -5 | tr '\n' ' ')"
+  # (sbd, if it runs, first: it resets a node whose Pacemaker dies with resources running)
+  stop_sbd
   # shellcheck disable=SC2046
   kill -KILL $(pidof pacemakerd pacemaker-controld pacemaker-schedulerd pacemaker-execd pacemaker-attrd pacemaker-fenced pacemaker-based) 2>/dev/null
   sleep 1
@@ -413,7 +423,8 @@ pcmk_clear() {
   # (the XML: crm_mon's text puts a clone's instances on lines without the resource's name, so a
   # text grep passed at once while both split-brain Primaries were still up, and they became orphans)
   local active='crm_mon -1 --output-as=xml | grep "<resource " | grep -E "active=\"true\"|failed=\"true\""'
-  wait_for 180 sh -c "! $active" || progress "pcmk_clear: resources still active: $(sh -c "$active" | grep -o 'id="[^"]*"' | tr '\n' ' ')"
+  # (a resource blocked by a failed stop stays active: no use waiting for it)
+  wait_for 180 sh -c "! $active || timeout 10 crm_mon -1 --output-as=xml | grep -q 'blocked=\"true\"'" || progress "pcmk_clear: resources still active: $(sh -c "$active" | grep -o 'id="[^"]*"' | tr '\n' ' ')"
   cibadmin --erase --force >/dev/null 2>&1
   crm_attribute -t crm_config -n stonith-enabled -v false >/dev/null 2>&1
 }

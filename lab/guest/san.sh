@@ -10,10 +10,11 @@ P1=127.0.0.1:3260
 P2=127.0.0.10:3260
 PCHAP=127.0.0.1:3261
 
-san_array_up() {
-  mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
-  modprobe target_core_mod; modprobe iscsi_target_mod; modprobe target_core_file; modprobe iscsi_tcp
-  echo "InitiatorName=$SAN_INIT" > /etc/iscsi/initiatorname.iscsi
+# san_initiator_up INITIATOR_NAME: this VM's open-iscsi with that name and the path timeouts
+# multipath wants, iscsid (re)started so that it reads them
+san_initiator_up() {
+  modprobe iscsi_tcp
+  echo "InitiatorName=$1" > /etc/iscsi/initiatorname.iscsi
   # multipath wants a path failed within seconds, not after open-iscsi's default 120 s
   # (the usual multipath setting; the records made by discovery take it from here)
   sed -i 's/^node.session.timeo.replacement_timeout = .*/node.session.timeo.replacement_timeout = 10/' /etc/iscsi/iscsid.conf
@@ -27,6 +28,12 @@ san_array_up() {
   for p in $(pidof iscsid); do kill "$p"; done
   for _ in $(seq 1 20); do pidof iscsid >/dev/null || break; sleep 0.5; done
   iscsid </dev/null >/dev/null 2>&1
+}
+
+san_array_up() {
+  mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
+  modprobe target_core_mod; modprobe iscsi_target_mod; modprobe target_core_file
+  san_initiator_up "$SAN_INIT"
   targetcli clearconfig confirm=True >/dev/null 2>&1
   # blank LUNs for every suite: an earlier suite's filesystem on a LUN makes vgcreate stop at
   # "existing signature left on the device" (it asks before wiping, and nobody answers)
@@ -115,4 +122,39 @@ san_active_paths() { dmsetup status "$1" 2>/dev/null | grep -Eo '[0-9]+:[0-9]+ A
 san_wait_paths() { # MAP N
   for _ in $(seq 1 60); do [ "$(san_active_paths "$1")" = "$2" ] && return 0; sleep 1; done
   echo "$1: $(san_active_paths "$1") active paths, want $2: $(dmsetup status "$1" 2>&1)"; return 1
+}
+
+# san_stop_order_ok LOG FROM: in Pacemaker's LOG from line FROM on (a stop of the whole SAN stack),
+# both logouts came after the unmount and the deactivation
+san_stop_order_ok() {
+  local fs lv p
+  fs=$(tail -n +"$2" "$1" | grep -nE 'Result of stop operation for san-fs(:[0-9]+)? on ' | tail -1 | cut -d: -f1)
+  lv=$(tail -n +"$2" "$1" | grep -nE 'Result of stop operation for san-lv(:[0-9]+)? on ' | tail -1 | cut -d: -f1)
+  p=$(tail -n +"$2" "$1" | grep -nE 'Result of stop operation for san-path[0-9]*(:[0-9]+)? on ' | head -1 | cut -d: -f1)
+  echo "fs stop line $fs, lv stop line $lv, first path stop line $p"
+  [ -n "$fs" ] && [ -n "$lv" ] && [ -n "$p" ] && [ "$fs" -lt "$lv" ] && [ "$lv" -lt "$p" ]
+}
+
+# ---- the two-node SAN (suite san-pair) ------------------------------------------------------
+# The array is not a cluster node: tgtd on the lab host (run.sh), one LUN of a file there. Each
+# VM reaches it through two networks of its own, QEMU user-mode networks isolated from everything
+# but one forward each, to tgtd on the host's loopback: path A 10.213.20.0/24 (the array at
+# .100:3260), path B 10.213.21.0/24; QEMU's link control cuts one path (netdevs sana, sanb).
+PAIR_IQN=iqn.2003-01.org.tsstor.lab:pair-array
+PA=10.213.20.100:3260
+PB=10.213.21.100:3260
+# san_pair_node_up: this node's two path NICs addressed (found by their MACs, run.sh), its own
+# initiator name, and a static node record per portal: tgtd answers a SendTargets discovery with
+# the address it listens on, the host's loopback, which is not the array's address seen from here
+# (an array behind NAT: operators add the records by hand, as here; the agent then skips discovery)
+san_pair_node_up() {
+  local n=${ROLE#n} net nic
+  for net in 20 21; do
+    nic=$(ip -o link show | grep -i "link/ether 52:54:00:12:$net:0$n " | cut -d: -f2 | tr -d ' ')
+    [ -n "$nic" ] || { echo "no NIC with MAC 52:54:00:12:$net:0$n"; return 1; }
+    ip link set "$nic" up && ip addr replace "10.213.$net.1$n/24" dev "$nic" || return 1
+  done
+  san_initiator_up "iqn.1993-08.org.debian:01:sanpair-$ROLE" || return 1
+  san_initiator_reset
+  iscsiadm -m node -o new -T $PAIR_IQN -p $PA >/dev/null && iscsiadm -m node -o new -T $PAIR_IQN -p $PB >/dev/null
 }

@@ -77,15 +77,7 @@ if wait_for 300 all_stopped; then result stack stop "the whole stack stopped" PA
 else result stack stop "the whole stack stopped" FAIL "$(crm_mon -1 | grep -Ei 'started|failed' | head -3 | tr '\n' ' ')"; fi
 check stack stop "no stop failed (a logout under a mounted LUN would)" sh -c "! crm_mon -1 --output-as=xml | grep '<failure ' | grep -q 'task=\"stop\"'"
 check stack stop "nothing left: no mount, no LV, no session" sh -c "! grep -q ' $MNT ' /proc/mounts && ! dmsetup info sanvg-lv1 >/dev/null 2>&1 && ! iscsiadm -m session >/dev/null 2>&1"
-order_ok() { # from Pacemaker's log since the stop-all: both logouts after the unmount and the deactivation
-  local fs lv p
-  fs=$(tail -n +$FROM $LOG | grep -nE 'Result of stop operation for san-fs(:[0-9]+)? on ' | tail -1 | cut -d: -f1)
-  lv=$(tail -n +$FROM $LOG | grep -nE 'Result of stop operation for san-lv(:[0-9]+)? on ' | tail -1 | cut -d: -f1)
-  p=$(tail -n +$FROM $LOG | grep -nE 'Result of stop operation for san-path[0-9]*(:[0-9]+)? on ' | head -1 | cut -d: -f1)
-  echo "fs stop line $fs, lv stop line $lv, first path stop line $p"
-  [ -n "$fs" ] && [ -n "$lv" ] && [ -n "$p" ] && [ "$fs" -lt "$lv" ] && [ "$lv" -lt "$p" ]
-}
-check stack stop "stop order: unmount, deactivate, then log out (Pacemaker's log)" order_ok
+check stack stop "stop order: unmount, deactivate, then log out (Pacemaker's log)" san_stop_order_ok $LOG $FROM
 pcmk_clear
 san_initiator_reset
 multipathd shutdown 2>/dev/null
