@@ -17,7 +17,7 @@ command -v sbd >/dev/null && command -v fence_sbd >/dev/null || { result fencing
 
 # 1. both nodes: the two paths, open-iscsi, multipathd, LVM for lvmlockd, corosync; no dlm or
 #    lvmlockd left by an earlier suite (the stack starts its own, with dlm's fencing on)
-node_up="for p in \$(pidof lvmlockd dlm_controld); do kill \$p; done; sleep 2
+node_up="source /lab/guest/san.sh; for p in \$(pidof lvmlockd dlm_controld); do kill \$p; done; sleep 2
   san_pair_node_up && san_multipath_up && lvm_use_lvmlockd && modprobe gfs2 && mkdir -p $MNT && start_corosync"
 progress "san-pair: two paths to the array, open-iscsi, multipath and corosync on both nodes"
 if eval "$node_up" > /tmp/san-pair-node.log 2>&1 && on_peer "$node_up" >> /tmp/san-pair-node.log 2>&1; then
