@@ -25,6 +25,9 @@ san_initiator_up() {
   # iscsid reads the initiator name once, at its start: an earlier suite's iscsid would log in
   # under that suite's name, which the array's ACL refuses (as an authorization failure)
   iscsiadm -m session -u >/dev/null 2>&1
+  # and by hand: with systemd's iscsid.socket holding iscsid's IPC socket, an iscsid started here
+  # cannot bind it ("Can not bind IPC socket"); the next iscsiadm would start systemd's instead
+  systemctl stop iscsid.socket iscsid.service >/dev/null 2>&1
   for p in $(pidof iscsid); do kill "$p"; done
   for _ in $(seq 1 20); do pidof iscsid >/dev/null || break; sleep 0.5; done
   iscsid </dev/null >/dev/null 2>&1
