@@ -245,9 +245,11 @@ export function nodeRecordFiles(db: string, target: string, portal: InitiatorPor
   const dir = `${db}/nodes/${target}`;
   const out: string[] = [];
   for (const e of list(dir)) {
-    const m = /^(.*),(\d+),(\d+)$/.exec(e);
+    // TPGT -1: a static record (iscsiadm -m node -o new), made by hand where discovery cannot
+    // be used, e.g. an array behind NAT that offers its own address; the login learns the TPGT
+    const m = /^(.*),(\d+),(-?\d+)$/.exec(e);
     if (!m || !sameAddress(m[1]!, portal.address) || Number(m[2]) !== portal.port) continue;
-    if (portal.tpgt !== undefined && Number(m[3]) !== portal.tpgt) continue;
+    if (portal.tpgt !== undefined && Number(m[3]) !== portal.tpgt && m[3] !== "-1") continue;
     let isDir = false;
     try {
       isDir = statSync(`${dir}/${e}`).isDirectory();

@@ -105,7 +105,7 @@ function records(): Rec[] {
   if (!existsSync(base)) return out;
   for (const iqn of readdirSync(base).sort()) {
     for (const e of readdirSync(`${base}/${iqn}`).sort()) {
-      const m = /^(.*),(\d+),(\d+)$/.exec(e);
+      const m = /^(.*),(\d+),(-?\d+)$/.exec(e); // -1: a static record (-m node -o new)
       if (m && existsSync(`${base}/${iqn}/${e}/default`)) out.push({ iqn, addr: m[1]!, port: Number(m[2]), tpgt: Number(m[3]), file: `${base}/${iqn}/${e}/default` });
     }
   }

@@ -3,8 +3,8 @@
 // address), failed paths and try_recovery, what stop refuses to log out from, discovery, CHAP.
 // The real kernel's behaviour is the lab's (lab/suites/iscsi.sh).
 import t from "tap";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { agentPath, conformance, runAgent, runAgentAsync, type RunOpts } from "../lib/harness.js";
 import { InitiatorWorld, IQN } from "./initiator-world.js";
 
@@ -72,6 +72,21 @@ t.test("life cycle: discovery once, login, by-path link, monitor from sysfs, log
   t.equal(ra(w, "start", pr).code, 0, "start after stop");
   t.equal(w.calls().filter((c) => c[1] === "discovery").length, 1, "the record is reused: no second discovery");
   t.equal(ra(w, "stop", pr).code, 0);
+});
+
+t.test("a static record (iscsiadm -m node -o new, TPGT -1) is used as it is: no discovery", async (t) => {
+  // an array behind NAT answers SendTargets with its own address: operators add the record by hand
+  const w = new InitiatorWorld("static");
+  t.teardown(() => w.destroy());
+  const rec = w.record(P1, IQN, -1);
+  mkdirSync(dirname(rec), { recursive: true });
+  writeFileSync(rec, `# BEGIN RECORD 2.1.8\nnode.name = ${IQN}\nnode.tpgt = -1\nnode.startup = automatic\nnode.conn[0].address = 127.0.0.1\nnode.conn[0].port = 3260\n# END RECORD\n`, { mode: 0o600 });
+  const s = ra(w, "start", { portal: P1 });
+  t.equal(s.code, 0, s.stderr);
+  t.equal(w.calls().filter((c) => c[1] === "discovery").length, 0, "no discovery");
+  t.same(w.sessions().map((x) => [x.portal, x.state]), [[P1, "LOGGED_IN"]]);
+  t.match(readFileSync(rec, "utf8"), /^node\.startup = manual$/m, "the record made manual");
+  t.equal(ra(w, "stop", { portal: P1 }).code, 0);
 });
 
 t.test("two portals of one target: one session each, stop takes only its own", async (t) => {
