@@ -48,7 +48,7 @@ lab_image_dir() { echo "$LAB_CACHE/image-$(lab_image_key)"; }
 # the same ones, recording again would only reproduce them, and run.sh skips the record suites.
 # Not the kernel: it is in the image key and changes with every Debian kernel update, while the
 # in-kernel DRBD 8.4.11 and LIO outputs the recordings hold have not (--record re-records at will).
-RECORDED_PACKAGES="targetcli-fb python3-rtslib-fb python3-configshell-fb lvm2 dmsetup lvm2-lockd sanlock dlm-controld corosync drbd-utils gfs2-utils util-linux mount open-iscsi"
+RECORDED_PACKAGES="targetcli-fb python3-rtslib-fb python3-configshell-fb lvm2 dmsetup lvm2-lockd sanlock dlm-controld corosync drbd-utils gfs2-utils util-linux mount open-iscsi resource-agents pacemaker"
 RECORDED_LIST=$REPO_DIR/test/recordings/PACKAGES
 
 # lab_recorded_packages IMAGE_DIR: "package version" for each of RECORDED_PACKAGES as installed in

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Turn the lab run's result rows (RUN/*/n*/results.tsv) into lab/RESULTS.md (stdout).
-# Env from run.sh: TOTAL_S IMAGE_S SINGLE_S PAIR_S AGENTS.
+# Env from run.sh: TOTAL_S IMAGE_S SINGLE_S PAIR_S AGENTS REFERENCE.
 set -uo pipefail
 run=$1
 # record-skipped.tsv (run.sh): one SKIP row per record suite not run, package versions unchanged
@@ -22,6 +22,15 @@ equal the ones \`test/recordings/\` was recorded with (\`test/recordings/PACKAGE
   "$(dirname "$0")/../test/recordings/PACKAGES" 2>/dev/null | paste -sd, - | sed 's/,/, /g')), so this run
 neither recorded again nor compared fresh outputs with the committed ones; \`bash lab/run.sh --record\`
 runs them."
+fi
+# the upstream agents' reference runs: skipped, like the record suites, while upstream is unchanged
+if [ "${REFERENCE:-1}" = 0 ]; then
+  ref_note="Upstream agents' reference runs: **not run** (upstream's agents and the tools they drive are
+at the versions of \`test/recordings/PACKAGES\`, so they would show what the last run with them
+showed; \`bash lab/run.sh --reference\` runs them)."
+else
+  ref_note="Upstream agents run as a reference on the same cases: $refp as tsstor expects, $reff not (rows
+\`ref-pass\`/\`ref-fail\`; they never fail the lab)."
 fi
 fmt() { [ -n "${1:-}" ] && printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)) || echo "not run"; }
 cat <<HEAD
@@ -46,8 +55,7 @@ $( { cat "$run"/single/n1/suite-times.tsv "$run"/pair/n1/suite-times.tsv 2>/dev/
     for s in $skipped_rec; do printf '%s\tnot run: recorded package versions unchanged\n' "$s"; done; } |
   awk -F'\t' '{ printf "| %s | %s |\n", $1, $2 }')
 
-**tsstor: $pass passed, $fail failed, $skip skipped.** Upstream agents run as a reference on the
-same cases: $refp as tsstor expects, $reff not (rows \`ref-pass\`/\`ref-fail\`; they never fail the lab).$rec_note
+**tsstor: $pass passed, $fail failed, $skip skipped.** $ref_note$rec_note
 
 ## Per agent and action
 

@@ -2,7 +2,7 @@
 # The kernel lab (npm run lab): real LIO, DRBD 8.4, device-mapper/LVM/lvmlockd, GFS2 and DLM in
 # QEMU TCG VMs running Debian's 6.1 kernel, which this host kernel lacks.
 #
-#   bash lab/run.sh [--record] [--no-build] [--phase single|pair|all] [--suites "a b"] [--keep]
+#   bash lab/run.sh [--record] [--reference] [--no-build] [--phase single|pair|all] [--suites "a b"] [--keep]
 #
 # 1. installs the host packages (QEMU, debootstrap, the kernel) when missing;
 # 2. builds the agents (npm run build) unless --no-build;
@@ -14,13 +14,14 @@
 #    the recorded packages into test/recordings/PACKAGES.
 # The record-* suites run only with --record, when named in --suites, or when the image's versions
 # of the recorded packages (lib.sh RECORDED_PACKAGES) differ from test/recordings/PACKAGES: with the
-# same versions they would record the same outputs again.
+# same versions they would record the same outputs again. The same goes for the upstream agents'
+# reference runs inside the agent suites (--reference or --record runs them regardless).
 # Exit 0 only when no suite failed. No QEMU outlives this script (killed by PID on every exit).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$LAB_DIR/vm.sh"
 
-record=0 build=1 phase=all keep=0 suites=""
+record=0 build=1 phase=all keep=0 suites="" reference=0
 while [ $# -gt 0 ]; do
   case $1 in
     --record) record=1 ;;
@@ -28,6 +29,7 @@ while [ $# -gt 0 ]; do
     --phase) phase=$2; shift ;;
     --suites) suites=$2; shift ;;
     --keep) keep=1 ;;
+    --reference) reference=1 ;;
     *) die "unknown argument $1 (see the header of lab/run.sh)" ;;
   esac
   shift
@@ -104,6 +106,14 @@ if [ -n "$RECORD_SEL" ]; then
     [ -z "$named" ] || log "record suites run (named in --suites):$named"
   fi
 fi
+# 3c. the upstream agents' reference runs (rows heartbeat:/linbit:) observe upstream only: its
+# agents (resource-agents, drbd-utils), the tools they drive and Pacemaker, all in the recorded
+# packages; with the same versions they would show the same again, so they run only then
+if [ "$record" = 1 ] || [ "$reference" = 1 ]; then REFERENCE=1
+elif drift=$(lab_recorded_packages_diff "$IMG") && [ -z "$drift" ]; then
+  REFERENCE=0
+  log "upstream reference runs skipped (the image's recorded package versions equal test/recordings/PACKAGES; --reference runs them)"
+else REFERENCE=1; fi
 skip_rows() { # SUITES: one SKIP row per skipped record suite, for the report
   local s
   for s in $1; do
@@ -125,7 +135,7 @@ cp -r "$LAB_DIR/guest" "$LAB_DIR/suites" "$RUN/payload/"
 payload_img() { # ROLE NODES SUITES -> image path
   local p="$RUN/payload-$1"
   rm -rf "$p"; cp -a "$RUN/payload" "$p"
-  printf 'ROLE=%s\nNODES=%s\nSUITES="%s"\nLAB_TRACE=%s\n' "$1" "$2" "$3" "${TSSTOR_LAB_TRACE:-}" > "$p/job"
+  printf 'ROLE=%s\nNODES=%s\nSUITES="%s"\nLAB_TRACE=%s\nREFERENCE=%s\n' "$1" "$2" "$3" "${TSSTOR_LAB_TRACE:-}" "$REFERENCE" > "$p/job"
   mkfs.ext4 -q -F -L payload -d "$p" "$RUN/payload-$1.img" 512M >/dev/null
   rm -rf "$p"
   echo "$RUN/payload-$1.img"
@@ -214,7 +224,7 @@ fi
 TOTAL_S=$((SECONDS - T0))
 SINGLE_S=$(cat "$RUN/single/phase-seconds" 2>/dev/null || true)
 PAIR_S=$(cat "$RUN/pair/phase-seconds" 2>/dev/null || true)
-export IMAGE_S TOTAL_S SINGLE_S PAIR_S AGENTS
+export IMAGE_S TOTAL_S SINGLE_S PAIR_S AGENTS REFERENCE
 bash "$LAB_DIR/report.sh" "$RUN" > "$LAB_DIR/RESULTS.md" || rc=1
 if [ "$record" = 1 ]; then
   bash "$LAB_DIR/collect-recordings.sh" "$RUN"

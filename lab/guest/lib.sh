@@ -47,6 +47,9 @@ result() { # AGENT ACTION CASE STATUS [DETAIL]
   progress "RESULT $st $a $2: $3${5:+ ($5)}"
 }
 have_agent() { [ -x "$RA_DIR/$1" ]; }
+# reference: whether this run includes the upstream agents' reference runs (run.sh: only when the
+# recorded package versions changed, or with --reference / --record)
+reference() { [ "${REFERENCE:-1}" = 1 ]; }
 # Skip a whole agent's part of a suite with a clear message when the payload lacks it.
 need_agent() {
   have_agent "$1" && return 0

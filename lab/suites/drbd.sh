@@ -128,6 +128,6 @@ suite() { # PROVIDER LAST
     sleep 5
   fi
 }
-if have_agent drbd; then suite linbit no; suite tsstor yes
+if have_agent drbd; then if reference; then suite linbit no; fi; suite tsstor yes
 else suite linbit yes; PROV=tsstor; need_agent drbd; fi
 exit 0 # results are in the rows; a non-zero exit means the suite itself broke

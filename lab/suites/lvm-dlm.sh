@@ -34,7 +34,7 @@ lvmlockd_suite() { # PROVIDER: the lvmlockd agent's own lifecycle on n1 (and lea
   expect 7 lvmlockd monitor "monitor after stop"
 }
 lvmlockd_suite tsstor
-lvmlockd_suite heartbeat
+reference && lvmlockd_suite heartbeat
 PROV=""
 start_lvmlockd && on_peer start_lvmlockd >/dev/null || { result lvmlockd - "lvmlockd on both nodes" FAIL; exit 1; }
 vgcreate --shared vgc $SH >/tmp/vgc.log 2>&1 || { result LVM-activate - "vgcreate --shared (dlm)" FAIL "$(tail -1 /tmp/vgc.log)"; exit 1; }
@@ -98,5 +98,5 @@ suite() { # PROVIDER
   vgchange --lock-stop vgc >/dev/null 2>&1; on_peer 'vgchange --lock-stop vgc' >/dev/null 2>&1
 }
 suite tsstor
-suite heartbeat
+reference && suite heartbeat
 exit 0 # results are in the rows; a non-zero exit means the suite itself broke
