@@ -1,8 +1,9 @@
-# The storage array of the SAN suites (sourced by suites/record-iscsi.sh and suites/iscsi.sh): a
-# LIO target on this VM that is not managed by any agent here, exporting two LUNs through two
-# portals, 127.0.0.1:3260 and 127.0.0.10:3260 (two paths for multipath; the second address starts
-# with the first's text, as 10.0.0.1 and 10.0.0.10 do), plus a CHAP-only target (mutual CHAP) on
-# 127.0.0.1:3261. The initiator is this VM's open-iscsi; paths are cut with nft.
+# The storage arrays of the SAN suites (sourced by suites/record-iscsi.sh, iscsi.sh, san-pair.sh).
+# For record-iscsi and iscsi: a LIO target on this VM that is not managed by any agent here,
+# exporting two LUNs through two portals, 127.0.0.1:3260 and 127.0.0.10:3260 (two paths for
+# multipath; the second address starts with the first's text, as 10.0.0.1 and 10.0.0.10 do), plus
+# a CHAP-only target (mutual CHAP) on 127.0.0.1:3261; paths are cut with nft. For san-pair: tgtd on
+# the lab host (below). The initiator is this VM's open-iscsi.
 ARRAY_IQN=iqn.2003-01.org.tsstor.lab:array
 CHAP_IQN=iqn.2003-01.org.tsstor.lab:array-chap
 SAN_INIT=iqn.1993-08.org.debian:01:sanlab

@@ -239,17 +239,19 @@ function lvName(dm: string): string {
 
 /**
  * The record files of (target, portal) in the node database: NODE_CONFIG_DIR/TARGET/ADDR,PORT,TPGT
- * is a directory with one file per iface (open-iscsi >= 2.0-870), or itself the record (older).
+ * is a directory with one file per iface (open-iscsi >= 2.0-870), or itself the record (older);
+ * a record without a TPGT is NODE_CONFIG_DIR/TARGET/ADDR,PORT, one file.
  */
 export function nodeRecordFiles(db: string, target: string, portal: InitiatorPortal): string[] {
   const dir = `${db}/nodes/${target}`;
   const out: string[] = [];
   for (const e of list(dir)) {
-    // TPGT -1: a static record (iscsiadm -m node -o new), made by hand where discovery cannot
-    // be used, e.g. an array behind NAT that offers its own address; the login learns the TPGT
-    const m = /^(.*),(\d+),(-?\d+)$/.exec(e);
+    // ADDR,PORT without a TPGT: a static record (iscsiadm -m node -o new), made by hand where
+    // discovery cannot be used, e.g. an array behind NAT that offers its own address; open-iscsi
+    // keeps it in the old layout, one file, and the login learns the TPGT
+    const m = /^(.*),(\d+),(\d+)$/.exec(e) ?? /^([^,]*),(\d+)$/.exec(e);
     if (!m || !sameAddress(m[1]!, portal.address) || Number(m[2]) !== portal.port) continue;
-    if (portal.tpgt !== undefined && Number(m[3]) !== portal.tpgt && m[3] !== "-1") continue;
+    if (portal.tpgt !== undefined && m[3] !== undefined && Number(m[3]) !== portal.tpgt) continue;
     let isDir = false;
     try {
       isDir = statSync(`${dir}/${e}`).isDirectory();

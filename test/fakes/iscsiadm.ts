@@ -9,7 +9,7 @@
 //     "down"?: ["portal", ...] (unreachable), "iscsid"?: false (not running) }
 // Messages and exit codes are iscsiadm's (test/recordings/iscsiadm, recorded in the lab).
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, relative } from "node:path";
 import { err, out, type FakeMain } from "./lib.js";
 
@@ -105,8 +105,11 @@ function records(): Rec[] {
   if (!existsSync(base)) return out;
   for (const iqn of readdirSync(base).sort()) {
     for (const e of readdirSync(`${base}/${iqn}`).sort()) {
-      const m = /^(.*),(\d+),(-?\d+)$/.exec(e); // -1: a static record (-m node -o new)
+      const m = /^(.*),(\d+),(\d+)$/.exec(e);
       if (m && existsSync(`${base}/${iqn}/${e}/default`)) out.push({ iqn, addr: m[1]!, port: Number(m[2]), tpgt: Number(m[3]), file: `${base}/${iqn}/${e}/default` });
+      // a static record (-m node -o new: no TPGT) is one file, ADDR,PORT (recorded in the lab)
+      const s = /^([^,]*),(\d+)$/.exec(e);
+      if (s && statSync(`${base}/${iqn}/${e}`).isFile()) out.push({ iqn, addr: s[1]!, port: Number(s[2]), tpgt: -1, file: `${base}/${iqn}/${e}` });
     }
   }
   return out;
