@@ -96,6 +96,11 @@ if wait_for 120 path1_failed; then result $A monitor "n1's path A resource fails
 else result $A monitor "n1's path A resource fails" FAIL "$(crm_mon -1 | grep path1 | head -2 | tr '\n' ' ')"; fi
 check stack monitor "dlm, lvmlockd, LV and GFS2 not restarted on either node" sh -c "! crm_mon -1 --output-as=xml | grep '<failure ' | grep -v san-path1 | grep -q ."
 host_request link n1 on sana
+# the host's link control is asynchronous: clean up only once the portal answers again and the
+# start that failed while it was cut is on record (a cleanup before that left the fail-count)
+path_a_answers() { timeout 3 bash -c "exec 3<>/dev/tcp/${PA%:*}/${PA#*:}" 2>/dev/null; }
+wait_for 60 path_a_answers || progress "san-pair: path A's portal still unreachable 60 s after its link came back"
+sleep 5
 crm_resource --cleanup -r san-path1-clone >/dev/null 2>&1
 if wait_for 120 all_started; then result $A start "path A back after its link returns (cleanup)" PASS
 else result $A start "path A back after its link returns" FAIL "$(crm_mon -1 | grep -i path1 | head -2 | tr '\n' ' ')"; fi
