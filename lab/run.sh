@@ -90,14 +90,19 @@ without() { # LIST DROP -> LIST without the names in DROP
   for s in $1; do case " $2 " in *" $s "*) ;; *) out+=" $s" ;; esac; done
   echo "${out# }"
 }
+# the image's recorded package versions against test/recordings/PACKAGES, read once for both
+# skips below: "same", "differ" (drift lists how) or "unread"
+if drift=$(lab_recorded_packages_diff "$IMG"); then
+  if [ -z "$drift" ]; then packages=same; else packages=differ; fi
+else packages=unread; fi
 SKIP_SINGLE="" SKIP_PAIR=""
 RECORD_SEL=$(for s in $SINGLE_SUITES $PAIR_SUITES; do case $s in record-*) echo "$s" ;; esac; done | tr '\n' ' ')
 if [ -n "$RECORD_SEL" ]; then
   if [ "$record" = 1 ]; then
     log "record suites run (--record): ${RECORD_SEL% }"
-  elif ! drift=$(lab_recorded_packages_diff "$IMG"); then
+  elif [ "$packages" = unread ]; then
     log "record suites run: the image's package versions could not be read"
-  elif [ -n "$drift" ]; then
+  elif [ "$packages" = differ ]; then
     log "record suites run: recorded packages differ from test/recordings/PACKAGES: $(printf '%s' "$drift" | paste -sd';' - | sed 's/;/; /g')"
   else
     named=""
@@ -115,7 +120,7 @@ fi
 # agents (resource-agents, drbd-utils), the tools they drive and Pacemaker, all in the recorded
 # packages; with the same versions they would show the same again, so they run only then
 if [ "$record" = 1 ] || [ "$reference" = 1 ]; then REFERENCE=1
-elif drift=$(lab_recorded_packages_diff "$IMG") && [ -z "$drift" ]; then
+elif [ "$packages" = same ]; then
   REFERENCE=0
   log "upstream reference runs skipped (the image's recorded package versions equal test/recordings/PACKAGES; --reference runs them)"
 else REFERENCE=1; fi
@@ -176,18 +181,18 @@ if [ -n "$PAIR_SUITES" ]; then
   # the two-node SAN suite's array, not a cluster node: tgtd on this host's loopback, one LUN of a
   # file; each VM reaches it through two QEMU user-mode networks of its own (path A and B: the
   # netdevs sana, sanb), isolated but for one forward each to tgtd (lab/guest/san.sh)
+  san_nics() { # N TGTD_PORT: QEMU's arguments for VM nN's two path NICs, one a line
+    local net id
+    for net in 20 21; do
+      [ $net = 20 ] && id=sana || id=sanb
+      printf '%s\n' -netdev "user,id=$id,net=10.213.$net.0/24,restrict=on,guestfwd=tcp:10.213.$net.100:3260-cmd:socat - TCP:127.0.0.1:$2" \
+        -device "virtio-net-pci,netdev=$id,mac=52:54:00:12:$net:0$1"
+    done
+  }
   san1=() san2=()
   case " $PAIR_SUITES " in *" san-pair "*)
     if tport=$(san_array_host "$RUN/pair" $((port + 2))); then
-      for n in 1 2; do
-        declare -n nics=san$n
-        for net in 20 21; do
-          [ $net = 20 ] && id=sana || id=sanb
-          nics+=(-netdev "user,id=$id,net=10.213.$net.0/24,restrict=on,guestfwd=tcp:10.213.$net.100:3260-cmd:socat - TCP:127.0.0.1:$tport"
-            -device "virtio-net-pci,netdev=$id,mac=52:54:00:12:$net:0$n")
-        done
-        unset -n nics
-      done
+      mapfile -t san1 < <(san_nics 1 "$tport"); mapfile -t san2 < <(san_nics 2 "$tport")
     else log "the SAN array (tgtd on this host) did not start: the san-pair suite will fail"; rc=1; fi ;;
   esac
   # shellcheck disable=SC2086
