@@ -427,7 +427,8 @@ pcmk_clear() {
   # text grep passed at once while both split-brain Primaries were still up, and they became orphans)
   local active='crm_mon -1 --output-as=xml | grep "<resource " | grep -E "active=\"true\"|failed=\"true\""'
   # (a resource blocked by a failed stop stays active: no use waiting for it)
-  wait_for 180 sh -c "! $active || timeout 10 crm_mon -1 --output-as=xml | grep -q 'blocked=\"true\"'" || progress "pcmk_clear: resources still active: $(sh -c "$active" | grep -o 'id="[^"]*"' | tr '\n' ' ')"
+  settled() { ! sh -c "$active" || pcmk_blocked; }
+  wait_for 180 settled || progress "pcmk_clear: resources still active: $(sh -c "$active" | grep -o 'id="[^"]*"' | tr '\n' ' ')"
   cibadmin --erase --force >/dev/null 2>&1
   crm_attribute -t crm_config -n stonith-enabled -v false >/dev/null 2>&1
 }

@@ -33,9 +33,9 @@ primary_on() { # NODE: NODE is Primary and the other one is not
   case "$(role "$o")" in Primary*) return 1 ;; esac
 }
 score() { crm_attribute -N "$1" -n "master-$RID" -l reboot -G -q 2>/dev/null; }
-n1_scored() { local s; s=$(score n1); [ -n "$s" ] && [ "$s" -gt 0 ]; }
-n1_unscored() { ! n1_scored; }
-both_scored() { local s; s=$(score n2); n1_scored && [ -n "$s" ] && [ "$s" -gt 0 ]; }
+scored() { local s; s=$(score "$1"); [ -n "$s" ] && [ "$s" -gt 0 ]; } # NODE has a promotion score
+both_scored() { scored n1 && scored n2; }
+n1_unscored() { ! scored n1; }
 promoted_node() { primary_on n1 && echo n1 && return; primary_on n2 && echo n2; }
 has_promoted() { [ -n "$(promoted_node)" ]; }
 
@@ -101,7 +101,7 @@ suite() { # PROVIDER LAST
   drbdadm connect $RES >/dev/null 2>&1
   wait_for 120 primary_on n2 || true
   drbd_wait $RES '_disk=UpToDate' 300 >/dev/null
-  wait_for 45 n1_scored || true
+  wait_for 45 scored n1 || true
   s1=$(score n1)
   if [ -n "$s1" ] && [ "$s1" -gt 0 ]; then result $A monitor "score back after resync (n1=$s1)" PASS
   else result $A monitor "score back after resync" FAIL "n1='$s1'"; fi
