@@ -107,7 +107,8 @@ function records(): Rec[] {
     for (const e of readdirSync(`${base}/${iqn}`).sort()) {
       const m = /^(.*),(\d+),(\d+)$/.exec(e);
       if (m && existsSync(`${base}/${iqn}/${e}/default`)) out.push({ iqn, addr: m[1]!, port: Number(m[2]), tpgt: Number(m[3]), file: `${base}/${iqn}/${e}/default` });
-      // a static record (-m node -o new: no TPGT) is one file, ADDR,PORT (recorded in the lab)
+      // a static record (-m node -o new: no TPGT) is one file, ADDR,PORT (seen in a lab VM's
+      // node database; not in test/recordings yet)
       const s = /^([^,]*),(\d+)$/.exec(e);
       if (s && statSync(`${base}/${iqn}/${e}`).isFile()) out.push({ iqn, addr: s[1]!, port: Number(s[2]), tpgt: -1, file: `${base}/${iqn}/${e}` });
     }
