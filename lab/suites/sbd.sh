@@ -164,8 +164,8 @@ progress "sbd: cleaning up for the next suite"
 # every resource stopped while the configuration still holds the parameters, then the CIB erased
 pcmk_clear
 # (in the unfenced control a stop can fail, e.g. the LUN's under the split brain, and nothing then
-# stops it: Pacemaker is killed, and what the stack ran is taken down by hand; sbd goes first,
-# or it would reset the node whose Pacemaker died with resources running)
+# stops it: stop_pacemaker kills Pacemaker, sbd before it, and what the stack ran is taken down
+# by hand)
 down="stop_sbd; stop_pacemaker; targetcli clearconfig confirm=True >/dev/null 2>&1
   for d in \$(ip -o addr show | grep ' $VIP/' | awk '{print \$2}'); do ip addr del $VIP/24 dev \$d; done
   drbdadm down $RES; rm -f /etc/drbd.d/$RES.res"
