@@ -46,11 +46,17 @@ export interface FencingOptions {
 }
 
 export interface FencingTarget {
-  stack: "iscsi" | "gfs2" | "drbd-fs" | "san";
-  /** the DRBD resource under the stack (undefined: no DRBD); not checkable when its name or drbdconf is invalid (reported already) */
-  drbd?: { resource: string; conf?: string; checkable: boolean };
+  stack: "iscsi" | "gfs2" | "drbd-fs" | "san" | "failover";
+  /** the DRBD resources under the stack (none: no DRBD); one is not checkable when its name or drbdconf is invalid (reported already) */
+  drbd?: DrbdTarget[];
   /** what the stack risks without fencing (the WARNING lines --fencing none keeps) */
   unfenced: string[];
+}
+
+export interface DrbdTarget {
+  resource: string;
+  conf?: string;
+  checkable: boolean;
 }
 
 /** A command run on this cluster node before the CIB transaction (not a CIB edit). */
@@ -132,14 +138,14 @@ export function planFencing(o: FencingOptions, t: FencingTarget, p: Problems): F
     );
     return p.list.length > before ? undefined : f;
   }
-  if (o.skipDrbdCheck && !t.drbd) p.add(`--skip-drbd-check: the ${t.stack}${t.stack === "iscsi" ? " --no-drbd" : ""} stack has no DRBD to check`);
+  if (o.skipDrbdCheck && !t.drbd?.length) p.add(`--skip-drbd-check: the ${t.stack}${t.stack === "iscsi" ? " --no-drbd" : ""} stack has no DRBD to check`);
   if (m === "drbd-quorum") drbdQuorum(o, t, p, f);
   else {
     const cs = corosync(o, m, p);
     if (m === "sbd") sbd(o, cs, p, f);
     else if (m === "watchdog") watchdog(o, cs, p, f);
     else agent(o, cs, p, f);
-    if (t.drbd) f.notes.push(...drbdCheck(o, t, p, undefined));
+    for (const d of t.drbd ?? []) f.notes.push(...drbdCheck(o, d, p, undefined));
   }
   return p.list.length > before ? undefined : f;
 }
@@ -434,7 +440,7 @@ function agent(o: FencingOptions, cs: Corosync | undefined, p: Problems, f: Fenc
 }
 
 function drbdQuorum(o: FencingOptions, t: FencingTarget, p: Problems, f: Fencing): void {
-  if (!t.drbd) {
+  if (!t.drbd?.length) {
     p.add(`--fencing drbd-quorum needs DRBD: the ${t.stack}${t.stack === "iscsi" ? " --no-drbd" : ""} stack has none (use sbd, watchdog or agent)`);
     return;
   }
@@ -444,7 +450,7 @@ function drbdQuorum(o: FencingOptions, t: FencingTarget, p: Problems, f: Fencing
     p.add(`--on-no-quorum: "${o.onNoQuorum}" is not io-error or suspend-io`);
     return;
   }
-  f.notes.push(...drbdCheck(o, t, p, want));
+  for (const d of t.drbd) f.notes.push(...drbdCheck(o, d, p, want));
   // no node fencing: Pacemaker must not wait for a fence device that does not exist
   f.commands.push(["property", "set", "stonith-enabled=false"]);
   f.notes.push(
@@ -460,9 +466,9 @@ function drbdQuorum(o: FencingOptions, t: FencingTarget, p: Problems, f: Fencing
  * The DRBD half of fencing, by the rule `tsstor doctor` applies (drbdFencingFindings): problems
  * when the configuration is wrong; notes when it could not be read and --skip-drbd-check was given.
  */
-function drbdCheck(o: FencingOptions, t: FencingTarget, p: Problems, quorum: OnNoQuorum | undefined): string[] {
-  const { resource, checkable } = t.drbd!;
-  const path = t.drbd!.conf ?? DEFAULT_DRBDCONF;
+function drbdCheck(o: FencingOptions, d: DrbdTarget, p: Problems, quorum: OnNoQuorum | undefined): string[] {
+  const { resource, checkable } = d;
+  const path = d.conf ?? DEFAULT_DRBDCONF;
   if (!checkable) return [];
   let conf;
   try {

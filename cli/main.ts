@@ -1,4 +1,6 @@
 // The `tsstor` command (never imported by agents/ or lib/: yargs stays out of the agent binary).
+//   tsstor stack apply FILE [--dry-run] [--cib F]    a stack file, applied idempotently (cli/stack/)
+//   tsstor stack delete|add-lun|remove-lun ...       its life on the cluster
 //   tsstor stack iscsi|gfs2|san|drbd-fs [options]       print a reviewable bash script of pcs commands
 //   tsstor stack ... --apply                       apply it atomically on this cluster node
 //   tsstor stack ... --apply --cib FILE            apply it to a CIB file (pcs -f), e.g. for crm_simulate
@@ -8,8 +10,10 @@ import { hideBin } from "yargs/helpers";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { InvalidOptions, drbdFsStack, gfs2Stack, iscsiStack, sanStack, type Plan } from "./stacks.js";
-import { METHODS, PASSWORD_ON_COMMAND_LINE, isPasswordKey, type FencingOptions } from "./fencing.js";
+import { InvalidOptions, type Plan } from "./stacks.js";
+import { bundledPlan } from "./stack/kinds.js";
+import { stackFileCommands } from "./stack/command.js";
+import { METHODS, PASSWORD_ON_COMMAND_LINE, isPasswordKey } from "./fencing.js";
 import { ApplyError, applyPlan, renderScript } from "./pcs.js";
 import { doctorCommand } from "./doctor.js";
 import { statusCommand } from "./status.js";
@@ -51,23 +55,6 @@ const common = (y: Argv) =>
     .option("on-no-quorum", { type: "string", describe: "drbd-quorum: io-error or suspend-io (default: suspend-io for iscsi, io-error for drbd-fs)" })
     .option("skip-drbd-check", { type: "boolean", default: false, describe: "the DRBD configuration is not readable here: print the script anyway, listing what it must contain" });
 
-type FencingArgs = {
-  fencing?: string;
-  "corosync-conf"?: string;
-  "sbd-device"?: unknown;
-  "sbd-init"?: boolean;
-  "sbd-enable"?: boolean;
-  watchdog?: string;
-  "sbd-watchdog-timeout"?: number;
-  "sbd-msgwait"?: number;
-  "fence-agent"?: string;
-  "fence-param"?: unknown;
-  "fence-host-map"?: unknown;
-  "fence-password-file"?: unknown;
-  "on-no-quorum"?: string;
-  "skip-drbd-check"?: boolean;
-};
-
 // CHAP for the iscsi and san stacks: secrets only from files (never argv), the same four options
 const chapOptions = (logsIn: string, answers: string) =>
   ({
@@ -76,29 +63,6 @@ const chapOptions = (logsIn: string, answers: string) =>
     "mutual-chap-user": { type: "string", describe: `mutual CHAP: the user ${answers} answers with` },
     "mutual-chap-secret-file": { type: "string", describe: `mutual CHAP: root-only file holding ${answers}'s secret (not the --chap one)` },
   }) as const;
-const chapArgs = (a: { "chap-user"?: string; "chap-secret-file"?: string; "mutual-chap-user"?: string; "mutual-chap-secret-file"?: string }) => ({
-  chap: { user: a["chap-user"], file: a["chap-secret-file"] },
-  mutualChap: { user: a["mutual-chap-user"], file: a["mutual-chap-secret-file"] },
-});
-
-const fencingOptions = (a: FencingArgs): FencingOptions => ({
-  method: a.fencing,
-  corosyncConf: a["corosync-conf"],
-  sbdDevices: strs(a["sbd-device"]),
-  sbdInit: a["sbd-init"],
-  sbdEnable: a["sbd-enable"],
-  watchdog: a.watchdog,
-  sbdWatchdogTimeout: a["sbd-watchdog-timeout"],
-  sbdMsgwait: a["sbd-msgwait"],
-  fenceAgent: a["fence-agent"],
-  // not split at commas: a parameter value may hold one
-  fenceParams: list(a["fence-param"]),
-  fenceHostMap: strs(a["fence-host-map"]),
-  fencePasswordFiles: strs(a["fence-password-file"]),
-  onNoQuorum: a["on-no-quorum"],
-  skipDrbdCheck: a["skip-drbd-check"],
-});
-
 /**
  * A password typed into `tsstor stack` (password=..., passwd=..., --password VALUE) is refused
  * before anything parses or echoes the arguments: the message names the argument, never its value.
@@ -133,8 +97,6 @@ function demo(args: string[]): Promise<number> {
   return new Promise((resolve) => child.on("exit", (c, s) => resolve(c ?? (s === "SIGINT" ? 130 : 1))));
 }
 
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
-const strs = (v: unknown): string[] => list(v).flatMap((s) => s.split(",")).filter(Boolean);
 
 class UsageFailed extends Error {}
 
@@ -162,9 +124,8 @@ export function run(args: string[]): number | Promise<number> {
     .strict()
     .completion("completion", "print a bash completion script")
     .demandCommand(1)
-    .command("stack", "bundled Pacemaker configurations (pcs scripts)", (y) =>
-      y
-        .demandCommand(1)
+    .command("stack", "Pacemaker stacks: from a stack file (apply, delete, add-lun, remove-lun) or bundled shapes from options (pcs scripts)", (y) =>
+      stackFileCommands(y.demandCommand(1), (c) => (code = c))
         .command(
           "iscsi",
           "DRBD promotable -> iSCSITarget -> LUNs -> virtual IPs (or --no-drbd for a shared SAN LUN)",
@@ -187,28 +148,7 @@ export function run(args: string[]): number | Promise<number> {
               .option("clone-max", { type: "number", describe: "DRBD clone-max (default 2)" }),
           (a) => {
             try {
-              out(
-                iscsiStack({
-                  prefix: a.prefix,
-                  drbdResource: a["drbd-resource"],
-                  drbdconf: a.drbdconf,
-                  san: a["no-drbd"],
-                  iqn: a.iqn,
-                  luns: strs(a.lun),
-                  ips: strs(a.ip),
-                  nic: a.nic,
-                  portals: strs(a.portal),
-                  initiators: strs(a.initiator),
-                  allowAnyInitiator: a["allow-any-initiator"],
-                  ...chapArgs(a),
-                  implementation: a.implementation,
-                  tid: a.tid,
-                  cloneMax: a["clone-max"],
-                  monitorInterval: a["monitor-interval"],
-                }, fencingOptions(a)),
-                a,
-                args,
-              );
+              out(bundledPlan("iscsi", a), a, args);
             } catch (e) {
               fail(e);
             }
@@ -225,7 +165,7 @@ export function run(args: string[]): number | Promise<number> {
               .option("lock-type", { type: "string", choices: ["dlm", "sanlock"], describe: "lvmlockd lock type (default dlm)" }),
           (a) => {
             try {
-              out(gfs2Stack({ prefix: a.prefix, filesystems: strs(a.fs), options: a.options, lockType: a["lock-type"] as "dlm" | "sanlock" | undefined, monitorInterval: a["monitor-interval"] }, fencingOptions(a)), a, args);
+              out(bundledPlan("gfs2", a), a, args);
             } catch (e) {
               fail(e);
             }
@@ -247,22 +187,7 @@ export function run(args: string[]): number | Promise<number> {
               .options(chapOptions("this node logs in with", "the array")),
           (a) => {
             try {
-              out(
-                sanStack({
-                  prefix: a.prefix,
-                  target: a.target,
-                  portals: strs(a.portal),
-                  filesystems: strs(a.fs),
-                  vmVgs: strs(a["vm-vg"]),
-                  options: a.options,
-                  lockType: a["lock-type"] as "dlm" | "sanlock" | undefined,
-                  multipath: !a["no-multipath"],
-                  ...chapArgs(a),
-                  monitorInterval: a["monitor-interval"],
-                }, fencingOptions(a)),
-                a,
-                args,
-              );
+              out(bundledPlan("san", a), a, args);
             } catch (e) {
               fail(e);
             }
@@ -287,25 +212,7 @@ export function run(args: string[]): number | Promise<number> {
               .option("clone-max", { type: "number" }),
           (a) => {
             try {
-              out(
-                drbdFsStack({
-                  prefix: a.prefix,
-                  drbdResource: a["drbd-resource"],
-                  drbdconf: a.drbdconf,
-                  device: a.device,
-                  directory: a.directory,
-                  fstype: a.fstype,
-                  options: a.options,
-                  ip: a.ip,
-                  nic: a.nic,
-                  service: a.service,
-                  serviceParams: a["service-param"]?.map(String),
-                  cloneMax: a["clone-max"],
-                  monitorInterval: a["monitor-interval"],
-                }, fencingOptions(a)),
-                a,
-                args,
-              );
+              out(bundledPlan("drbd-fs", a), a, args);
             } catch (e) {
               fail(e);
             }

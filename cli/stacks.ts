@@ -2,7 +2,7 @@
 // commands (argv, without "pcs -f FILE") that build the stack in one CIB transaction.
 // Why the constraints look as they do is written next to them; docs/stacks.md has the pictures.
 // Fencing is every stack's first part: cli/fencing.ts plans it from the --fencing options.
-import { planFencing, type CibRequirement, type Fencing, type FencingOptions, type FencingTarget, type NodeStep } from "./fencing.js";
+import { planFencing, type CibRequirement, type Fencing, type FencingOptions, type DrbdTarget, type NodeStep } from "./fencing.js";
 import { chapError, chapPairError } from "../lib/iscsi/syntax.js";
 import { parseInitiatorPortal, portalArg, portalError as initiatorPortalError } from "../lib/iscsi/initiator.js";
 import { Problems, absPath, agentSpec, drbdResource, duration, iqn, ipWithPrefix, lvmName, mountPoint, nameValue, nic, portal, resourceId } from "./validate.js";
@@ -24,7 +24,7 @@ export interface Plan {
 }
 
 /** Fencing first (one transaction: the cluster never holds the stack without it), then the stack. */
-function withFencing(f: Fencing, plan: Omit<Plan, "fencing" | "nodeSteps" | "requires">): Plan {
+export function withFencing(f: Fencing, plan: Omit<Plan, "fencing" | "nodeSteps" | "requires">): Plan {
   return {
     ...plan,
     notes: [...plan.notes, ...f.notes],
@@ -36,7 +36,7 @@ function withFencing(f: Fencing, plan: Omit<Plan, "fencing" | "nodeSteps" | "req
 }
 
 /** The DRBD resource a stack's fencing check reads (checked only when its name and drbdconf are valid). */
-const drbdTarget = (resource: string | undefined, conf: string | undefined): FencingTarget["drbd"] => ({
+export const drbdTarget = (resource: string | undefined, conf: string | undefined): DrbdTarget => ({
   resource: resource ?? "",
   conf,
   checkable: resource !== undefined && !drbdResource(resource) && (conf === undefined || !absPath(conf)),
@@ -48,7 +48,7 @@ export class InvalidOptions extends Error {
   }
 }
 
-const op = (interval: string, ...more: string[]) => ["op", "monitor", `interval=${interval}`, ...more];
+export const op = (interval: string, ...more: string[]) => ["op", "monitor", `interval=${interval}`, ...more];
 
 // ---- iSCSI: DRBD promotable -> iSCSITarget -> LUs -> virtual IPs ----
 
@@ -91,27 +91,24 @@ export const OPEN_TARGET =
   "give the initiators allowed to log in (--initiator IQN, repeat), or --allow-any-initiator to let any host that reaches the portal read and write every LUN (then use --chap-user/--chap-secret-file)";
 
 /**
- * CHAP options: user and secret file together; the file checked here as the agent will check it
- * on every node (regular, root-only, a valid secret on its first line). Returns the agent
- * parameters; the secret itself goes nowhere.
- */
-function chapParams(p: Problems, o: IscsiOptions): string[] {
-  return chapOptionParams(p, o, [["incoming_username", "incoming_password_file"], ["outgoing_username", "outgoing_password_file"]], o.implementation);
-}
-
-/**
  * --chap/--mutual-chap as agent parameters (user and secret-file parameter names per direction):
  * user and file together, the file read as the agent will read it, the rules binding the two
  * directions (lib/iscsi/syntax chapPairError, which the agents enforce at start) checked here first.
  */
-function chapOptionParams(p: Problems, o: { chap?: ChapOption; mutualChap?: ChapOption }, keys: [[string, string], [string, string]], implementation?: string): string[] {
+export function chapOptionParams(
+  p: Problems,
+  o: { chap?: ChapOption; mutualChap?: ChapOption },
+  keys: [[string, string], [string, string]],
+  implementation?: string,
+  flags: [string, string] = ["--chap", "--mutual-chap"],
+): string[] {
   const out: string[] = [];
   // what each direction gave (its secret once read and well-formed), for the pair rules below
   const read: ({ user: string; password?: string } | undefined)[] = [undefined, undefined];
   const given = (c: ChapOption | undefined) => c?.user !== undefined || c?.file !== undefined;
   for (const [i, [flag, c]] of ([
-    ["--chap", o.chap],
-    ["--mutual-chap", o.mutualChap],
+    [flags[0], o.chap],
+    [flags[1], o.mutualChap],
   ] as const).entries()) {
     if (!c || !given(c)) continue;
     if (c.user === undefined || c.file === undefined) {
@@ -127,10 +124,95 @@ function chapOptionParams(p: Problems, o: { chap?: ChapOption; mutualChap?: Chap
     out.push(`${keys[i]![0]}=${c.user}`, `${keys[i]![1]}=${c.file}`);
   }
   const [chap, mutual] = read;
-  if (given(o.mutualChap) && !given(o.chap)) p.add("--mutual-chap-user needs --chap-user: the initiator authenticates first, then the target");
+  if (given(o.mutualChap) && !given(o.chap)) p.add(`${flags[1]}-user needs ${flags[0]}-user: the initiator authenticates first, then the target`);
   const pair = chapPairError(implementation, chap, mutual);
-  if (pair) p.add(`--chap/--mutual-chap: ${pair}`);
+  if (pair) p.add(`${flags[0]}/${flags[1]}: ${pair}`);
   return out;
+}
+
+/** One iSCSI target and its LUNs, as the iscsi stack and the failover stack file give them. */
+export interface TargetInput {
+  iqn: string;
+  implementation?: string;
+  tid?: number;
+  /** parsed LUNs; `label` names the LUN in errors */
+  luns: Array<{ n: number; path: string; label: string }>;
+  portals?: string[];
+  initiators?: string[];
+  allowAnyInitiator?: boolean;
+  chap?: ChapOption;
+  mutualChap?: ChapOption;
+}
+
+/** How errors and notes name each target option: command-line flags, or stack file keys. */
+export interface TargetNames {
+  iqn: string;
+  lun: string;
+  portal: string;
+  initiator: string;
+  allowAny: string;
+  implementation: string;
+  tid: string;
+  chap: [string, string];
+  /** how to limit the portal to the service address */
+  portalHint: string;
+}
+
+const CLI_TARGET: TargetNames = {
+  iqn: "--iqn",
+  lun: "--lun",
+  portal: "--portal",
+  initiator: "--initiator",
+  allowAny: "--allow-any-initiator",
+  implementation: "--implementation",
+  tid: "--tid",
+  chap: ["--chap", "--mutual-chap"],
+  portalHint: "--portal VIP:3260 --implementation lio-t",
+};
+
+/**
+ * Validate a target and its LUNs (problems go to `p`); `vips` are the addresses of the stack's
+ * virtual IPs. Returns the agents' pcs arguments (after the resource id) and the access notes.
+ */
+export function checkTarget(p: Problems, o: TargetInput, vips: string[], n: TargetNames): { target: string[]; luns: Array<{ n: number; args: string[] }>; notes: string[] } {
+  p.check(n.iqn, o.iqn, iqn);
+  if (o.implementation !== undefined && !["lio-t", "tgt"].includes(o.implementation)) p.add(`${n.implementation}: "${o.implementation}" is not lio-t or tgt`);
+  for (const l of o.luns) {
+    if (!Number.isInteger(l.n) || l.n < 0 || l.n > 16383) p.add(`${n.lun}: LUN ${l.n} is above 16383`);
+    if (l.n === 0 && o.implementation === "tgt") p.add(`${n.lun}: LUN 0 is tgt's controller LUN; start at 1`);
+    p.check(l.label, l.path, absPath);
+  }
+  p.unique(`${n.lun} number`, o.luns.map((l) => String(l.n)));
+  p.unique(`${n.lun} path`, o.luns.map((l) => l.path));
+  const portals = o.portals?.length ? o.portals : ["0.0.0.0:3260"];
+  const vipPortals: string[] = [];
+  for (const v of portals) {
+    const r = portal(v);
+    if (typeof r === "string") p.add(`${n.portal}: ${r}`);
+    else if (vips.includes(r.addr)) {
+      // the target starts before the IPs (initiators must not connect before every LUN exists):
+      // LIO binds a portal on an address the node does not have yet only with ip_nonlocal_bind;
+      // tgt's portals belong to tgtd, whose default wildcard portal already holds the port
+      if (o.implementation !== "lio-t") p.add(`${n.portal} ${v}: a portal on a virtual IP needs ${n.implementation} lio-t (tgt's portals belong to tgtd: start tgtd with --iscsi portal=${v} instead)`);
+      else vipPortals.push(v);
+    } else if (!/^(0\.0\.0\.0|\[::\])(:\d+)?$/.test(v)) {
+      p.add(`${n.portal} ${v}: not a virtual IP of this stack: an address one node owns does not exist on the other; use a ${n === CLI_TARGET ? "--ip" : "virtual IP"} address or 0.0.0.0`);
+    }
+  }
+  p.unique(n.portal, portals);
+  for (const i of o.initiators ?? []) p.check(n.initiator, i, iqn);
+  p.unique(n.initiator, o.initiators ?? []);
+  if (o.initiators?.length && o.allowAnyInitiator) p.add(`${n.initiator} and ${n.allowAny} exclude each other`);
+  else if (!o.initiators?.length && !o.allowAnyInitiator) p.add(`no initiator list: ${n === CLI_TARGET ? OPEN_TARGET : `give ${n.initiator} (the initiators allowed to log in), or ${n.allowAny}: true to let any host that reaches the portal read and write every LUN (then use CHAP)`}`);
+  const chap = chapOptionParams(p, o, [["incoming_username", "incoming_password_file"], ["outgoing_username", "outgoing_password_file"]], o.implementation, n.chap);
+  if (o.tid !== undefined && !(Number.isInteger(o.tid) && o.tid >= 1 && o.tid <= 65535)) p.add(`${n.tid}: 1-65535`);
+  const impl = o.implementation ? [`implementation=${o.implementation}`] : [];
+  const allowed = o.initiators?.length ? [`allowed_initiators=${o.initiators.join(" ")}`] : [];
+  return {
+    target: ["ocf:tsstor:iSCSITarget", `iqn=${o.iqn}`, `portals=${portals.join(" ")}`, ...allowed, ...chap, ...impl, ...(o.tid !== undefined ? [`tid=${o.tid}`] : [])],
+    luns: o.luns.map((l) => ({ n: l.n, args: ["ocf:tsstor:iSCSILogicalUnit", `target_iqn=${o.iqn}`, `lun=${l.n}`, `path=${l.path}`, ...allowed, ...impl] })),
+    notes: accessNotes(o, chap, vipPortals, n),
+  };
 }
 
 export function iscsiStack(o: IscsiOptions, fencing: FencingOptions): Plan {
@@ -141,56 +223,24 @@ export function iscsiStack(o: IscsiOptions, fencing: FencingOptions): Plan {
   p.check("--drbd-resource", o.drbdResource, drbdResource);
   p.check("--drbdconf", o.drbdconf, absPath);
   if (o.drbdconf && o.san) p.add("--drbdconf needs DRBD (not with --no-drbd)");
-  p.check("--iqn", o.iqn, iqn);
-  if (o.implementation !== undefined && !["lio-t", "tgt"].includes(o.implementation)) p.add(`--implementation: "${o.implementation}" is not lio-t or tgt`);
   if (!o.luns.length) p.add("--lun: at least one LUN (N:/dev/path) is required");
-  const luns: Array<{ n: number; path: string }> = [];
+  const luns: TargetInput["luns"] = [];
   for (const l of o.luns) {
     const m = /^(\d{1,5}):(.+)$/.exec(l);
-    if (!m) {
-      p.add(`--lun: "${l}" is not N:/dev/path`);
-      continue;
-    }
-    const n = Number(m[1]);
-    if (n > 16383) p.add(`--lun: LUN ${n} is above 16383`);
-    if (n === 0 && o.implementation === "tgt") p.add("--lun: LUN 0 is tgt's controller LUN; start at 1");
-    p.check(`--lun ${l}`, m[2], absPath);
-    luns.push({ n, path: m[2]! });
+    if (!m) p.add(`--lun: "${l}" is not N:/dev/path`);
+    else luns.push({ n: Number(m[1]), path: m[2]!, label: `--lun ${l}` });
   }
-  p.unique("--lun number", luns.map((l) => String(l.n)));
-  p.unique("--lun path", luns.map((l) => l.path));
   if (!o.ips.length) p.add("--ip: at least one virtual IP is required (initiators connect to it)");
   const ips = o.ips.map((v) => ({ v, r: ipWithPrefix(v) }));
   for (const { r } of ips) if (typeof r === "string") p.add(`--ip: ${r}`);
   p.unique("--ip", ips.map(({ v }) => v.split("/")[0]!));
   p.check("--nic", o.nic, nic);
-  const portals = o.portals?.length ? o.portals : ["0.0.0.0:3260"];
-  const vipPortals: string[] = [];
-  for (const v of portals) {
-    const r = portal(v);
-    if (typeof r === "string") p.add(`--portal: ${r}`);
-    else if (ips.some(({ r: ip }) => typeof ip !== "string" && ip.addr === r.addr)) {
-      // the target starts before the IPs (initiators must not connect before every LUN exists):
-      // LIO binds a portal on an address the node does not have yet only with ip_nonlocal_bind;
-      // tgt's portals belong to tgtd, whose default wildcard portal already holds the port
-      if (o.implementation !== "lio-t") p.add(`--portal ${v}: a portal on a virtual IP needs --implementation lio-t (tgt's portals belong to tgtd: start tgtd with --iscsi portal=${v} instead)`);
-      else vipPortals.push(v);
-    } else if (!/^(0\.0\.0\.0|\[::\])(:\d+)?$/.test(v)) {
-      p.add(`--portal ${v}: not a virtual IP of this stack: an address one node owns does not exist on the other; use a --ip address or 0.0.0.0`);
-    }
-  }
-  p.unique("--portal", portals);
-  for (const i of o.initiators ?? []) p.check("--initiator", i, iqn);
-  p.unique("--initiator", o.initiators ?? []);
-  if (o.initiators?.length && o.allowAnyInitiator) p.add("--initiator and --allow-any-initiator exclude each other");
-  else if (!o.initiators?.length && !o.allowAnyInitiator) p.add(`no initiator list: ${OPEN_TARGET}`);
-  const chap = chapParams(p, o);
+  const t = checkTarget(p, { ...o, luns }, ips.flatMap(({ r }) => (typeof r === "string" ? [] : [r.addr])), CLI_TARGET);
   p.check("--monitor-interval", o.monitorInterval, duration);
   if (o.cloneMax !== undefined && !(Number.isInteger(o.cloneMax) && o.cloneMax >= 2 && o.cloneMax <= 32)) p.add("--clone-max: 2-32");
-  if (o.tid !== undefined && !(Number.isInteger(o.tid) && o.tid >= 1 && o.tid <= 65535)) p.add("--tid: 1-65535");
   const fence = planFencing(fencing, {
     stack: "iscsi",
-    drbd: o.san ? undefined : drbdTarget(o.drbdResource, o.drbdconf),
+    drbd: o.san ? undefined : [drbdTarget(o.drbdResource, o.drbdconf)],
     unfenced: [
       "WARNING: without fencing (stonith) a lost cluster link makes both nodes Primary and both serve",
       "the virtual IP: split brain and diverging data. Configure stonith before production use.",
@@ -203,7 +253,6 @@ export function iscsiStack(o: IscsiOptions, fencing: FencingOptions): Plan {
   const drbd = `${P}-drbd`;
   const drbdClone = `${drbd}-clone`;
   const target = `${P}-target`;
-  const impl = o.implementation ? [`implementation=${o.implementation}`] : [];
   const cmds: string[][] = [];
   const resources: string[] = [];
   if (!o.san) {
@@ -216,19 +265,13 @@ export function iscsiStack(o: IscsiOptions, fencing: FencingOptions): Plan {
     ]);
     resources.push(drbdClone);
   }
-  cmds.push([
-    "resource", "create", target, "ocf:tsstor:iSCSITarget", `iqn=${o.iqn}`, `portals=${portals.join(" ")}`,
-    ...(o.initiators?.length ? [`allowed_initiators=${o.initiators.join(" ")}`] : []), ...chap, ...impl, ...(o.tid !== undefined ? [`tid=${o.tid}`] : []), ...op(mon),
-  ]);
+  cmds.push(["resource", "create", target, ...t.target, ...op(mon)]);
   resources.push(target);
   const luIds: string[] = [];
-  for (const l of luns) {
+  for (const l of t.luns) {
     const id = `${P}-lun${l.n}`;
     luIds.push(id);
-    cmds.push([
-      "resource", "create", id, "ocf:tsstor:iSCSILogicalUnit", `target_iqn=${o.iqn}`, `lun=${l.n}`, `path=${l.path}`,
-      ...(o.initiators?.length ? [`allowed_initiators=${o.initiators.join(" ")}`] : []), ...impl, ...op(mon),
-    ]);
+    cmds.push(["resource", "create", id, ...l.args, ...op(mon)]);
     resources.push(id);
   }
   const ipIds: string[] = [];
@@ -267,7 +310,7 @@ export function iscsiStack(o: IscsiOptions, fencing: FencingOptions): Plan {
         ? `iSCSI target ${o.iqn} on one node at a time over a shared LUN, behind ${o.ips.join(", ")}.`
         : `DRBD ${o.drbdResource} (promotable, one Primary) -> iSCSI target ${o.iqn} -> ${luIds.length} LUN(s) -> ${ipIds.length} virtual IP(s).`,
       "Start order: " + (o.san ? "" : "promote DRBD -> ") + "target -> LUNs -> IPs; stop order is the reverse.",
-      ...accessNotes(o, chap, vipPortals),
+      ...t.notes,
     ],
     commands: cmds,
     resources,
@@ -275,9 +318,9 @@ export function iscsiStack(o: IscsiOptions, fencing: FencingOptions): Plan {
 }
 
 /** Who can log in, and what the operator must do on every node for it. */
-function accessNotes(o: IscsiOptions, chap: string[], vipPortals: string[]): string[] {
+function accessNotes(o: TargetInput, chap: string[], vipPortals: string[], n0: TargetNames): string[] {
   const n: string[] = [];
-  n.push(o.initiators?.length ? `Initiators allowed: ${o.initiators.join(", ")}.` : "Any initiator that reaches a portal may log in (--allow-any-initiator).");
+  n.push(o.initiators?.length ? `Initiators allowed: ${o.initiators.join(", ")}.` : `Any initiator that reaches a portal may log in (${n0.allowAny}).`);
   if (o.mutualChap?.file) n.push("CHAP: initiators log in with CHAP, and the target answers with mutual CHAP.");
   else if (chap.length) n.push("CHAP: initiators log in with CHAP (one-way).");
   else n.push(`No CHAP: ${o.initiators?.length ? "initiator names are not secret; any host that reaches a portal can claim one." : "WARNING: nothing but network reachability keeps other hosts from every LUN."}`);
@@ -290,7 +333,7 @@ function accessNotes(o: IscsiOptions, chap: string[], vipPortals: string[]): str
       "  echo net.ipv4.ip_nonlocal_bind=1 > /etc/sysctl.d/90-tsstor-iscsi.conf && sysctl -p /etc/sysctl.d/90-tsstor-iscsi.conf",
     );
   } else {
-    n.push("Portal 0.0.0.0: the target listens on every address of the node, cluster and replication networks included; --portal VIP:3260 --implementation lio-t limits it to the service address.");
+    n.push(`Portal 0.0.0.0: the target listens on every address of the node, cluster and replication networks included; ${n0.portalHint} limits it to the service address.`);
   }
   return n;
 }
@@ -525,7 +568,7 @@ export function drbdFsStack(o: DrbdFsOptions, fencing: FencingOptions): Plan {
   if (o.cloneMax !== undefined && !(Number.isInteger(o.cloneMax) && o.cloneMax >= 2 && o.cloneMax <= 32)) p.add("--clone-max: 2-32");
   const fence = planFencing(fencing, {
     stack: "drbd-fs",
-    drbd: drbdTarget(o.drbdResource, o.drbdconf),
+    drbd: [drbdTarget(o.drbdResource, o.drbdconf)],
     unfenced: ["WARNING: without fencing a lost cluster link makes both nodes Primary: split brain. Configure stonith."],
   }, p);
   if (p.list.length || typeof ip === "string" || !fence) throw new InvalidOptions(p.list);

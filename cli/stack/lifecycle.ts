@@ -1,0 +1,302 @@
+// A stack's life after it is created: apply a stack file again (idempotent: no change, no push),
+// apply a changed one (the smallest change, shown first), delete a stack, add and remove LUNs.
+// Every change is built on a copy of the CIB: the stack's own resources and constraints are taken
+// out, its pcs commands put them back as the file says now, and the copy is compared with the
+// original element by element. A change is checked (crm_verify: no new errors; crm_simulate: the
+// actions it causes) and pushed as one patch (cib-push diff-against). The stack's resources are
+// remembered in the CIB as the tag tsstor-NAME, so a delete or a removed LUN knows what was ours.
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { XMLParser } from "fast-xml-parser";
+import { ApplyError, shq } from "../pcs.js";
+import { lastLine, runTool } from "../run.js";
+import type { Plan } from "../stacks.js";
+
+export interface ChangeOpts {
+  /** a CIB file instead of the live cluster */
+  cib?: string;
+  /** show the change, push nothing */
+  dryRun?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface ChangeResult {
+  /** one line per changed element; empty: nothing to change */
+  changes: string[];
+  /** crm_simulate's transition summary for the change */
+  actions: string[];
+  pushed: boolean;
+}
+
+export const tagOf = (name: string) => `tsstor-${name}`;
+
+function run(bin: string, args: string[], env: Record<string, string> = {}) {
+  return runTool(bin, args, { timeoutMs: 300_000, env });
+}
+
+// ---- the CIB as comparable facts -------------------------------------------------------------
+
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", preserveOrder: true, allowBooleanAttributes: true });
+type Ordered = Array<Record<string, any>>;
+
+/**
+ * The configuration section as facts "SECTION/TOP/.../tag#id@attr" -> value, plus each element's
+ * child order (group member order is start order). Keyed by ids, so the position of a top-level
+ * element (a resource re-created at the end) is no change.
+ */
+export function configFacts(xml: string): Map<string, string> {
+  const facts = new Map<string, string>();
+  const doc = parser.parse(xml) as Ordered;
+  const cib = doc.find((n) => "cib" in n)?.cib as Ordered | undefined;
+  const conf = cib?.find((n) => "configuration" in n)?.configuration as Ordered | undefined;
+  const walk = (nodes: Ordered, path: string) => {
+    const kids: string[] = [];
+    nodes.forEach((n, i) => {
+      const tag = Object.keys(n).find((k) => k !== ":@");
+      if (!tag || tag === "#text") return;
+      const attrs = (n[":@"] ?? {}) as Record<string, string>;
+      const name = attrs.id !== undefined ? `${tag}#${attrs.id}` : attrs.name !== undefined && tag === "nvpair" ? `nvpair:${attrs.name}` : `${tag}[${i}]`;
+      const p = `${path}/${name}`;
+      kids.push(name);
+      for (const [k, v] of Object.entries(attrs)) if (k !== "id") facts.set(`${p}@${k}`, String(v));
+      walk(n[tag] as Ordered, p);
+    });
+    if (kids.length > 1) facts.set(`${path}/#order`, kids.join(" "));
+  };
+  // per section: top-level ids as their own roots, so order among them never counts
+  for (const sec of conf ?? []) {
+    const tag = Object.keys(sec).find((k) => k !== ":@");
+    if (!tag) continue;
+    for (const top of sec[tag] as Ordered) {
+      const t = Object.keys(top).find((k) => k !== ":@");
+      if (!t) continue;
+      const a = (top[":@"] ?? {}) as Record<string, string>;
+      walk([top], `${tag}/${a.id ?? t}`.replace(/\/[^/]*$/, ""));
+    }
+  }
+  return facts;
+}
+
+/**
+ * What a fact belongs to, for a reviewer: the primitive it is part of ("resource X", wherever it
+ * sits: alone, in a group, in a clone), else its top-level element ("group G", "rsc_order O").
+ */
+function unitOf(k: string): string {
+  const segs = k.split("/").map((x) => x.replace(/@.*$/, ""));
+  const prim = segs.find((x) => x.startsWith("primitive#"));
+  if (prim) return `resource ${prim.slice("primitive#".length)}`;
+  const [tag = "", id = ""] = (segs[1] ?? "").split("#");
+  return `${tag} ${id}`.trim();
+}
+
+/** One changed fact, readably: a parameter by its name, child order as a member list. */
+function detail(k: string, b: string | undefined, a: string | undefined, name: string | undefined): string | undefined {
+  const list = (v: string | undefined) => (v === undefined ? "(none)" : v.replace(/\S+#/g, ""));
+  if (k.endsWith("/#order")) return unitOf(k).startsWith("resource ") ? undefined : `members: ${list(b)} -> ${list(a)}`;
+  const last = k.split("/").pop()!;
+  if (last.endsWith("@name")) return undefined;
+  const label = last.startsWith("nvpair") && last.endsWith("@value") && name ? name : last.replace(/^[^#]*#/, "").replace("@", " ");
+  return `${label}: ${b ?? "(none)"} -> ${a ?? "(none)"}`;
+}
+
+/** Human lines for what differs: "+ resource X (agent k=v ...)", "- rsc_order Y", "~ group G" and what changed in it. */
+export function describeDiff(before: Map<string, string>, after: Map<string, string>): string[] {
+  const units = (f: Map<string, string>) => new Set([...f.keys()].map(unitOf));
+  const had = units(before);
+  const has = units(after);
+  const changed = new Map<string, string[]>();
+  for (const k of [...new Set([...before.keys(), ...after.keys()])].sort()) {
+    const b = before.get(k);
+    const a = after.get(k);
+    if (a === b) continue;
+    const u = unitOf(k);
+    const name = k.endsWith("@value") ? (after.get(k.replace(/@value$/, "@name")) ?? before.get(k.replace(/@value$/, "@name"))) : undefined;
+    const d = detail(k, b, a, name);
+    changed.set(u, [...(changed.get(u) ?? []), ...(d ? [d] : [])]);
+  }
+  const out: string[] = [];
+  for (const [u, lines] of [...changed].sort(([x], [y]) => x.localeCompare(y))) {
+    if (!had.has(u)) out.push(`+ ${u}${u.startsWith("resource ") ? ` (${agentLine(after, u.slice(9))})` : ""}`);
+    else if (!has.has(u)) out.push(`- ${u}`);
+    else out.push(`~ ${u}`, ...lines.map((l) => `    ${l}`));
+  }
+  return out;
+}
+
+/** "class:provider:type name=value ..." of primitive `id`. */
+function agentLine(f: Map<string, string>, id: string): string {
+  let base: string | undefined;
+  const params: string[] = [];
+  for (const [k, v] of f) {
+    if (k.endsWith(`primitive#${id}@class`)) base = k.slice(0, -"@class".length);
+  }
+  if (base === undefined) return "";
+  for (const [k, v] of f) if (k.startsWith(`${base}/instance_attributes#`) && k.endsWith("@name")) params.push(`${v}=${f.get(k.replace(/@name$/, "@value")) ?? ""}`);
+  return [[f.get(`${base}@class`), f.get(`${base}@provider`), f.get(`${base}@type`)].filter(Boolean).join(":"), ...params].join(" ");
+}
+
+// ---- building the change -----------------------------------------------------------------------
+
+/** Ids a plan's pcs commands create: resources, their clones, groups, fence devices. */
+export function planIds(plan: Plan): { resources: string[]; fencing: string[] } {
+  const resources = new Set<string>();
+  const fencing: string[] = [];
+  for (const c of plan.commands) {
+    if (c[0] === "stonith" && c[1] === "create") fencing.push(c[2]!);
+    if (c[0] !== "resource" || c[1] !== "create") continue;
+    resources.add(c[2]!);
+    if (c.includes("clone") || c.includes("promotable")) resources.add(`${c[2]}-clone`);
+    const g = c.indexOf("--group");
+    if (g >= 0) resources.add(c[g + 1]!);
+  }
+  return { resources: [...resources], fencing };
+}
+
+/** Members of tag tsstor-NAME in a CIB file (what the stack owned when last applied). */
+function tagged(xml: string, name: string): string[] {
+  const esc = tagOf(name).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const m = new RegExp(`<tag id="${esc}">([\\s\\S]*?)</tag>`).exec(xml);
+  return m ? [...m[1]!.matchAll(/<obj_ref id="([^"]+)"/g)].map((x) => x[1]!) : [];
+}
+
+const xq = (v: string) => (v.includes("'") ? `"${v}"` : `'${v}'`);
+const anyId = (ids: string[]) => ids.map((i) => `@id=${xq(i)}`).join(" or ");
+const refs = (ids: string[]) => ids.map((i) => `@rsc=${xq(i)} or @with-rsc=${xq(i)} or @first=${xq(i)} or @then=${xq(i)} or .//resource_ref[@id=${xq(i)}]`).join(" or ");
+
+/**
+ * Take elements out of a CIB file: top-level resources holding any of `ids`, the order and
+ * colocation constraints naming them (location constraints too when `locations`: a move or a ban
+ * of a resource that stays is the operator's, not ours), and the stack's tag.
+ */
+function remove(file: string, ids: string[], name: string, locations: string[]): void {
+  const parts = [`/cib/configuration/tags/tag[@id=${xq(tagOf(name))}]`];
+  if (ids.length) {
+    parts.push(`/cib/configuration/resources/*[descendant-or-self::*[${anyId(ids)}]]`);
+    parts.push(`/cib/configuration/constraints/*[(self::rsc_order or self::rsc_colocation) and (${refs(ids)})]`);
+  }
+  if (locations.length) parts.push(`/cib/configuration/constraints/*[(self::rsc_location or self::rsc_ticket) and (${refs(locations)})]`);
+  const r = run("cibadmin", ["--delete-all", "--xpath", parts.join(" | "), "--force"], { CIB_file: file });
+  // 105: nothing matched (a first apply)
+  if (r.code !== 0 && r.code !== 105) throw new ApplyError(`cibadmin --delete-all failed: ${lastLine(r)}`);
+}
+
+/** What the operator set at runtime stays: pcs resource disable/unmanage, maintenance. */
+const RUNTIME_META = ["target-role", "is-managed", "maintenance"];
+
+function keepRuntimeMeta(orig: Map<string, string>, file: string, ids: string[]): void {
+  for (const id of ids)
+    for (const m of RUNTIME_META) {
+      const hit = [...orig.entries()].find(([k]) => new RegExp(`[/]([a-z]+)#${id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/meta_attributes#[^/]+/nvpair#[^/]+@name$`).test(k) && orig.get(k) === m);
+      if (!hit) continue;
+      const value = orig.get(hit[0].replace(/@name$/, "@value"));
+      if (value === undefined) continue;
+      const r = run("crm_resource", ["--resource", id, "--meta", "--set-parameter", m, "--parameter-value", value], { CIB_file: file });
+      if (r.code !== 0) throw new ApplyError(`keeping ${m}=${value} of ${id} failed: ${lastLine(r)}`);
+    }
+}
+
+function errors(file: string): string[] {
+  const r = run("crm_verify", ["--xml-file", file]);
+  return `${r.stdout}\n${r.stderr}`.split("\n").filter((l) => /^\s*(error|crm_verify:.*error)/i.test(l)).map((l) => l.trim());
+}
+
+/** crm_simulate's "Transition Summary" lines for a CIB file with the change. */
+function transition(file: string): string[] {
+  const r = run("crm_simulate", ["--simulate", "--xml-file", file]);
+  if (r.code !== 0) throw new ApplyError(`crm_simulate refused the change: ${lastLine(r)}`);
+  const out = r.stdout.split("\n");
+  const i = out.findIndex((l) => /^Transition Summary:/.test(l));
+  if (i < 0) return [];
+  const lines: string[] = [];
+  for (const l of out.slice(i + 1)) {
+    if (!l.trim() || /^(Executing|Revised|Using the original)/.test(l)) break;
+    lines.push(l.trim().replace(/^\*\s*/, ""));
+  }
+  return lines;
+}
+
+interface Edit {
+  name: string;
+  /** the pcs commands that put the stack back as it is now; none for a delete */
+  plan?: Plan;
+}
+
+/**
+ * The one change path: orig -> copy without the stack -> plan's commands -> compare -> check ->
+ * push. `edit.plan` undefined deletes the stack.
+ */
+export function change(edit: Edit, o: ChangeOpts = {}): ChangeResult {
+  const log = o.log ?? (() => {});
+  const work = mkdtempSync(join(tmpdir(), "tsstor-stack-"));
+  try {
+    const orig = join(work, "orig.xml");
+    const next = join(work, "new.xml");
+    if (o.cib) copyFileSync(o.cib, orig);
+    else {
+      const r = run("pcs", ["cluster", "cib", orig]);
+      if (r.code !== 0) throw new ApplyError(`pcs cluster cib failed: ${lastLine(r)}`);
+      for (const q of edit.plan?.requires ?? []) {
+        const v = run("crm_attribute", ["--type", "crm_config", "--name", q.property, "--query", "--quiet"], { CIB_file: orig });
+        if (v.code !== 0 || v.stdout.trim() !== q.value) throw new ApplyError(q.error);
+      }
+    }
+    const origXml = readFileSync(orig, "utf8");
+    const before = configFacts(origXml);
+    const had = tagged(origXml, edit.name);
+    const ids = edit.plan ? planIds(edit.plan) : { resources: [], fencing: [] };
+    const gone = had.filter((i) => !ids.resources.includes(i));
+    copyFileSync(orig, next);
+    // fence devices are re-created as the plan says, but never tagged: a delete leaves them
+    remove(next, [...new Set([...had, ...ids.resources, ...ids.fencing])], edit.name, gone);
+    if (edit.plan) {
+      for (const c of edit.plan.commands) {
+        log(`pcs -f CIB ${c.map(shq).join(" ")}`);
+        const r = run("pcs", ["-f", next, ...c]);
+        if (r.code !== 0) throw new ApplyError(`pcs ${c.join(" ")} failed, nothing was changed:\n${`${r.stdout}${r.stderr}`.trim()}`);
+      }
+      const r = run("pcs", ["-f", next, "tag", "create", tagOf(edit.name), ...ids.resources]);
+      if (r.code !== 0) throw new ApplyError(`pcs tag create ${tagOf(edit.name)} failed: ${lastLine(r)}`);
+      keepRuntimeMeta(before, next, ids.resources.filter((i) => had.includes(i) || before.has(`resources/${i}`)));
+    }
+    const changes = describeDiff(before, configFacts(readFileSync(next, "utf8")));
+    if (!changes.length) return { changes, actions: [], pushed: false };
+    const was = new Set(errors(orig));
+    const fresh = errors(next).filter((e) => !was.has(e));
+    if (fresh.length) throw new ApplyError(`crm_verify finds new errors in the changed CIB; nothing was pushed:\n  ${fresh.join("\n  ")}`);
+    const actions = transition(next);
+    if (o.dryRun) return { changes, actions, pushed: false };
+    if (o.cib) {
+      const tmp = `${o.cib}.tsstor-new`; // same directory: rename is atomic
+      copyFileSync(next, tmp);
+      renameSync(tmp, o.cib);
+    } else {
+      log("pcs cluster cib-push (one transaction)");
+      const r = run("pcs", ["cluster", "cib-push", next, `diff-against=${orig}`]);
+      if (r.code !== 0) throw new ApplyError(`pcs cluster cib-push failed: ${lastLine(r)}`);
+    }
+    return { changes, actions, pushed: true };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+// ---- where a resource runs -----------------------------------------------------------------------
+
+/** Nodes `id` is active on (crm_resource --locate), from the cluster or a CIB file. */
+export function runningOn(id: string, cib?: string): string[] {
+  const r = run("crm_resource", ["--locate", "--resource", id], cib ? { CIB_file: cib } : {});
+  return [...r.stdout.matchAll(/is running on: (\S+)/g)].map((m) => m[1]!);
+}
+
+/** This node's cluster name (crm_node -n), else the host name. */
+export function localNode(): string {
+  const r = run("crm_node", ["-n"]);
+  return r.code === 0 && r.stdout.trim() ? r.stdout.trim() : hostname();
+}
+
+export function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tsstor-new`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
