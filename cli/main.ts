@@ -1,6 +1,7 @@
 // The `tsstor` command (never imported by agents/ or lib/: yargs stays out of the agent binary).
 //   tsstor stack apply FILE [--dry-run] [--cib F]    a stack file, applied idempotently (cli/stack/)
 //   tsstor stack delete|add-lun|remove-lun ...       its life on the cluster
+//   tsstor drbd init|first-sync ...                  a new DRBD resource (cli/drbd/)
 //   tsstor stack iscsi|gfs2|san|drbd-fs [options]       print a reviewable bash script of pcs commands
 //   tsstor stack ... --apply                       apply it atomically on this cluster node
 //   tsstor stack ... --apply --cib FILE            apply it to a CIB file (pcs -f), e.g. for crm_simulate
@@ -13,6 +14,7 @@ import { dirname, join } from "node:path";
 import { InvalidOptions, type Plan } from "./stacks.js";
 import { bundledPlan } from "./stack/kinds.js";
 import { stackFileCommands } from "./stack/command.js";
+import { drbdCommands } from "./drbd/command.js";
 import { METHODS, PASSWORD_ON_COMMAND_LINE, isPasswordKey } from "./fencing.js";
 import { ApplyError, applyPlan, renderScript } from "./pcs.js";
 import { doctorCommand } from "./doctor.js";
@@ -219,6 +221,7 @@ export function run(args: string[]): number | Promise<number> {
           },
         ),
     )
+    .command("drbd", "DRBD bootstrap: the resource file with safe defaults, metadata, the first sync", (y) => drbdCommands(y.demandCommand(1), (c) => (code = c)))
     .command(doctorCommand((c) => (code = c), VERSION))
     .command(
       "demo",

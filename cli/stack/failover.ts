@@ -151,17 +151,19 @@ export function failoverStack(o: FailoverOptions, fencing: FencingOptions): Plan
     ]);
     resources.push(`${d.id}-clone`);
   }
+  // a failed lock manager may leave locks held: fence the node, when the cluster fences at all
+  // (with stonith-enabled=false Pacemaker resets on-fail=fence to stop and crm_verify calls it an error)
+  const onFail = fence.method === "none" || fence.method === "drbd-quorum" ? [] : ["on-fail=fence"];
   const lockdClone = `${P}-lvmlockd-clone`;
   if (lockd) {
     const type = o.lockType ?? "sanlock";
     if (type === "dlm") {
       idOf("lock-type", undefined, `${P}-dlm`);
-      cmds.push(["resource", "create", `${P}-dlm`, "ocf:pacemaker:controld", ...op("30s", "on-fail=fence"), "clone", "interleave=true"]);
+      cmds.push(["resource", "create", `${P}-dlm`, "ocf:pacemaker:controld", ...op("30s", ...onFail), "clone", "interleave=true"]);
       resources.push(`${P}-dlm-clone`);
     }
     idOf("lock-type", undefined, `${P}-lvmlockd`);
-    // lvmlockd failing can leave locks held: fence the node (as the gfs2 stack does)
-    cmds.push(["resource", "create", `${P}-lvmlockd`, "ocf:tsstor:clvm", `lock_type=${type}`, ...op("30s", "on-fail=fence"), "clone", "interleave=true"]);
+    cmds.push(["resource", "create", `${P}-lvmlockd`, "ocf:tsstor:clvm", `lock_type=${type}`, ...op("30s", ...onFail), "clone", "interleave=true"]);
     resources.push(lockdClone);
     if (type === "dlm") {
       cmds.push(["constraint", "order", "start", `${P}-dlm-clone`, "then", "start", lockdClone]);

@@ -41,8 +41,8 @@ const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "",
 type Ordered = Array<Record<string, any>>;
 
 /**
- * The configuration section as facts "SECTION/TOP/.../tag#id@attr" -> value, plus each element's
- * child order (group member order is start order). Keyed by ids, so the position of a top-level
+ * The configuration section as facts "SECTION/TOP/.../tag#id@attr" -> value, plus the member
+ * order of groups (start order) and resource sets. Keyed by ids, so the position of a top-level
  * element (a resource re-created at the end) is no change.
  */
 export function configFacts(xml: string): Map<string, string> {
@@ -52,17 +52,24 @@ export function configFacts(xml: string): Map<string, string> {
   const conf = cib?.find((n) => "configuration" in n)?.configuration as Ordered | undefined;
   const walk = (nodes: Ordered, path: string) => {
     const kids: string[] = [];
-    nodes.forEach((n, i) => {
+    // elements without an id (operations, utilization) by tag, and by their rank among same-tag siblings
+    const rank = new Map<string, number>();
+    nodes.forEach((n) => {
       const tag = Object.keys(n).find((k) => k !== ":@");
       if (!tag || tag === "#text") return;
       const attrs = (n[":@"] ?? {}) as Record<string, string>;
-      const name = attrs.id !== undefined ? `${tag}#${attrs.id}` : attrs.name !== undefined && tag === "nvpair" ? `nvpair:${attrs.name}` : `${tag}[${i}]`;
+      const r = rank.get(tag) ?? 0;
+      if (attrs.id === undefined) rank.set(tag, r + 1);
+      const name = attrs.id !== undefined ? `${tag}#${attrs.id}` : r ? `${tag}[${r}]` : tag;
       const p = `${path}/${name}`;
       kids.push(name);
       for (const [k, v] of Object.entries(attrs)) if (k !== "id") facts.set(`${p}@${k}`, String(v));
+      // an element that is only its id (a tag's or a set's reference) is a fact by being there
+      if (Object.keys(attrs).length === 1 && attrs.id !== undefined && !(n[tag] as Ordered).length) facts.set(`${p}@ref`, "");
       walk(n[tag] as Ordered, p);
     });
-    if (kids.length > 1) facts.set(`${path}/#order`, kids.join(" "));
+    // order means something only among a group's members (start order) and in a resource set
+    if (kids.length > 1 && /\/(group|resource_set)#[^/]*$/.test(path)) facts.set(`${path}/#order`, kids.join(" "));
   };
   // per section: top-level ids as their own roots, so order among them never counts
   for (const sec of conf ?? []) {
@@ -93,9 +100,10 @@ function unitOf(k: string): string {
 /** One changed fact, readably: a parameter by its name, child order as a member list. */
 function detail(k: string, b: string | undefined, a: string | undefined, name: string | undefined): string | undefined {
   const list = (v: string | undefined) => (v === undefined ? "(none)" : v.replace(/\S+#/g, ""));
-  if (k.endsWith("/#order")) return unitOf(k).startsWith("resource ") ? undefined : `members: ${list(b)} -> ${list(a)}`;
+  if (k.endsWith("/#order")) return `members: ${list(b)} -> ${list(a)}`;
   const last = k.split("/").pop()!;
   if (last.endsWith("@name")) return undefined;
+  if (last.endsWith("@ref")) return `${last.replace(/^[^#]*#/, "").replace(/@ref$/, "")}: ${a === undefined ? "removed" : "added"}`;
   const label = last.startsWith("nvpair") && last.endsWith("@value") && name ? name : last.replace(/^[^#]*#/, "").replace("@", " ");
   return `${label}: ${b ?? "(none)"} -> ${a ?? "(none)"}`;
 }
@@ -166,19 +174,31 @@ const refs = (ids: string[]) => ids.map((i) => `@rsc=${xq(i)} or @with-rsc=${xq(
 
 /**
  * Take elements out of a CIB file: top-level resources holding any of `ids`, the order and
- * colocation constraints naming them (location constraints too when `locations`: a move or a ban
- * of a resource that stays is the operator's, not ours), and the stack's tag.
+ * colocation constraints naming them, and the stack's tag. Location and ticket constraints naming
+ * them (a move, a ban, a preference: the operator's) are taken out too, for the CIB schema does
+ * not allow a reference to a missing resource; they are returned, to be put back once the
+ * resources exist again.
  */
-function remove(file: string, ids: string[], name: string, locations: string[]): void {
+function remove(file: string, ids: string[], name: string): string[] {
   const parts = [`/cib/configuration/tags/tag[@id=${xq(tagOf(name))}]`];
+  let kept: string[] = [];
   if (ids.length) {
+    const loc = `/cib/configuration/constraints/*[(self::rsc_location or self::rsc_ticket) and (${refs(ids)})]`;
+    const q = run("cibadmin", ["--query", "--xpath", loc], { CIB_file: file });
+    if (q.code === 0) kept = [...q.stdout.matchAll(/<(rsc_location|rsc_ticket)\b[^>]*?(?:\/>|>[\s\S]*?<\/\1>)/g)].map((m) => m[0]);
+    parts.push(loc);
     parts.push(`/cib/configuration/resources/*[descendant-or-self::*[${anyId(ids)}]]`);
     parts.push(`/cib/configuration/constraints/*[(self::rsc_order or self::rsc_colocation) and (${refs(ids)})]`);
   }
-  if (locations.length) parts.push(`/cib/configuration/constraints/*[(self::rsc_location or self::rsc_ticket) and (${refs(locations)})]`);
   const r = run("cibadmin", ["--delete-all", "--xpath", parts.join(" | "), "--force"], { CIB_file: file });
   // 105: nothing matched (a first apply)
   if (r.code !== 0 && r.code !== 105) throw new ApplyError(`cibadmin --delete-all failed: ${lastLine(r)}`);
+  return kept;
+}
+
+/** Put back the operator's location/ticket constraints whose resources still exist (others go). */
+function restore(file: string, constraints: string[]): void {
+  for (const x of constraints) run("cibadmin", ["--create", "--scope", "constraints", "--xml-text", x], { CIB_file: file });
 }
 
 /** What the operator set at runtime stays: pcs resource disable/unmanage, maintenance. */
@@ -196,9 +216,10 @@ function keepRuntimeMeta(orig: Map<string, string>, file: string, ids: string[])
     }
 }
 
+/** crm_verify's error lines for a CIB file (its summary line aside), without the function names. */
 function errors(file: string): string[] {
-  const r = run("crm_verify", ["--xml-file", file]);
-  return `${r.stdout}\n${r.stderr}`.split("\n").filter((l) => /^\s*(error|crm_verify:.*error)/i.test(l)).map((l) => l.trim());
+  const r = run("crm_verify", ["--xml-file", file, "-V"]);
+  return [...new Set(`${r.stdout}\n${r.stderr}`.split("\n").filter((l) => /\berror:/.test(l) && !/^crm_verify:/.test(l)).map((l) => l.replace(/^\([^)]*\)\s*/, "").trim()))];
 }
 
 /** crm_simulate's "Transition Summary" lines for a CIB file with the change. */
@@ -245,10 +266,9 @@ export function change(edit: Edit, o: ChangeOpts = {}): ChangeResult {
     const before = configFacts(origXml);
     const had = tagged(origXml, edit.name);
     const ids = edit.plan ? planIds(edit.plan) : { resources: [], fencing: [] };
-    const gone = had.filter((i) => !ids.resources.includes(i));
     copyFileSync(orig, next);
     // fence devices are re-created as the plan says, but never tagged: a delete leaves them
-    remove(next, [...new Set([...had, ...ids.resources, ...ids.fencing])], edit.name, gone);
+    const kept = remove(next, [...new Set([...had, ...ids.resources, ...ids.fencing])], edit.name);
     if (edit.plan) {
       for (const c of edit.plan.commands) {
         log(`pcs -f CIB ${c.map(shq).join(" ")}`);
@@ -257,8 +277,9 @@ export function change(edit: Edit, o: ChangeOpts = {}): ChangeResult {
       }
       const r = run("pcs", ["-f", next, "tag", "create", tagOf(edit.name), ...ids.resources]);
       if (r.code !== 0) throw new ApplyError(`pcs tag create ${tagOf(edit.name)} failed: ${lastLine(r)}`);
-      keepRuntimeMeta(before, next, ids.resources.filter((i) => had.includes(i) || before.has(`resources/${i}`)));
+      keepRuntimeMeta(before, next, ids.resources);
     }
+    restore(next, kept);
     const changes = describeDiff(before, configFacts(readFileSync(next, "utf8")));
     if (!changes.length) return { changes, actions: [], pushed: false };
     const was = new Set(errors(orig));
