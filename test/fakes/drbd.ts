@@ -10,6 +10,7 @@
 // kernel in-process; output formats and exit codes follow drbd-utils 9.22 (drbd-sim/render.ts,
 // drbd-sim/ops.ts). Modelled: up/down/adjust, attach/detach, connect/disconnect, roles, disk
 // states with meta data generations (resync direction, split brain), resync progress, quorum,
+// dump-md (drbdmeta's meta data dump, or "No valid meta data found"),
 // "held open" (11) and "no UpToDate data" (17). Not modelled: I/O, handlers, protocols A/B,
 // on-no-quorum, multiple paths' semantics, verify.
 //
@@ -30,7 +31,7 @@ import { err, out, type FakeMain } from "./lib.js";
 import { ConfError, dumpResource, parseConfFile, resolveResource, resourceNames, type ResourceConf } from "./drbd-sim/conf.js";
 import * as op from "./drbd-sim/ops.js";
 import { admVersion, events2, shStatus, status } from "./drbd-sim/render.js";
-import { cut, diskState, dropDevNode, newNode, node, selfNode, withState, type SimState } from "./drbd-sim/state.js";
+import { cut, diskState, dropDevNode, md, newNode, node, selfNode, withState, type MetaData, type SimState } from "./drbd-sim/state.js";
 
 // drbdsetup-84's answer to a DRBD 9 command (recorded: wait-connect-resource on 8.4.11).
 const USAGE_84 = `
@@ -263,6 +264,45 @@ function perMinor84(c: op.Ctx, rc: ResourceConf, verb: string, fn: () => op.OpRe
   return failed({ ...r, err: r.err.replace(new RegExp(`^${rc.name}: `, "gm"), `${minor}: `) }, line);
 }
 
+/** --force, or its old name --overwrite-data-of-peer (drbdsetup keeps it as an alias of --force). */
+const forced = (a: AdmArgs) => a.opts.has("force") || a.opts.has("overwrite-data-of-peer");
+
+const hex = (n: bigint, width: number) => `0x${n.toString(16).padStart(width, "0")}`;
+
+/**
+ * drbdmeta's dump-md of internal meta data (drbd-utils 9.22, captured from drbdmeta on a loop
+ * device) for the 1 GiB disk create-md reports: the layout comments, the UUIDs (UUID_JUST_CREATED,
+ * 4, until the meta data first holds data), the flags (MDF_CONSISTENT 0x1, MDF_WAS_UP_TO_DATE
+ * 0x10, MDF_AL_CLEAN 0x80), the device UUID drbdadm create-md sets, and an empty bitmap. The date
+ * is UTC.
+ */
+function dumpMd(host: string, minor: number, disk: string, format: "v08" | "v09", maxPeers: number, m: MetaData, now: number): string {
+  const d = new Date(now);
+  const p2 = (x: number) => String(x).padStart(2, "0");
+  const date = `${d.getUTCFullYear()}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0000 [${Math.floor(now / 1000)}]`;
+  const uuid = hex(m.gen === 0 ? 4n : (BigInt(m.gen) << 20n) | 0x9e0n, 16);
+  const flags = hex(BigInt(m.disk === "Inconsistent" ? 0x80 : m.disk === "UpToDate" ? 0x91 : 0x81), 8);
+  const zero = hex(0n, 16);
+  // drbdadm create-md gives the device a random UUID: here a stable one per node and disk (FNV-1a)
+  let devUuid = 0xcbf29ce484222325n;
+  for (const ch of `${host}:${disk}`) devUuid = ((devUuid ^ BigInt(ch.charCodeAt(0))) * 0x100000001b3n) & 0xffffffffffffffffn;
+  const L = ["# DRBD meta data dump", `# ${date}`, `# ${host}> drbdmeta ${minor} ${format} ${disk} internal dump-md`, "#", "", `version "${format}";`, ""];
+  if (format === "v09") L.push(`max-peers ${maxPeers};`);
+  L.push("# md_size_sect 136", "# md_offset 1073737728", "# al_offset 1073704960", "# bm_offset 1073672192", "");
+  if (format === "v09") {
+    L.push("node-id -1;", `current-uuid ${uuid};`, `flags ${flags};`);
+    for (let i = 0; i < 32; i++) L.push(`peer[${i}] {`, "    bitmap-index -1;", `    bitmap-uuid ${zero};`, `    bitmap-dagtag ${zero};`, `    flags ${hex(0n, 8)};`, "}");
+    L.push("history-uuids {");
+    for (let i = 0; i < 8; i++) L.push(`        ${Array(4).fill(`${zero};`).join(" ")}`);
+    L.push("}");
+  } else {
+    L.push("uuid {", `    ${uuid}; ${zero}; ${zero}; ${zero};`, `    flags ${flags};`, "}");
+  }
+  L.push("# al-extents 257;", "la-size-sect 0;", "bm-byte-per-bit 4096;", `device-uuid ${hex(devUuid, 16).toUpperCase().replace("0X", "0x")};`, "la-peer-max-bio-size 0;", "al-stripes 1;", "al-stripe-size-4k 8;", "# bm-bytes 0;");
+  L.push(format === "v09" ? "bitmap[0] {" : "bm {", "}", "# bits-set 0;");
+  return `${L.join("\n")}\n`;
+}
+
 function admOne(c: op.Ctx, a: AdmArgs, rc: ResourceConf, peer: string | undefined): op.OpResult {
   const name = rc.name;
   const on = (line: string, r: op.OpResult) => (r.code === 0 ? r : failed(r, line));
@@ -272,7 +312,7 @@ function admOne(c: op.Ctx, a: AdmArgs, rc: ResourceConf, peer: string | undefine
   if (v84) {
     switch (a.cmd) {
       case "primary":
-        return perMinor84(c, rc, "primary", () => op.primary(c, name, a.opts.has("force")));
+        return perMinor84(c, rc, "primary", () => op.primary(c, name, forced(a)));
       case "secondary":
         return perMinor84(c, rc, "secondary", () => op.secondary(c, name));
       case "role":
@@ -307,6 +347,18 @@ function admOne(c: op.Ctx, a: AdmArgs, rc: ResourceConf, peer: string | undefine
       return op.ok(rc.volumes.map((v) => `${v.disk ?? "none"}\n`).join(""));
     case "dump":
       return op.ok(dumpResource(rc));
+    case "dump-md": {
+      // drbdmeta MINOR v09|v08 DISK internal dump-md, per volume with a disk; exit 1 at the first
+      // without meta data (what drbdadm passes on from drbdmeta)
+      let text = "";
+      for (const v of rc.volumes) {
+        if (v.disk === null) continue;
+        const m = md(c.n, name, v.vnr);
+        if (!m) return { code: 1, out: text, err: "No valid meta data found\n" };
+        text += dumpMd(c.self, v.minor, v.disk, c.n.kernel.startsWith("8.") ? "v08" : "v09", Math.max(1, rc.peers.length), m, c.now);
+      }
+      return op.ok(text);
+    }
     case "create-md":
       for (const v of rc.volumes) op.createMd(c, name, v.vnr);
       return {
@@ -340,7 +392,7 @@ function admOne(c: op.Ctx, a: AdmArgs, rc: ResourceConf, peer: string | undefine
       for (const p of peers) op.disconnect(c, name, p.nodeId);
       return op.ok();
     case "primary":
-      return on(`drbdsetup primary ${name}${a.opts.has("force") ? " --force" : ""}`, op.primary(c, name, a.opts.has("force")));
+      return on(`drbdsetup primary ${name}${a.opts.has("force") ? " --force" : a.opts.has("overwrite-data-of-peer") ? " --overwrite-data-of-peer" : ""}`, op.primary(c, name, forced(a)));
     case "secondary":
       return on(`drbdsetup secondary ${name}`, op.secondary(c, name));
     case "down":
