@@ -186,6 +186,10 @@ export function failoverStack(o: FailoverOptions, fencing: FencingOptions): Plan
     inGroup(v.id, ["ocf:tsstor:IPaddr2", `ip=${v.r.addr}`, ...(v.r.prefix !== undefined ? [`cidr_netmask=${v.r.prefix}`] : []), ...(v.nic ? [`nic=${v.nic}`] : []), ...op("10s")]);
   }
   for (const s of services) inGroup(s.id, [s.agent, ...Object.entries(s.params ?? {}).map(([k, v]) => `${k}=${v}`), ...op(mon)]);
+  // every DRBD Primary on the same node: a group colocated with each Promoted role alone is not
+  // enough: when the resources prefer different nodes (one resynced further on each), Pacemaker
+  // promotes each where it scores best and the group can run nowhere (seen in crm_simulate)
+  for (const d of drbd.slice(1)) cmds.push(["constraint", "colocation", "add", "Promoted", `${d.id}-clone`, "with", "Promoted", `${drbd[0]!.id}-clone`, "INFINITY"]);
   for (const d of drbd) {
     // the group runs where every DRBD is Primary, and starts after every promotion
     cmds.push(["constraint", "colocation", "add", group, "with", "Promoted", `${d.id}-clone`, "INFINITY"]);

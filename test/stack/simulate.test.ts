@@ -5,10 +5,11 @@
 // their upstream equivalents (same parameters; the scheduler never runs them), and the test says so.
 import t from "tap";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { drbdFsStack, gfs2Stack, iscsiStack, sanStack, type Plan } from "../../cli/stacks.js";
 import { applyPlan } from "../../cli/pcs.js";
+import { parseStack } from "../../cli/stack/file.js";
 import { installAgents } from "../lib/install.js";
 import { scratchDir } from "../lib/harness.js";
 import { REPO } from "../lib/xml.js";
@@ -189,6 +190,100 @@ t.test("drbd-fs: promote -> mount -> IP -> service, failover in order, reverse s
   property(stopCib, "stop-all-resources", "true");
   const stop = simulate(stopCib, join(tmp, "drbdfs-st.xml"), join(tmp, "drbdfs-gst.xml")).graph;
   chain(t, stop, [["data-service", "stop", "n1"], ["data-ip", "stop", "n1"], ["data-fs", "stop", "n1"], ["data-drbd", "demote", "n1"], ["data-drbd", "stop", "n1"]], "stop order is the reverse");
+});
+
+// ---- stack files of kind failover: several DRBD resources, exclusive LVs, one group ----
+
+/** An example stack file, unfenced, with its service replaced by a Dummy (the scheduler never runs it). */
+function exampleFile(f: string, edit: (s: string) => string = (s) => s): Plan {
+  const text = readFileSync(join(REPO, "examples", f), "utf8").replace(/^fencing:\n(?: {2}.*\n)+/m, "fencing:\n  method: none\n");
+  return parseStack(edit(text).replace(/systemd:nginx/, "ocf:pacemaker:Dummy"), f).plan;
+}
+
+t.test("failover (two DRBD volumes behind one VIP): both promotions, then mount -> target -> LUN -> VIP on that node; failover; disagreeing scores", async (t) => {
+  const up = prepare(t, "twovol", exampleFile("two-drbd-volumes-one-vip.yaml"));
+  const D = ["storage-drbd-config", "storage-drbd-target"];
+  const G = ["storage-fs-data", "storage-target-storage.disk.0", "storage-target-storage.disk.0-lun0", "storage-ip-10.11.55.50"];
+  for (const d of D) {
+    promotionScore(up, "n1", d, 10);
+    promotionScore(up, "n2", d, 5);
+  }
+  const s1 = join(tmp, "twovol-s1.xml");
+  const start = simulate(up, s1, join(tmp, "twovol-g1.xml")).graph;
+  for (const d of D) chain(t, start, [[d, "promote", "n1"], [G[0]!, "start", "n1"]], `initial start: ${d} promoted first`);
+  chain(t, start, G.map((r) => [r, "start", "n1"] as [string, string, string]), "initial start: the group in order");
+  const fail = simulate(s1, join(tmp, "twovol-f.xml"), join(tmp, "twovol-gf.xml"), ["--node-fail", "n1"]).graph;
+  for (const d of D) chain(t, fail, [[d, "promote", "n2"], [G[0]!, "start", "n2"]], `n1 fails: ${d} promoted on n2 first`);
+  chain(t, fail, G.map((r) => [r, "start", "n2"] as [string, string, string]), "n1 fails: the group in order on n2");
+  onlyChanges(t, fail, [...D.map((d) => `${d}:promote@n2`), ...G.map((r) => `${r}:start@n2`)], "n1 fails: everything moves together, nothing else");
+  const stopCib = join(tmp, "twovol-stopall.xml");
+  copyFileSync(s1, stopCib);
+  property(stopCib, "stop-all-resources", "true");
+  const stop = simulate(stopCib, join(tmp, "twovol-st.xml"), join(tmp, "twovol-gst.xml")).graph;
+  chain(t, stop, [...[...G].reverse().map((r) => [r, "stop", "n1"] as [string, string, string]), [D[0]!, "demote", "n1"]], "stop order is the reverse");
+  t.ok(stop.before(stop.one(G[0]!, "stop", "n1"), stop.one(D[1]!, "demote", "n1")), "the mount stops before either DRBD is demoted");
+
+  // each DRBD prefers another node: the scheduler must still promote both on ONE node
+  const odd = prepare(t, "twovol-odd", exampleFile("two-drbd-volumes-one-vip.yaml"));
+  promotionScore(odd, "n1", D[0]!, 10);
+  promotionScore(odd, "n2", D[0]!, 5);
+  promotionScore(odd, "n1", D[1]!, 5);
+  promotionScore(odd, "n2", D[1]!, 10);
+  const g = simulate(odd, join(tmp, "twovol-odd-s1.xml"), join(tmp, "twovol-odd-g.xml")).graph;
+  const promoted = D.map((d) => g.find(d, "promote").map((a) => a.node));
+  t.equal(promoted[0]!.length, 1);
+  t.same(promoted[0], promoted[1], `both DRBD resources are promoted on the same node (${promoted[0]})`);
+  t.same(g.find(G[3]!, "start").map((a) => a.node), promoted[0], "and the VIP starts there");
+});
+
+t.test("failover on three DRBD 9 nodes (clone-max 3): the survivors take over, on one node", async (t) => {
+  const plan = exampleFile("two-drbd-volumes-one-vip.yaml", (s) => s.replace(/- resource: (config|target)/g, "- resource: $1\n    clone-max: 3"));
+  const { plan: p } = withStandIns(plan, built);
+  installAgents(planAgents(p));
+  const cib = join(tmp, "three.xml");
+  writeFileSync(cib, execFileSync("cibadmin", ["--empty"]));
+  property(cib, "stonith-enabled", "false");
+  applyPlan({ ...p, nodeSteps: [] }, { cib });
+  const up = join(tmp, "three-up.xml");
+  nodesUp(cib, up, ["n1", "n2", "n3"]);
+  for (const d of ["storage-drbd-config", "storage-drbd-target"]) {
+    promotionScore(up, "n1", d, 10);
+    promotionScore(up, "n2", d, 5);
+    promotionScore(up, "n3", d, 5);
+  }
+  const s1 = join(tmp, "three-s1.xml");
+  const start = simulate(up, s1, join(tmp, "three-g1.xml")).graph;
+  t.equal(start.find("storage-drbd-config", "start").length, 3, "DRBD runs on all three nodes");
+  const fail = simulate(s1, join(tmp, "three-f.xml"), join(tmp, "three-gf.xml"), ["--node-fail", "n1"]).graph;
+  const node = fail.find("storage-drbd-config", "promote")[0]?.node;
+  t.ok(node === "n2" || node === "n3", `promoted on a survivor (${node})`);
+  t.same(fail.find("storage-drbd-target", "promote").map((a) => a.node), [node], "the other DRBD on the same node");
+  t.same(fail.find("storage-ip-10.11.55.50", "start").map((a) => a.node), [node], "the VIP follows");
+});
+
+t.test("failover (an exclusive LV): lvmlockd on every node before the LV; the LV, mount, VIP and service move together", async (t) => {
+  const up = prepare(t, "exlv", exampleFile("exclusive-lv.yaml"));
+  const G = ["app-lv-lv_app", "app-fs-app", "app-ip-192.168.10.50", "app-Dummy"];
+  const s1 = join(tmp, "exlv-s1.xml");
+  const start = simulate(up, s1, join(tmp, "exlv-g1.xml")).graph;
+  t.equal(start.find("app-lvmlockd", "start").length, 2, "lvmlockd runs on both nodes");
+  const node = start.find(G[0]!, "start")[0]?.node ?? "n1";
+  chain(t, start, [["app-lvmlockd", "start", node], ...G.map((r) => [r, "start", node] as [string, string, string])], "lvmlockd, then the group in order");
+  t.equal(start.find(G[0]!, "start").length, 1, "the LV is activated on one node only (exclusive)");
+  const other = node === "n1" ? "n2" : "n1";
+  const fail = simulate(s1, join(tmp, "exlv-f.xml"), join(tmp, "exlv-gf.xml"), ["--node-fail", node]).graph;
+  chain(t, fail, G.map((r) => [r, "start", other] as [string, string, string]), `${node} fails: the group starts in order on ${other}`);
+  onlyChanges(t, fail, G.map((r) => `${r}:start@${other}`), "and nothing else happens (lvmlockd keeps running there)");
+  const lockd = simulate(s1, join(tmp, "exlv-l.xml"), join(tmp, "exlv-gl.xml"), ["-i", `app-lvmlockd_monitor_30000@${node}=1`]).graph;
+  t.ok(lockd.find(G[0]!, "stop", node).length === 1, "a failed lvmlockd takes the LV (and what is above it) down first");
+  t.ok(lockd.before(lockd.one(G[0]!, "stop", node), lockd.one("app-lvmlockd", "stop", node)), "the LV is deactivated before lvmlockd stops");
+});
+
+t.test("fencing agent with a failover stack file: the failed node is fenced before the promotion", async (t) => {
+  const text = `kind: failover\nname: fo\nfencing:\n  method: agent\n  fence-agent: fence_ipmilan\n  fence-param: [n1:ip=10.233.9.1, n2:ip=10.233.9.2, username=admin, lanplus=1]\n  corosync-conf: ${COROSYNC2}\ndrbd:\n  - resource: r0\n    drbdconf: ${DRBDCONF}\nfilesystems:\n  - device: /dev/drbd1\n    directory: /srv/fo\n    fstype: ext4\nips:\n  - address: 10.233.1.220/24\n`;
+  const plan = parseStack(text, "fo.yaml").plan;
+  t.same(plan.fencing.devices, ["fence-n1", "fence-n2"]);
+  fencedFailover(t, "fence-failover", plan, "fo-drbd-r0", undefined);
 });
 
 // ---- fencing: each method's plan through pcs -f and the scheduler ----
