@@ -1,6 +1,7 @@
 // The `tsstor` command (never imported by agents/ or lib/: yargs stays out of the agent binary).
 //   tsstor stack apply FILE [--dry-run] [--cib F]    a stack file, applied idempotently (cli/stack/)
 //   tsstor stack delete|add-lun|remove-lun ...       its life on the cluster
+//   tsstor stack migrate --haresources F --ietd F   heartbeat v1 + IET to a stack file
 //   tsstor drbd init|first-sync ...                  a new DRBD resource (cli/drbd/)
 //   tsstor stack iscsi|gfs2|san|drbd-fs [options]       print a reviewable bash script of pcs commands
 //   tsstor stack ... --apply                       apply it atomically on this cluster node
@@ -14,6 +15,7 @@ import { dirname, join } from "node:path";
 import { InvalidOptions, type Plan } from "./stacks.js";
 import { bundledPlan } from "./stack/kinds.js";
 import { stackFileCommands } from "./stack/command.js";
+import { migrateCommand } from "./stack/migrate.js";
 import { drbdCommands } from "./drbd/command.js";
 import { METHODS, PASSWORD_ON_COMMAND_LINE, isPasswordKey } from "./fencing.js";
 import { ApplyError, applyPlan, renderScript } from "./pcs.js";
@@ -128,6 +130,7 @@ export function run(args: string[]): number | Promise<number> {
     .demandCommand(1)
     .command("stack", "Pacemaker stacks: from a stack file (apply, delete, add-lun, remove-lun) or bundled shapes from options (pcs scripts)", (y) =>
       stackFileCommands(y.demandCommand(1), (c) => (code = c))
+        .command(migrateCommand((c) => (code = c)))
         .command(
           "iscsi",
           "DRBD promotable -> iSCSITarget -> LUNs -> virtual IPs (or --no-drbd for a shared SAN LUN)",

@@ -19,7 +19,7 @@ export interface FailoverOptions {
   lockType?: "sanlock" | "dlm";
   lvm: Array<{ vg: string; lv: string; access?: "lvmlockd" | "system_id"; id?: string }>;
   filesystems: Array<{ device: string; directory: string; fstype: string; options?: string; id?: string }>;
-  targets: Array<Omit<TargetInput, "luns"> & { id?: string; luns: Array<{ lun: number; path: string; id?: string }>; chap?: ChapOption; mutualChap?: ChapOption }>;
+  targets: Array<Omit<TargetInput, "luns"> & { id?: string; luns: Array<{ lun: number; path: string; scsiSn?: string; scsiId?: string; id?: string }>; chap?: ChapOption; mutualChap?: ChapOption }>;
   ips: Array<{ address: string; nic?: string; id?: string }>;
   services: Array<{ agent: string; params?: Record<string, string>; id?: string }>;
 }
@@ -113,7 +113,12 @@ export function failoverStack(o: FailoverOptions, fencing: FencingOptions): Plan
     const c = checkTarget(p, { ...t, luns: t.luns.map((l, j) => ({ n: l.lun, path: l.path, label: `${at}.luns[${j}].path` })) }, vips, targetNames(at));
     const tail = /:([^:]+)$/.exec(t.iqn)?.[1] ?? t.iqn;
     const id = idOf(at, t.id, `${P}-target-${part(tail)}`);
-    const luns = t.luns.map((l, j) => ({ ...l, args: c.luns[j]!.args, id: idOf(`${at}.luns[${j}]`, l.id, `${id}-lun${l.lun}`) }));
+    const luns = t.luns.map((l, j) => {
+      for (const [k, v] of [["scsi-sn", l.scsiSn], ["scsi-id", l.scsiId]] as const)
+        if (v !== undefined && !/^[\x21-\x7e]{1,253}$/.test(v)) p.add(`${at}.luns[${j}].${k}: "${v}" is not a SCSI identifier (printable, no spaces, at most 253)`);
+      const ids = [...(l.scsiSn ? [`scsi_sn=${l.scsiSn}`] : []), ...(l.scsiId ? [`scsi_id=${l.scsiId}`] : [])];
+      return { ...l, args: [...c.luns[j]!.args, ...ids], id: idOf(`${at}.luns[${j}]`, l.id, `${id}-lun${l.lun}`) };
+    });
     return { id, args: c.target, luns, notes: c.notes };
   });
   p.unique("targets iqn", o.targets.map((t) => t.iqn));

@@ -182,7 +182,7 @@ function failoverOptions(v: Record<string, any>): FailoverOptions {
     filesystems: items("filesystems") as FailoverOptions["filesystems"],
     targets: items("targets").map((t) => ({
       ...t,
-      luns: ((t.luns ?? []) as Record<string, unknown>[]).filter(Boolean),
+      luns: ((t.luns ?? []) as Record<string, unknown>[]).filter(Boolean).map(camel),
       chap: { user: t.chapUser, file: t.chapSecretFile },
       mutualChap: { user: t.mutualChapUser, file: t.mutualChapSecretFile },
     })) as FailoverOptions["targets"],

@@ -80,7 +80,18 @@ export const SCHEMAS: Record<Kind, Schema> = {
       doc: "iSCSI targets and their LUNs",
       of: {
         iqn: str("target IQN", req),
-        luns: { t: "list", doc: "the target's LUNs", required: true, of: { lun: int("LUN number", 0, 16383, true), path: str("block device", req), id } },
+        luns: {
+          t: "list",
+          doc: "the target's LUNs",
+          required: true,
+          of: {
+            lun: int("LUN number", 0, 16383, true),
+            path: str("block device", req),
+            "scsi-sn": str("SCSI serial number (scsi_sn): keep an existing LUN's, initiators such as ESXi identify the disk by it"),
+            "scsi-id": str("SCSI id (scsi_id)"),
+            id,
+          },
+        },
         implementation: str("iSCSI target implementation (default: the agent detects)", { enum: ["lio-t", "tgt"] }),
         portals: strs("portals ADDR:PORT (default 0.0.0.0:3260)"),
         initiators: strs("initiator IQNs allowed to log in"),
