@@ -9,7 +9,7 @@ import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileS
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { XMLParser } from "fast-xml-parser";
-import { ApplyError, shq } from "../pcs.js";
+import { ApplyError, pcsEach } from "../pcs.js";
 import { lastLine, runTool } from "../run.js";
 import type { Plan } from "../stacks.js";
 
@@ -270,13 +270,7 @@ export function change(edit: Edit, o: ChangeOpts = {}): ChangeResult {
     // fence devices are re-created as the plan says, but never tagged: a delete leaves them
     const kept = remove(next, [...new Set([...had, ...ids.resources, ...ids.fencing])], edit.name);
     if (edit.plan) {
-      for (const c of edit.plan.commands) {
-        log(`pcs -f CIB ${c.map(shq).join(" ")}`);
-        const r = run("pcs", ["-f", next, ...c]);
-        if (r.code !== 0) throw new ApplyError(`pcs ${c.join(" ")} failed, nothing was changed:\n${`${r.stdout}${r.stderr}`.trim()}`);
-      }
-      const r = run("pcs", ["-f", next, "tag", "create", tagOf(edit.name), ...ids.resources]);
-      if (r.code !== 0) throw new ApplyError(`pcs tag create ${tagOf(edit.name)} failed: ${lastLine(r)}`);
+      pcsEach("pcs", next, [...edit.plan.commands, ["tag", "create", tagOf(edit.name), ...ids.resources]], log);
       keepRuntimeMeta(before, next, ids.resources);
     }
     restore(next, kept);

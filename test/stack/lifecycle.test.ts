@@ -8,6 +8,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { configFacts } from "../../cli/stack/lifecycle.js";
+import { parseStack } from "../../cli/stack/file.js";
+import { pcsEach } from "../../cli/pcs.js";
 import { scratchDir } from "../lib/harness.js";
 import { installAgents } from "../lib/install.js";
 import { REPO } from "../lib/xml.js";
@@ -198,4 +200,25 @@ t.test("remove-lun refuses while an initiator is logged in to the target (real t
   for (let i = 0; i < 100 && rig.tgtadm(["--mode", "target", "--op", "show"]).stdout.includes(INITIATOR); i++) sleep(100);
   r = cli(["stack", "remove-lun", file, "--lun", "2", "--cib", cib, "--quiet"], env);
   t.equal(r.code, 0, `with nobody logged in, LUN 2 goes: ${r.stderr}`);
+});
+
+t.test("pcs in one interpreter gives the same CIB as one pcs process per command", async (t) => {
+  const wrapper = join(tmp, "pcs-wrapper");
+  // a shell script is not Python: pcsEach runs it once per command
+  writeFileSync(wrapper, '#!/bin/bash\nexec pcs "$@"\n', { mode: 0o755 });
+  for (const f of ["two-drbd-volumes-one-vip.yaml"]) {
+    const plan = parseStack(example(f).replace("systemd:nginx", "ocf:pacemaker:Dummy"), f).plan;
+    const [one, many] = ["one", "many"].map((k) => {
+      const cib = join(tmp, `batch-${k}-${f}.xml`);
+      writeFileSync(cib, spawnSync("cibadmin", ["--empty"]).stdout);
+      const t0 = Date.now();
+      pcsEach(k === "one" ? "pcs" : wrapper, cib, plan.commands);
+      return { facts: [...configFacts(readFileSync(cib, "utf8"))].map(([k, v]) => `${k}=${v}`).sort(), ms: Date.now() - t0 };
+    });
+    t.same(one!.facts, many!.facts, `${f}: the same configuration (${plan.commands.length} commands: ${one!.ms} ms in one interpreter, ${many!.ms} ms one by one)`);
+  }
+  const cib = join(tmp, "batch-fail.xml");
+  writeFileSync(cib, spawnSync("cibadmin", ["--empty"]).stdout);
+  t.throws(() => pcsEach("pcs", cib, [["resource", "create", "d1", "ocf:pacemaker:Dummy"], ["resource", "create", "d2", "ocf:pacemaker:NoSuch"], ["resource", "create", "d3", "ocf:pacemaker:Dummy"]]), /pcs resource create d2 ocf:pacemaker:NoSuch failed/, "the first failure stops the batch");
+  t.notMatch(readFileSync(cib, "utf8"), /id="d3"/, "nothing after it ran");
 });
