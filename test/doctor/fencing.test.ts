@@ -95,7 +95,10 @@ t.test("drbd-quorum: a warning, not an error; none: the unfenced-cluster errors"
   const cib = stackCib("quorum", [...DRBDFS, "--drbdconf", q, "--fencing", "drbd-quorum"]);
   const d = doctor(["-f", cib, "--root", three, "--drbd-conf", q]);
   t.equal(d.code, 0);
-  t.same(ids(d.report), ["stonith-disabled-drbd-quorum"]);
+  t.same(ids(d.report, "error"), []);
+  t.same(ids(d.report, "warning"), ["stonith-disabled-drbd-quorum"]);
+  // the bare fixture file has no common section: no split-brain handler, no verify-alg (drbd-policy.ts)
+  t.same(ids(d.report, "info"), ["drbd-no-split-brain-handler", "drbd-no-verify-alg"]);
   t.match(d.report.findings[0]!.reason, /a resource whose stop fails stays blocked/);
   // the same CIB with a DRBD resource that quorum does not protect: the error again
   const noq = conf(`${opts()}\n${net("resource-only")}\n${H9}\n${HOSTS3}`);

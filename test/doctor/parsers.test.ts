@@ -26,9 +26,9 @@ t.test("drbd.conf: includes, common merged under the resource, and drbdadm dump 
   const c = readDrbdConfig(join(FIXTURE, "etc/drbd.conf"));
   t.same(c.files.map((f) => f.slice(FIXTURE.length)), ["/etc/drbd.conf", "/etc/drbd.d/global_common.conf", "/etc/drbd.d/r0.res"]);
   const r = c.resources.get("r0")!;
-  t.same(r.net, { protocol: "C", fencing: "resource-and-stonith" }, "common's protocol C merged with the resource's net");
+  t.same(r.net, { protocol: "C", "verify-alg": "crc32c", fencing: "resource-and-stonith" }, "common's protocol C and verify-alg merged with the resource's net");
   t.same(r.options, { "auto-promote": "no" });
-  t.same(r.handlers, { "fence-peer": "/usr/lib/drbd/crm-fence-peer.9.sh", "unfence-peer": "/usr/lib/drbd/crm-unfence-peer.9.sh" });
+  t.same(r.handlers, { "split-brain": "/usr/lib/drbd/notify-split-brain.sh root", "fence-peer": "/usr/lib/drbd/crm-fence-peer.9.sh", "unfence-peer": "/usr/lib/drbd/crm-unfence-peer.9.sh" });
   t.same(r.minors, [1]);
   t.same(r.disks, ["/dev/vdb"]);
   t.same(r.hosts, ["n1", "n2"]);
