@@ -1,10 +1,14 @@
 // The composable stack (`kind: failover` in a stack file): any number of DRBD resources, exclusive
 // LVs, filesystems, iSCSI targets with their LUNs, virtual IPs and services that all run together
 // on one node and fail over together. Pacemaker's picture of it:
-//   DRBD promotable clones (one Primary each) --promote--> group [LVs, filesystems, targets, LUNs,
-//   IPs, services] <--start-- lvmlockd clone (when an LV is locked by lvmlockd)
-// The group is heartbeat's haresources line as Pacemaker expresses it: members start in order and
-// stop in reverse, on one node, colocated with every Promoted DRBD.
+//   DRBD promotable clones (all Primary on one node) --promote--> group NAME-group [LVs,
+//   filesystems, targets] --> each LUN --(Optional)--> group NAME-front [IPs, services]
+//   lvmlockd clone (when an LV is locked by lvmlockd) --start--> NAME-group
+// A group is heartbeat's haresources line as Pacemaker expresses it: members start in order and
+// stop in reverse, on one node. LUNs stand apart, as in the iscsi stack: a LUN added to a running
+// stack, or one whose monitor fails, starts alone, without restarting the IPs (every initiator's
+// connection) behind it; when everything starts together, the LUNs still come before the IPs.
+// Without LUNs there is one group.
 import { planFencing, type FencingOptions } from "../fencing.js";
 import { InvalidOptions, checkTarget, drbdTarget, op, withFencing, type ChapOption, type Plan, type TargetInput, type TargetNames } from "../stacks.js";
 import { isPasswordKey } from "../fencing.js";
@@ -62,6 +66,8 @@ export function failoverStack(o: FailoverOptions, fencing: FencingOptions): Plan
     return id;
   };
   const group = idOf("name", undefined, `${P}-group`);
+  const hasLuns = o.targets.some((t) => t.luns.length);
+  const front = hasLuns ? idOf("name", undefined, `${P}-front`) : group;
 
   const drbd = o.drbd.map((d, i) => {
     const at = `drbd[${i}]`;
@@ -175,22 +181,36 @@ export function failoverStack(o: FailoverOptions, fencing: FencingOptions): Plan
       cmds.push(["constraint", "colocation", "add", lockdClone, "with", `${P}-dlm-clone`, "INFINITY"]);
     }
   }
-  const inGroup = (id: string, args: string[]) => {
-    cmds.push(["resource", "create", id, ...args, "--group", group]);
+  const inGroup = (id: string, args: string[], g = group) => {
+    cmds.push(["resource", "create", id, ...args, "--group", g]);
     resources.push(id);
   };
   for (const l of lvs) inGroup(l.id, ["ocf:tsstor:LVM-activate", `vgname=${l.vg}`, `lvname=${l.lv}`, `vg_access_mode=${l.access ?? "lvmlockd"}`, "activation_mode=exclusive", ...op(mon)]);
   for (const f of fss) inGroup(f.id, ["ocf:tsstor:Filesystem", `device=${f.device}`, `directory=${f.directory}`, `fstype=${f.fstype}`, ...(f.options ? [`options=${f.options}`] : []), ...op(mon)]);
-  // targets before their LUNs, every LUN before the IPs: initiators see all LUNs at login
-  for (const t of targets) {
-    inGroup(t.id, [...t.args, ...op(mon)]);
-    for (const l of t.luns) inGroup(l.id, [...l.args, ...op(mon)]);
+  for (const t of targets) inGroup(t.id, [...t.args, ...op(mon)]);
+  const luns = targets.flatMap((t) => t.luns.map((l) => ({ ...l, target: t.id })));
+  for (const l of luns) {
+    cmds.push(["resource", "create", l.id, ...l.args, ...op(mon)]);
+    resources.push(l.id);
   }
   for (const v of ips) {
     if (typeof v.r === "string") continue;
-    inGroup(v.id, ["ocf:tsstor:IPaddr2", `ip=${v.r.addr}`, ...(v.r.prefix !== undefined ? [`cidr_netmask=${v.r.prefix}`] : []), ...(v.nic ? [`nic=${v.nic}`] : []), ...op("10s")]);
+    inGroup(v.id, ["ocf:tsstor:IPaddr2", `ip=${v.r.addr}`, ...(v.r.prefix !== undefined ? [`cidr_netmask=${v.r.prefix}`] : []), ...(v.nic ? [`nic=${v.nic}`] : []), ...op("10s")], front);
   }
-  for (const s of services) inGroup(s.id, [s.agent, ...Object.entries(s.params ?? {}).map(([k, v]) => `${k}=${v}`), ...op(mon)]);
+  for (const s of services) inGroup(s.id, [s.agent, ...Object.entries(s.params ?? {}).map(([k, v]) => `${k}=${v}`), ...op(mon)], front);
+  const frontUsed = front !== group && (ips.length > 0 || services.length > 0);
+  for (const l of luns) {
+    // a LUN lives with its target (in the group: the node, and after the target starts)
+    cmds.push(["constraint", "colocation", "add", l.id, "with", group, "INFINITY"]);
+    cmds.push(["constraint", "order", "start", group, "then", "start", l.id]);
+    // IPs after every LUN when they start together (initiators see all LUNs at login), but
+    // Optional: a LUN starting or failing alone leaves the IPs, and every session, alone
+    if (frontUsed) cmds.push(["constraint", "order", "start", l.id, "then", "start", front, "kind=Optional"]);
+  }
+  if (frontUsed) {
+    cmds.push(["constraint", "colocation", "add", front, "with", group, "INFINITY"]);
+    cmds.push(["constraint", "order", "start", group, "then", "start", front]);
+  }
   // every DRBD Primary on the same node: a group colocated with each Promoted role alone is not
   // enough: when the resources prefer different nodes (one resynced further on each), Pacemaker
   // promotes each where it scores best and the group can run nowhere (seen in crm_simulate)
@@ -218,7 +238,8 @@ export function failoverStack(o: FailoverOptions, fencing: FencingOptions): Plan
   return withFencing(fence, {
     stack: `failover ${P}`,
     notes: [
-      `${chain.length ? `${chain.join(", ")} -> ` : ""}group ${group}: ${what.join(" -> ")}; everything runs on one node and fails over together.`,
+      `${chain.length ? `${chain.join(", ")} -> ` : ""}${what.join(" -> ")}: everything runs on one node and fails over together.`,
+      ...(frontUsed ? [`Groups ${group} (storage, targets) and ${front} (IPs, services); each LUN between them: a LUN added or failing alone does not restart the IPs.`] : [`Group ${group}.`]),
       "Start order is the order above; stop order is the reverse.",
       ...targets.flatMap((t) => t.notes),
     ],

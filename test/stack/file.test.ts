@@ -55,8 +55,13 @@ t.test("two DRBD volumes behind one VIP: both promotions before one group, membe
   const c = s.plan.commands.map((x) => x.join(" "));
   t.match(c[0], /^resource create storage-drbd-config ocf:tsstor:drbd drbd_resource=config .*promotable/);
   t.match(c[1], /^resource create storage-drbd-target ocf:tsstor:drbd drbd_resource=target .*promotable/);
-  const members = s.plan.commands.filter((x) => x.includes("--group")).map((x) => x[2]);
-  t.same(members, ["storage-fs-data", "storage-target-storage.disk.0", "storage-target-storage.disk.0-lun0", "storage-ip-10.11.55.50"], "mount, target, LUN, VIP");
+  const members = (g: string) => s.plan.commands.filter((x) => x[0] === "resource" && x.at(-1) === g).map((x) => x[2]);
+  t.same(members("storage-group"), ["storage-fs-data", "storage-target-storage.disk.0"], "mount, target");
+  t.same(members("storage-front"), ["storage-ip-10.11.55.50"], "then the VIP");
+  const lun = "storage-target-storage.disk.0-lun0";
+  t.ok(c.includes(`constraint order start storage-group then start ${lun}`), "the LUN after its target");
+  t.ok(c.includes(`constraint order start ${lun} then start storage-front kind=Optional`), "the VIP after the LUN, Optional: a LUN added later does not restart it");
+  t.ok(c.includes("constraint colocation add Promoted storage-drbd-target-clone with Promoted storage-drbd-config-clone INFINITY"), "both DRBD Primary on one node");
   for (const d of ["config", "target"]) {
     t.ok(c.includes(`constraint colocation add storage-group with Promoted storage-drbd-${d}-clone INFINITY`), `group with Promoted ${d}`);
     t.ok(c.includes(`constraint order promote storage-drbd-${d}-clone then start storage-group`), `promote ${d} first`);
