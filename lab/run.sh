@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
 done
 
 ALL_SINGLE="record-lio record-lvm record-drbd1 record-gfs2 record-iscsi lio lvm-sanlock iscsi"
-ALL_PAIR="record-drbd2 lvm-dlm gfs2 sbd san-pair drbd" # drbd last: it powers n2 off
+ALL_PAIR="record-drbd2 lvm-dlm gfs2 sbd san-pair stacks drbd" # drbd last: it powers n2 off
 SINGLE_SUITES=$ALL_SINGLE PAIR_SUITES=$ALL_PAIR
 if [ -n "$suites" ]; then
   s1="" s2=""
