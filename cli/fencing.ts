@@ -434,7 +434,13 @@ function agent(o: FencingOptions, cs: Corosync | undefined, p: Problems, f: Fenc
   f.notes.push(
     `Fencing: ${name} (${f.devices.join(", ")}); stonith-timeout stays Pacemaker's default (60 s): the agent's own timing decides.`,
     ...(allFile || nodeFile.size ? [`Password file(s) ${[...new Set([allFile, ...nodeFile.values()].filter(Boolean))].join(", ")}: copy to the same path on every node (root, mode 0600); the CIB holds only password_script=cat FILE.`] : []),
-    ...(race ? [`Two nodes: pcmk_delay_max=${FENCE_DELAY_MAX} on ${f.devices[0]}, so both nodes do not shoot each other at once after a link cut.`] : []),
+    ...(race
+      ? [
+          common.some((x) => /^pcmk_delay_(max|base)=/.test(x))
+            ? `Two nodes: the delay given (${common.filter((x) => /^pcmk_delay_(max|base)=/.test(x)).join(" ")}) on ${f.devices[0]}, so both nodes do not shoot each other at once after a link cut.`
+            : `Two nodes: pcmk_delay_max=${FENCE_DELAY_MAX} on ${f.devices[0]}, so both nodes do not shoot each other at once after a link cut.`,
+        ]
+      : []),
     "Test each device once, on a node you can afford to reboot: pcs stonith fence NODE.",
   );
 }

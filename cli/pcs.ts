@@ -9,6 +9,7 @@ import { accessSync, constants, copyFileSync, mkdtempSync, readFileSync, renameS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Plan } from "./stacks.js";
+import type { CibRequirement } from "./fencing.js";
 
 /** Quote for bash only when needed; values are validated already, this is defence in depth. */
 export function shq(v: string): string {
@@ -55,6 +56,29 @@ function run(bin: string, args: string[], env: Record<string, string> = {}): { c
 }
 
 export class ApplyError extends Error {}
+
+/** The CIB to change, into `dest`: a copy of the file `cib`, else the live one (`pcs cluster cib`), which must show the plan's required properties. */
+export function readCib(bin: string, dest: string, cib: string | undefined, requires: readonly CibRequirement[] = []): void {
+  if (cib) return copyFileSync(cib, dest);
+  const r = run(bin, ["cluster", "cib", dest]);
+  if (r.code !== 0) throw new ApplyError(`pcs cluster cib failed: ${r.out}`);
+  for (const q of requires) {
+    const v = run("crm_attribute", ["--type", "crm_config", "--name", q.property, "--query", "--quiet"], { CIB_file: dest });
+    if (v.code !== 0 || v.stdout.trim() !== q.value) throw new ApplyError(q.error);
+  }
+}
+
+/** The changed CIB `next` becomes the file `cib` (renamed over it: atomic), else one `pcs cluster cib-push diff-against=orig`. */
+export function pushCib(bin: string, next: string, orig: string, cib: string | undefined, log: (line: string) => void): void {
+  if (cib) {
+    const tmp = `${cib}.tsstor-new`; // same directory: rename is atomic
+    copyFileSync(next, tmp);
+    return renameSync(tmp, cib);
+  }
+  log("pcs cluster cib-push (one transaction)");
+  const r = run(bin, ["cluster", "cib-push", next, `diff-against=${orig}`]);
+  if (r.code !== 0) throw new ApplyError(`pcs cluster cib-push failed: ${r.out}`);
+}
 
 /** The interpreter line of `bin` (found on PATH) when it is a Python program, e.g. ["/usr/bin/python3", "-Es"]. */
 function pythonOf(bin: string): string[] | undefined {
@@ -151,27 +175,10 @@ export function applyPlan(plan: Plan, o: ApplyOpts = {}): void {
   try {
     const orig = join(work, "orig.xml");
     const next = join(work, "new.xml");
-    if (o.cib) copyFileSync(o.cib, orig);
-    else {
-      const r = run(bin, ["cluster", "cib", orig]);
-      if (r.code !== 0) throw new ApplyError(`pcs cluster cib failed: ${r.out}`);
-      for (const q of plan.requires) {
-        const v = run("crm_attribute", ["--type", "crm_config", "--name", q.property, "--query", "--quiet"], { CIB_file: orig });
-        if (v.code !== 0 || v.stdout.trim() !== q.value) throw new ApplyError(q.error);
-      }
-    }
+    readCib(bin, orig, o.cib, plan.requires);
     copyFileSync(orig, next);
     pcsEach(bin, next, plan.commands, log);
-    if (o.cib) {
-      const tmp = `${o.cib}.tsstor-new`; // same directory: rename is atomic
-      copyFileSync(next, tmp);
-      renameSync(tmp, o.cib);
-    }
-    else {
-      log("pcs cluster cib-push (one transaction)");
-      const r = run(bin, ["cluster", "cib-push", next, `diff-against=${orig}`]);
-      if (r.code !== 0) throw new ApplyError(`pcs cluster cib-push failed: ${r.out}`);
-    }
+    pushCib(bin, next, orig, o.cib, log);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -18,6 +18,7 @@ function report(what: string, r: ChangeResult, o: ChangeOpts): void {
     return;
   }
   process.stdout.write(`${r.changes.join("\n")}\n`);
+  if (r.stoppedFirst.length) process.stdout.write(`${o.dryRun ? "to be stopped first" : "stopped first"}, in a change of their own (every constraint still in place): ${r.stoppedFirst.join(", ")}\n`);
   if (r.actions.length) process.stdout.write(`crm_simulate, what the cluster will do:\n${r.actions.map((a) => `  ${a}`).join("\n")}\n`);
   else process.stdout.write("crm_simulate: no resource actions\n");
   process.stderr.write(`tsstor: ${what}: ${r.pushed ? `pushed as one CIB change${o.cib ? ` to ${o.cib}` : ""}` : "--dry-run: nothing pushed"}\n`);

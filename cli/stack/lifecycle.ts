@@ -9,8 +9,9 @@ import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileS
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { XMLParser } from "fast-xml-parser";
-import { ApplyError, pcsEach } from "../pcs.js";
+import { ApplyError, pcsEach, pushCib, readCib } from "../pcs.js";
 import { lastLine, runTool } from "../run.js";
+import { sleepMs } from "../../lib/system/sleep.js";
 import type { Plan } from "../stacks.js";
 
 export interface ChangeOpts {
@@ -26,6 +27,8 @@ export interface ChangeResult {
   changes: string[];
   /** crm_simulate's transition summary for the change */
   actions: string[];
+  /** running resources that leave: stopped (with --dry-run: to be stopped) in a change of their own first */
+  stoppedFirst: string[];
   pushed: boolean;
 }
 
@@ -134,12 +137,9 @@ export function describeDiff(before: Map<string, string>, after: Map<string, str
 
 /** "class:provider:type name=value ..." of primitive `id`. */
 function agentLine(f: Map<string, string>, id: string): string {
-  let base: string | undefined;
-  const params: string[] = [];
-  for (const [k, v] of f) {
-    if (k.endsWith(`primitive#${id}@class`)) base = k.slice(0, -"@class".length);
-  }
+  const base = [...f.keys()].find((k) => k.endsWith(`primitive#${id}@class`))?.slice(0, -"@class".length);
   if (base === undefined) return "";
+  const params: string[] = [];
   for (const [k, v] of f) if (k.startsWith(`${base}/instance_attributes#`) && k.endsWith("@name")) params.push(`${v}=${f.get(k.replace(/@name$/, "@value")) ?? ""}`);
   return [[f.get(`${base}@class`), f.get(`${base}@provider`), f.get(`${base}@type`)].filter(Boolean).join(":"), ...params].join(" ");
 }
@@ -249,19 +249,15 @@ interface Edit {
  */
 export function change(edit: Edit, o: ChangeOpts = {}): ChangeResult {
   const log = o.log ?? (() => {});
+  // resources leaving a live cluster are stopped first, in one change that keeps every constraint
+  // (the group unmounts before DRBD demotes); removed while running, Pacemaker would stop them as
+  // orphans, with no order among them (seen in the lab: a deleted stack's DRBD clone orphaned)
+  const stopped = o.cib ? [] : stopLeaving(edit, o, log);
   const work = mkdtempSync(join(tmpdir(), "tsstor-stack-"));
   try {
     const orig = join(work, "orig.xml");
     const next = join(work, "new.xml");
-    if (o.cib) copyFileSync(o.cib, orig);
-    else {
-      const r = run("pcs", ["cluster", "cib", orig]);
-      if (r.code !== 0) throw new ApplyError(`pcs cluster cib failed: ${lastLine(r)}`);
-      for (const q of edit.plan?.requires ?? []) {
-        const v = run("crm_attribute", ["--type", "crm_config", "--name", q.property, "--query", "--quiet"], { CIB_file: orig });
-        if (v.code !== 0 || v.stdout.trim() !== q.value) throw new ApplyError(q.error);
-      }
-    }
+    readCib("pcs", orig, o.cib, edit.plan?.requires);
     const origXml = readFileSync(orig, "utf8");
     const before = configFacts(origXml);
     const had = tagged(origXml, edit.name);
@@ -275,26 +271,72 @@ export function change(edit: Edit, o: ChangeOpts = {}): ChangeResult {
     }
     restore(next, kept);
     const changes = describeDiff(before, configFacts(readFileSync(next, "utf8")));
-    if (!changes.length) return { changes, actions: [], pushed: false };
+    if (!changes.length) return { changes, actions: [], stoppedFirst: stopped, pushed: false };
     const was = new Set(errors(orig));
     const fresh = errors(next).filter((e) => !was.has(e));
     if (fresh.length) throw new ApplyError(`crm_verify finds new errors in the changed CIB; nothing was pushed:\n  ${fresh.join("\n  ")}`);
     const actions = transition(next);
-    if (o.dryRun) return { changes, actions, pushed: false };
-    if (o.cib) {
-      const tmp = `${o.cib}.tsstor-new`; // same directory: rename is atomic
-      copyFileSync(next, tmp);
-      renameSync(tmp, o.cib);
-    } else {
-      log("pcs cluster cib-push (one transaction)");
-      const r = run("pcs", ["cluster", "cib-push", next, `diff-against=${orig}`]);
-      if (r.code !== 0) throw new ApplyError(`pcs cluster cib-push failed: ${lastLine(r)}`);
-    }
-    return { changes, actions, pushed: true };
+    if (o.dryRun) return { changes, actions, stoppedFirst: stopped, pushed: false };
+    pushCib("pcs", next, orig, o.cib, log);
+    return { changes, actions, stoppedFirst: stopped, pushed: true };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
+
+/**
+ * What to stop for resources that leave: the top-level element (clone, group, lone primitive)
+ * holding each, or the resource itself when that element stays (a member leaving a group).
+ */
+function toStop(facts: Map<string, string>, leaving: readonly string[], staying: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const k of facts.keys()) {
+    const segs = k.split("/");
+    if (segs[0] !== "resources") continue;
+    const ids = segs.slice(1).map((x) => /#([^@/]+)/.exec(x.replace(/@.*$/, ""))?.[1]);
+    const top = ids[0];
+    const hit = ids.find((i) => i !== undefined && leaving.includes(i));
+    if (top && hit) out.add(staying.includes(top) ? hit : top);
+  }
+  return [...out];
+}
+
+/**
+ * Phase one of a change that removes running resources: target-role=Stopped on their top-level
+ * elements, pushed as one change, then wait until none runs anywhere (failed stops: an error,
+ * nothing removed; the resources stay stopped for the operator to look at).
+ */
+function stopLeaving(edit: Edit, o: ChangeOpts, log: (line: string) => void): string[] {
+  const work = mkdtempSync(join(tmpdir(), "tsstor-stop-"));
+  try {
+    const orig = join(work, "orig.xml");
+    const next = join(work, "new.xml");
+    readCib("pcs", orig, undefined, edit.plan?.requires);
+    const xml = readFileSync(orig, "utf8");
+    const facts = configFacts(xml);
+    const keep = edit.plan ? planIds(edit.plan).resources : [];
+    const leaving = toStop(facts, tagged(xml, edit.name).filter((i) => !keep.includes(i)), keep);
+    const running = leaving.filter((id) => runningOn(id).length);
+    if (!running.length || o.dryRun) return running;
+    copyFileSync(orig, next);
+    for (const id of running) {
+      const r = run("crm_resource", ["--resource", id, "--meta", "--set-parameter", "target-role", "--parameter-value", "Stopped"], { CIB_file: next });
+      if (r.code !== 0) throw new ApplyError(`stopping ${id} first failed: ${lastLine(r)}`);
+    }
+    log(`stopping first, in one change: ${running.join(", ")}`);
+    pushCib("pcs", next, orig, undefined, log);
+    const deadline = Date.now() + STOP_WAIT_MS;
+    for (;;) {
+      const still = running.filter((id) => runningOn(id).length);
+      if (!still.length) return running;
+      if (Date.now() > deadline) throw new ApplyError(`${still.join(", ")} still running ${STOP_WAIT_MS / 1000} s after target-role=Stopped: nothing was removed (crm_mon shows why; they stay stopped)`);
+      sleepMs(2000);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+const STOP_WAIT_MS = 600_000;
 
 // ---- where a resource runs -----------------------------------------------------------------------
 
