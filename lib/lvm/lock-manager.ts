@@ -177,7 +177,9 @@ export function lockdStart(t: ActionTools, m: Manager): number | void {
   let pid = lockdPid();
   if (pid === undefined) {
     const args = ["-p", m.pidfile, "-s", m.socket_path, "-S", m.syslog_priority, "-A", String(m.adopt), "-g", m.lock_type];
-    if (m.lock_type === "sanlock" && plan.hostId !== undefined) args.push("-i", String(plan.hostId));
+    // the long option: lvmlockd 2.03.16's --help lists "-i", but its parser refuses it ("invalid
+    // option -- 'i'", seen in the lab's Debian 12 VM); --host-id works everywhere
+    if (m.lock_type === "sanlock" && plan.hostId !== undefined) args.push("--host-id", String(plan.hostId));
     t.log.info(`starting lvmlockd ${args.join(" ")}`);
     const r = t.run.run("lvmlockd", args);
     pid = lockdPid();

@@ -72,7 +72,11 @@ function lvmlockd(args: string[]): number {
         err(`lvmlockd: invalid gl-type ${g}\n`);
         return 1;
       }
-    } else if (["-S", "--syslog-priority", "-A", "--adopt", "-i", "--host-id", "-F", "--host-id-file", "-o", "--sanlock-timeout", "--adopt-file"].includes(a)) i++;
+    } else if (a === "-i" || a === "-F") {
+      // lvm2 2.03.16: --help lists -i and -F, getopt's short options lack them (seen in the lab VM)
+      err(`lvmlockd: invalid option -- '${a.slice(1)}'\n`);
+      return 1;
+    } else if (["-S", "--syslog-priority", "-A", "--adopt", "--host-id", "--host-id-file", "-o", "--sanlock-timeout", "--adopt-file"].includes(a)) i++;
     else if (a === "-h" || a === "--help") {
       out("Usage:\nlvmlockd [options]\n");
       return 0;

@@ -132,7 +132,7 @@ t.test("sanlock: host_id from the parameter, lvmlocal.conf or the corosync node 
   t.match(big.reason, /sanlock host_id 3232235777 from the corosync node id \(CRM_meta_on_node_uuid\) is outside 1-2000: set host_id/);
   const s = w.run(bin, "start", { ...o, meta: { timeout: 30000, on_node_uuid: "2" } });
   t.equal(s.code, 0, s.stderr);
-  t.same(w.calls("lvmlockd").at(-1), ["-p", "/run/lvmlockd.pid", "-s", "/run/lvm/lvmlockd.socket", "-S", "warning", "-A", "1", "-g", "sanlock", "-i", "2"]);
+  t.same(w.calls("lvmlockd").at(-1), ["-p", "/run/lvmlockd.pid", "-s", "/run/lvm/lvmlockd.socket", "-S", "warning", "-A", "1", "-g", "sanlock", "--host-id", "2"]);
   t.match(w.sh("sanlock", ["client", "status"]).stdout, /^s lvm_vgs1:0:\/dev\/mapper\/vgs1-lvmlock:0$/m);
   t.same(w.dm(), ["vgs1-lvmlock"], "the lease LV is active while the lockspace runs");
   t.equal(w.run(bin, "monitor", { ...o, meta: { interval: 30000 } }).code, 0);
