@@ -1,8 +1,8 @@
 # Stack files (`tsstor stack apply FILE`, kind failover) on two real nodes, real kernels:
 # 1. two DRBD 8.4 volumes behind one VIP: an ext4 volume and an iSCSI target volume (LIO),
 #    both created with `tsstor drbd init` on each node and `tsstor drbd first-sync` on one;
-#    the stack starts on one node, moves to the other with everything (data intact), a second
-#    apply on the live cluster changes nothing, `tsstor stack delete` stops and removes it all;
+#    the stack starts on one node, moves to the other with everything (data intact), and
+#    `tsstor stack delete` stops it (constraints still in place) and removes it all;
 # 2. an exclusive LV: lvmlockd with sanlock on both nodes over the shared disk, the LV activated
 #    exclusively where the group runs, ext4 on it, a VIP and a service; it moves to the other
 #    node (the LV deactivated here first, data intact) and is deleted.
@@ -106,11 +106,8 @@ if wait_for 240 serving "$O" && [ "$(on "$O" "cat $MNT/proof")" = two-volumes ];
   result $A move "moved $N -> $O: both promotions, mount, LUN and VIP together, the file intact ($((SECONDS - t0)) s)" PASS
 else result $A move "moved $N -> $O with everything" FAIL "$(crm_mon -1 | tail -12 | tr '\n' ' ' | cut -c1-250)"; fi
 crm_resource --clear -r $G >/dev/null 2>&1
-t0=$SECONDS
-$T stack apply /tmp/two-volumes.yaml --quiet > /tmp/stk-apply2.out 2> /tmp/stk-apply2.err
-if [ $? = 0 ] && [ ! -s /tmp/stk-apply2.out ] && grep -q "nothing to change" /tmp/stk-apply2.err; then
-  result $A apply "a second apply on the live cluster: nothing to change, nothing pushed ($((SECONDS - t0)) s)" PASS
-else result $A apply "a second apply on the live cluster: nothing to change" FAIL "$(head -3 /tmp/stk-apply2.out | tr '\n' ' ') $(tail -1 /tmp/stk-apply2.err)"; fi
+# (a second apply on a live cluster changing nothing is shown on the namespace rig,
+# test/rig/stackfile.test.ts: 54 s here in TCG, left out of the lab's budget)
 t0=$SECONDS
 check $A delete "tsstor stack delete stk" $T stack delete stk --quiet
 gone() { ! crm_mon -1 | grep -q 'stk-' && ! mountpoint -q $MNT && ! on_peer "mountpoint -q $MNT" >/dev/null && ! ip -o addr | grep -q " $VIP/"; }
