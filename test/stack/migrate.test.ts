@@ -48,11 +48,10 @@ t.test("seed 004: two haresources lines, two DRBD resources, IET: one failover s
   const c = s.plan.commands.map((x) => x.join(" "));
   t.match(c[0], /^resource create storage-drbd-iscsi\.config ocf:tsstor:drbd drbd_resource=iscsi\.config .*promotable/, "DRBD iscsi.config, promotable");
   t.match(c[1], /^resource create storage-drbd-iscsi\.target\.0 ocf:tsstor:drbd drbd_resource=iscsi\.target\.0 .*promotable/, "DRBD iscsi.target.0, promotable");
-  t.same(
-    s.plan.commands.filter((x) => x.includes("--group")).map((x) => x[2]),
-    ["storage-fs-data", "storage-target-storage.disk.0", "storage-target-storage.disk.0-lun0", "storage-ip-10.11.55.50"],
-    "mount, target, LUN 0, then the VIP (after every LUN)",
-  );
+  const members = (g: string) => s.plan.commands.filter((x) => x[0] === "resource" && x.at(-1) === g).map((x) => x[2]);
+  t.same(members("storage-group"), ["storage-fs-data", "storage-target-storage.disk.0"], "mount, target");
+  t.same(members("storage-front"), ["storage-ip-10.11.55.50"], "then the VIP");
+  t.ok(c.includes("constraint order start storage-target-storage.disk.0-lun0 then start storage-front kind=Optional"), "the VIP after LUN 0");
   t.ok(c.some((x) => /Filesystem device=\/dev\/drbd0 directory=\/srv\/data fstype=ext3/.test(x)), "the ext3 config volume");
   t.ok(c.some((x) => /iSCSITarget iqn=iqn\.2011-08\.local\.demo:storage\.disk\.0 portals=0\.0\.0\.0:3260 incoming_username=geekshlby incoming_password_file=\S+ implementation=lio-t/.test(x)), "the target: CHAP user, secret from a file, LIO");
   t.ok(c.some((x) => /iSCSILogicalUnit target_iqn=iqn\.2011-08\.local\.demo:storage\.disk\.0 lun=0 path=\/dev\/drbd1 implementation=lio-t/.test(x)), "LUN 0 on /dev/drbd1 with LIO");
