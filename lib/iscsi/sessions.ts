@@ -8,7 +8,7 @@ import { parseTargets } from "./tgtadm.js";
 /** Initiator names with a session to `iqn` in LIO (configfs root, e.g. /sys/kernel/config); undefined: no such LIO target. */
 export function lioSessions(configfs: string, iqn: string): string[] | undefined {
   const dir = join(configfs, "target/iscsi", iqn);
-  if (readValue(dir) === undefined && !listDir(dir).length) return undefined;
+  if (!listDir(dir).length) return undefined;
   const out = new Set<string>();
   for (const tpg of listDir(dir).filter((d) => /^tpgt_\d+$/.test(d))) {
     // initiators without an ACL (generate_node_acls=1) are listed here, one per line
