@@ -48,23 +48,25 @@ writeFileSync(
     "main([T, ...agents], metadata);",
   ].join("\n"),
 );
-// as agents/main.ts ships: every agent in the binary, only the invoked one loaded (agents/lazy.ts)
+// as agents/main.ts ships: every agent and the tsstor command in the binary, only the invoked
+// agent loaded (agents/lazy.ts)
 writeFileSync(
   join(dir, "multi-main.ts"),
   [
     `import metadata from "${ROOT}/build/gen/metadata.txt" with { type: "text" };`,
-    `import { main } from "${ROOT}/lib/ocf/main.ts";`,
-    `import { loadAgents } from "${ROOT}/agents/lazy.ts";`,
-    `const load = process.argv0.endsWith("TestAgent") ? import("${ROOT}/test/fixtures/TestAgent.ts").then((m) => [m.agent]) : loadAgents(process.argv0, process.argv[2]);`,
-    "load.then((a) => main(a, metadata));",
+    `if (process.argv0.endsWith("tsstor")) import("${ROOT}/cli/main.ts");`,
+    `else Promise.all([import("${ROOT}/lib/ocf/main.ts"), import("${ROOT}/agents/lazy.ts")]).then(([{ main }, { loadAgents }]) =>`,
+    `  (process.argv0.endsWith("TestAgent") ? import("${ROOT}/test/fixtures/TestAgent.ts").then((m) => [m.agent]) : loadAgents(process.argv0, process.argv[2])).then((a) => main(a, metadata)));`,
   ].join("\n"),
 );
-// the shipped form (multi-call, lazy, bytecode), the same without bytecode, and eager with bytecode
-sh(BUN, ["build", "--compile", "--minify", "--bytecode", join(dir, "multi-main.ts"), "--outfile", join(dir, "multi")]);
+// the shipped form (scripts/build.sh: multi-call, lazy, bytecode, split ESM chunks), the same
+// without bytecode, the previous form (one CommonJS chunk, no command), eager with bytecode
+sh(BUN, ["build", "--compile", "--splitting", "--format=esm", "--minify", "--bytecode", join(dir, "multi-main.ts"), "--outfile", join(dir, "multi")]);
+sh(BUN, ["build", "--compile", "--minify", "--bytecode", join(dir, "multi-main.ts"), "--outfile", join(dir, "multi-cjs")]);
 sh(BUN, ["build", "--compile", "--minify", join(dir, "multi-main.ts"), "--outfile", join(dir, "multi-nobc")]);
 sh(BUN, ["build", "--compile", "--minify", "--bytecode", join(dir, "multi-eager-main.ts"), "--outfile", join(dir, "multi-eager")]);
 sh(BUN, ["build", "--compile", "--minify", join(ROOT, "bench/empty.ts"), "--outfile", join(dir, "bun-empty")]);
-for (const v of ["single", "bytecode", "multi", "multi-nobc", "multi-eager", ...(sea ? ["TestAgent-sea"] : [])]) {
+for (const v of ["single", "bytecode", "multi", "multi-cjs", "multi-nobc", "multi-eager", ...(sea ? ["TestAgent-sea"] : [])]) {
   mkdirSync(join(dir, `as-${v}`));
   symlinkSync(join(dir, v), join(dir, `as-${v}`, "TestAgent"));
 }
@@ -79,7 +81,8 @@ const variants: Array<[string, Cmd]> = [
   ["Bun compiled, one agent, --bytecode", cmd([join(dir, "as-bytecode", "TestAgent"), "monitor"])],
   ["Bun compiled, multi-call (all agents), lazy", cmd([join(dir, "as-multi-nobc", "TestAgent"), "monitor"])],
   ["Bun compiled, multi-call (all agents evaluated), --bytecode", cmd([join(dir, "as-multi-eager", "TestAgent"), "monitor"])],
-  ["Bun compiled, multi-call (all agents), lazy, --bytecode: shipped", cmd([join(dir, "as-multi", "TestAgent"), "monitor"])],
+  ["Bun compiled, multi-call (all agents + command), lazy, --bytecode, one CommonJS chunk: before", cmd([join(dir, "as-multi-cjs", "TestAgent"), "monitor"])],
+  ["Bun compiled, multi-call (all agents + command), lazy, --bytecode, ESM chunks: shipped", cmd([join(dir, "as-multi", "TestAgent"), "monitor"])],
 ];
 once(cmd([join(dir, "as-single", "TestAgent"), "start"]));
 once({ argv: ["/usr/lib/ocf/resource.d/heartbeat/Dummy", "start"], env: dummyEnv });

@@ -138,9 +138,10 @@ rm -rf "$RUN/payload" "$RUN"/payload-* "$RUN/host"
 [ -z "$SINGLE_SUITES" ] || rm -rf "$RUN/single"
 [ -z "$PAIR_SUITES" ] || rm -rf "$RUN/pair"
 mkdir -p "$RUN/payload/bin"
-cp build/tsstor-agents "$RUN/payload/bin/"
-# the tsstor command: the sbd suite builds its stack with `tsstor stack ... --fencing sbd`
-[ ! -x build/tsstor ] || cp build/tsstor "$RUN/payload/bin/"
+# one executable: the agents (tsstor-agents and its links) and the command (the sbd, san-pair and
+# stacks suites run `tsstor stack ...`)
+cp build/tsstor "$RUN/payload/bin/"
+ln -s tsstor "$RUN/payload/bin/tsstor-agents"
 cp -r "$LAB_DIR/guest" "$LAB_DIR/suites" "$RUN/payload/"
 payload_img() { # ROLE NODES SUITES -> image path
   local p="$RUN/payload-$1"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Install (or with --uninstall remove) the built tsstor agents and command.
+# Install (or with --uninstall remove) the built tsstor executable: the agents and the command.
 #   sudo ./packaging/install.sh [--uninstall]
 # Honours DESTDIR (staging root, e.g. for packages), OCF_ROOT (default /usr/lib/ocf) and PREFIX
-# (default /usr). The agents are one multi-call binary in $PREFIX/lib/tsstor, linked once per
-# agent name in $OCF_ROOT/resource.d/tsstor/ (the name picks the agent).
+# (default /usr). One executable, $PREFIX/lib/tsstor/tsstor, is every agent and the command: the
+# name it runs as picks which. Links: one per agent in $OCF_ROOT/resource.d/tsstor/,
+# $PREFIX/sbin/tsstor, and $PREFIX/lib/tsstor/tsstor-agents (`tsstor-agents AGENT ACTION`, --list).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DESTDIR=${DESTDIR:-}
@@ -11,10 +12,10 @@ OCF_ROOT=${OCF_ROOT:-/usr/lib/ocf}
 PREFIX=${PREFIX:-/usr}
 LIBDIR=$PREFIX/lib/tsstor
 RADIR=$OCF_ROOT/resource.d/tsstor
-BIN=build/tsstor-agents
+BIN=build/tsstor
 
 agents() {
-  if [ -x "$BIN" ]; then "$BIN" --list
+  if [ -x "$BIN" ]; then build/tsstor-agents --list
   elif [ -x "$DESTDIR$LIBDIR/tsstor-agents" ]; then "$DESTDIR$LIBDIR/tsstor-agents" --list
   fi
 }
@@ -22,21 +23,20 @@ agents() {
 if [ "${1:-}" = "--uninstall" ]; then
   for a in $(agents); do rm -f "$DESTDIR$RADIR/$a"; done
   rmdir "$DESTDIR$RADIR" 2>/dev/null || true
-  rm -f "$DESTDIR$LIBDIR/tsstor-agents" "$DESTDIR$PREFIX/sbin/tsstor"
+  rm -f "$DESTDIR$LIBDIR/tsstor-agents" "$DESTDIR$LIBDIR/tsstor" "$DESTDIR$PREFIX/sbin/tsstor"
   rmdir "$DESTDIR$LIBDIR" 2>/dev/null || true
   echo "tsstor removed from ${DESTDIR:-/}"
   exit 0
 fi
 
-[ -x "$BIN" ] || { echo "install: $BIN missing; run npm run build first" >&2; exit 1; }
-install -d -m 0755 "$DESTDIR$LIBDIR" "$DESTDIR$RADIR"
-install -m 0755 "$BIN" "$DESTDIR$LIBDIR/tsstor-agents.new"
-mv -f "$DESTDIR$LIBDIR/tsstor-agents.new" "$DESTDIR$LIBDIR/tsstor-agents"
+[ -x "$BIN" ] && [ -e build/tsstor-agents ] || { echo "install: $BIN missing; run npm run build first" >&2; exit 1; }
+install -d -m 0755 "$DESTDIR$LIBDIR" "$DESTDIR$RADIR" "$DESTDIR$PREFIX/sbin"
+# a new file renamed over the old one: running agents keep the executable they started with
+install -m 0755 "$BIN" "$DESTDIR$LIBDIR/tsstor.new"
+mv -f "$DESTDIR$LIBDIR/tsstor.new" "$DESTDIR$LIBDIR/tsstor"
+ln -sfn tsstor "$DESTDIR$LIBDIR/tsstor-agents"
 for a in $(agents); do
-  ln -sfn "$LIBDIR/tsstor-agents" "$DESTDIR$RADIR/$a"
+  ln -sfn "$LIBDIR/tsstor" "$DESTDIR$RADIR/$a"
 done
-if [ -x build/tsstor ]; then
-  install -d -m 0755 "$DESTDIR$PREFIX/sbin"
-  install -m 0755 build/tsstor "$DESTDIR$PREFIX/sbin/tsstor"
-fi
-echo "tsstor installed: $(agents | tr '\n' ' ')in ${DESTDIR}$RADIR"
+ln -sfn "$LIBDIR/tsstor" "$DESTDIR$PREFIX/sbin/tsstor"
+echo "tsstor installed: $(agents | tr '\n' ' ')in ${DESTDIR}$RADIR, the command in ${DESTDIR}$PREFIX/sbin/tsstor"

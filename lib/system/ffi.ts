@@ -22,6 +22,7 @@ const signatures = (T: Ffi["FFIType"]) => ({
   close: { args: [T.i32], returns: T.i32 },
   setsockopt: { args: [T.i32, T.i32, T.i32, T.ptr, T.u32], returns: T.i32 },
   if_indextoname: { args: [T.u32, T.ptr], returns: T.ptr },
+  __errno_location: { args: [], returns: T.ptr },
 });
 
 export type LibcSymbol = keyof ReturnType<typeof signatures>;
@@ -55,4 +56,16 @@ export function libc<K extends LibcSymbol>(...names: K[]): Libc<K> | undefined {
     }
   }
   return { ...(bound as Record<K, Sym>), ptr: (b) => f.ptr(b as Uint8Array) };
+}
+
+/**
+ * errno of the last libc call on this thread (bun:ffi does not clobber it between two calls), 0
+ * when unknown. Name "__errno_location" among the symbols asked for with the calls whose errno is
+ * read: binding it later runs dlopen, which may set errno.
+ */
+export function errno(): number {
+  const c = libc("__errno_location");
+  if (!c || !ffi) return 0;
+  const p = c.__errno_location() as number;
+  return p ? ffi.read.i32(p as never, 0) : 0;
 }

@@ -3,7 +3,7 @@
 // metadata, the man pages render; purge removes everything. Also: the RPM spec builds.
 import t from "tap";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { scratchDir } from "../lib/harness.js";
@@ -74,6 +74,10 @@ t.test("the .deb installs, works with pcs/crm_resource/man, and purges cleanly",
 
   const inst = ch("apt-get install -y -q --no-install-recommends /tmp/tsstor.deb");
   t.equal(inst.code, 0, inst.out.slice(-3000));
+  // one executable for the agents and the command (two embedded runtimes installed 216 MB)
+  const size = Number(/^Installed-Size: (\d+)$/m.exec(ch("dpkg -s tsstor").stdout)?.[1]);
+  t.ok(size > 0 && size <= 120 * 1024, `Installed-Size ${size} KiB, at most 120 MiB (the .deb: ${(statSync(deb).size / 1048576).toFixed(1)} MiB)`);
+  t.equal(ch("find /usr/lib/tsstor /usr/sbin/tsstor /usr/lib/ocf/resource.d/tsstor -type f | wc -l").stdout.trim(), "1", "one executable file; the agents and the command are links to it");
   const agents = ch("ls /usr/lib/ocf/resource.d/tsstor").stdout.split("\n").filter(Boolean);
   t.ok(agents.includes("IPaddr2"), `agents installed: ${agents.join(" ")}`);
   const desc = ch("pcs resource describe ocf:tsstor:IPaddr2");

@@ -11,17 +11,24 @@ t.test("install with DESTDIR and OCF_ROOT, then uninstall", async (t) => {
   const agents = sh("build/tsstor-agents", ["--list"]).stdout.split("\n").filter(Boolean);
   const r = sh("bash", ["packaging/install.sh"], { DESTDIR: dest, OCF_ROOT: "/opt/ocf" });
   t.equal(r.code, 0, r.out);
-  const bin = join(dest, "usr/lib/tsstor/tsstor-agents");
+  const bin = join(dest, "usr/lib/tsstor/tsstor");
   t.ok(existsSync(bin));
+  t.ok(lstatSync(bin).isFile(), "one executable, a file");
   t.equal(statSync(bin).mode & 0o777, 0o755);
+  t.equal(readlinkSync(join(dest, "usr/lib/tsstor/tsstor-agents")), "tsstor", "tsstor-agents: a link to it");
+  t.equal(readlinkSync(join(dest, "usr/sbin/tsstor")), "/usr/lib/tsstor/tsstor", "the command: a link to it");
+  const files = readdirSync(join(dest, "usr/lib/tsstor"));
+  t.same(files.sort(), ["tsstor", "tsstor-agents"], "nothing else in the library directory");
   const ra = join(dest, "opt/ocf/resource.d/tsstor");
   t.same(readdirSync(ra).sort(), [...agents].sort(), "one link per agent");
   for (const a of agents) {
     t.ok(lstatSync(join(ra, a)).isSymbolicLink());
-    t.equal(readlinkSync(join(ra, a)), "/usr/lib/tsstor/tsstor-agents", "links point at the final path, not DESTDIR");
+    t.equal(readlinkSync(join(ra, a)), "/usr/lib/tsstor/tsstor", "links point at the final path, not DESTDIR");
   }
   const u = sh("bash", ["packaging/install.sh", "--uninstall"], { DESTDIR: dest, OCF_ROOT: "/opt/ocf" });
   t.equal(u.code, 0, u.out);
   t.notOk(existsSync(bin));
+  t.notOk(existsSync(join(dest, "usr/lib/tsstor")));
+  t.notOk(existsSync(join(dest, "usr/sbin/tsstor")));
   t.notOk(existsSync(ra));
 });
