@@ -21,8 +21,16 @@ import { addOffset, isLinkLocal6, parseIP, parsePrefix, type ParsedIP } from "..
 import { IFA_F } from "../lib/net/netlink.js";
 import { ifIndex, linkDown, nicExists, validIfName } from "../lib/net/interfaces.js";
 import { announce, foreign, nameOf, observe, readOwned, removeOwned, resolve, sendArp, stopArpSender, waitDad, writeOwned, type Announce, type Owned, type Wanted } from "../lib/net/vip.js";
+import { forgetPublished, publishClients, tickleClients } from "../lib/net/takeover.js";
 
 const LABEL_RE = /^[A-Za-z0-9_.-]+$/;
+
+/** tickle_ports as numbers ([] when empty), undefined when malformed. */
+function tickleList(v: string): number[] | undefined {
+  const parts = v.split(",").map((x) => x.trim()).filter(Boolean);
+  const ports = parts.map((x) => (/^\d{1,5}$/.test(x) ? Number(x) : NaN));
+  return ports.every((n) => n >= 1 && n <= 65535) ? ports : undefined;
+}
 
 export const decl = defineAgent({
   name: "IPaddr2",
@@ -115,6 +123,17 @@ Required for IPv6 link-local addresses.`,
       validate: (v) => (/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(v) ? undefined : `is not a valid namespace name: ${JSON.stringify(v)}`),
     }),
     check_link_status: p.boolean({ shortdesc: "Consider the resource failed when the link is down", longdesc: "monitor returns 7 (not running) when the interface's link is down.", default: true, reloadable: true }),
+    tickle_ports: p.string({
+      shortdesc: "Reset the clients' connections on takeover (TCP ports)",
+      longdesc: `tsstor extension (empty: off, as in ocf:heartbeat:IPaddr2). Comma-separated TCP ports of the
+service behind this address, e.g. 3260 for an iSCSI portal. While the address is served, its
+clients' connections on these ports are published to every node (pacemaker-attrd private
+attributes: never written to the CIB); the node that takes the address over sends each of them a
+tickle ACK, so the clients reconnect at once instead of at their next TCP retransmission, which
+comes seconds after a failover.`,
+      reloadable: true,
+      validate: (v) => (tickleList(v) ? undefined : `must be TCP ports separated by commas (1-65535), got ${JSON.stringify(v)}`),
+    }),
     proto: p.string({
       shortdesc: "Route protocol for interface discovery",
       longdesc: 'Only consider routes of this protocol (e.g. "kernel") when discovering nic and netmask.',
@@ -285,6 +304,12 @@ export const agent = defineHandlers(decl, {
     if (!now) throw fail.generic(`${t.ip.text} is not on ${r.nic} after adding it`);
     if (t.ip.family === 6 && !p.nodad && idx !== undefined) waitDad(ctx, t.ip, idx, want);
     announce(ctx, t.ip, want, announcing(ctx, t.ip.family, p.arp_count));
+    const ports = tickleList(p.tickle_ports) ?? [];
+    if (ports.length) {
+      // after the first announcement: the clients' answers must come here, not to the old node
+      forgetPublished(ctx, ctx.env.instance);
+      tickleClients(ctx, ctx.env.instance, t.ip.text, ports);
+    }
     ctx.log.info(`${t.ip.text}/${r.prefix} added to ${r.nic}${label ? ` as ${label}` : ""}`);
     return OCF.SUCCESS;
   },
@@ -301,6 +326,12 @@ export const agent = defineHandlers(decl, {
       return OCF.SUCCESS;
     }
     const ip = new Ip(ctx.run);
+    const ports = tickleList(ctx.params.tickle_ports) ?? [];
+    if (ports.length) {
+      // the freshest list, for the node that takes over (a planned move)
+      publishClients(ctx, ctx.env.instance, owned.ip, ports, true);
+      forgetPublished(ctx, ctx.env.instance);
+    }
     if (observe(ctx, t.ip).length) ip.addrDel(owned.family, owned.ip, owned.prefix, owned.nic);
     if (ctx.params.lvs_ipv6_addrlabel && owned.family === 6) ip.addrlabel("del", owned.ip, ctx.params.lvs_ipv6_addrlabel_value);
     if (ctx.params.flush_routes) ip.routeFlushCache(owned.family);
@@ -333,6 +364,8 @@ export const agent = defineHandlers(decl, {
     if (mine.flags & IFA_F.DADFAILED) throw fail.generic(`${owned.ip} on ${owned.nic} failed duplicate address detection`);
     if (ctx.params.check_link_status && linkDown(owned.nic)) throw fail.notRunning(`the link of ${owned.nic} is down`);
     if (owned.family === 4 && ctx.params.arp_count_refresh > 0 && !ctx.probe) sendArp(ctx, owned, { ...announcing(ctx, 4, ctx.params.arp_count_refresh), background: true });
+    const ports = tickleList(ctx.params.tickle_ports) ?? [];
+    if (ports.length && !ctx.probe) publishClients(ctx, ctx.env.instance, owned.ip, ports);
     return OCF.SUCCESS;
   },
 

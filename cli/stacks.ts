@@ -174,7 +174,13 @@ const CLI_TARGET: TargetNames = {
  * Validate a target and its LUNs (problems go to `p`); `vips` are the addresses of the stack's
  * virtual IPs. Returns the agents' pcs arguments (after the resource id) and the access notes.
  */
-export function checkTarget(p: Problems, o: TargetInput, vips: string[], n: TargetNames): { target: string[]; luns: Array<{ n: number; args: string[] }>; notes: string[] } {
+/**
+ * IPaddr2's tickle_ports for a virtual IP in front of iSCSI portals: the node that takes the
+ * address over resets the initiators' old connections at once (docs/stacks.md).
+ */
+export const tickle = (ports: number[]): string[] => (ports.length ? [`tickle_ports=${ports.join(",")}`] : []);
+
+export function checkTarget(p: Problems, o: TargetInput, vips: string[], n: TargetNames): { target: string[]; luns: Array<{ n: number; args: string[] }>; notes: string[]; ports: number[] } {
   p.check(n.iqn, o.iqn, iqn);
   if (o.implementation !== undefined && !["lio-t", "tgt"].includes(o.implementation)) p.add(`${n.implementation}: "${o.implementation}" is not lio-t or tgt`);
   for (const l of o.luns) {
@@ -186,8 +192,10 @@ export function checkTarget(p: Problems, o: TargetInput, vips: string[], n: Targ
   p.unique(`${n.lun} path`, o.luns.map((l) => l.path));
   const portals = o.portals?.length ? o.portals : ["0.0.0.0:3260"];
   const vipPortals: string[] = [];
+  const ports = new Set<number>();
   for (const v of portals) {
     const r = portal(v);
+    if (typeof r !== "string") ports.add(r.port);
     if (typeof r === "string") p.add(`${n.portal}: ${r}`);
     else if (vips.includes(r.addr)) {
       // the target starts before the IPs (initiators must not connect before every LUN exists):
@@ -212,6 +220,7 @@ export function checkTarget(p: Problems, o: TargetInput, vips: string[], n: Targ
     target: ["ocf:tsstor:iSCSITarget", `iqn=${o.iqn}`, `portals=${portals.join(" ")}`, ...allowed, ...chap, ...impl, ...(o.tid !== undefined ? [`tid=${o.tid}`] : [])],
     luns: o.luns.map((l) => ({ n: l.n, args: ["ocf:tsstor:iSCSILogicalUnit", `target_iqn=${o.iqn}`, `lun=${l.n}`, `path=${l.path}`, ...allowed, ...impl] })),
     notes: accessNotes(o, chap, vipPortals, n),
+    ports: [...ports],
   };
 }
 
@@ -281,7 +290,7 @@ export function iscsiStack(o: IscsiOptions, fencing: FencingOptions): Plan {
     ipIds.push(id);
     cmds.push([
       "resource", "create", id, "ocf:tsstor:IPaddr2", `ip=${r.addr}`, ...(r.prefix !== undefined ? [`cidr_netmask=${r.prefix}`] : []),
-      ...(o.nic ? [`nic=${o.nic}`] : []), ...op(mon),
+      ...(o.nic ? [`nic=${o.nic}`] : []), ...tickle(t.ports), ...op(mon),
     ]);
     resources.push(id);
   });

@@ -10,7 +10,7 @@
 // connection) behind it; when everything starts together, the LUNs still come before the IPs.
 // Without LUNs there is one group.
 import { planFencing, type FencingOptions } from "../fencing.js";
-import { InvalidOptions, checkTarget, drbdTarget, op, withFencing, type ChapOption, type Plan, type TargetInput, type TargetNames } from "../stacks.js";
+import { InvalidOptions, checkTarget, drbdTarget, op, tickle, withFencing, type ChapOption, type Plan, type TargetInput, type TargetNames } from "../stacks.js";
 import { isPasswordKey } from "../fencing.js";
 import { Problems, absPath, agentSpec, drbdResource, duration, ipWithPrefix, lvmName, mountPoint, nic, resourceId } from "../validate.js";
 
@@ -125,7 +125,7 @@ export function failoverStack(o: FailoverOptions, fencing: FencingOptions): Plan
       const ids = [...(l.scsiSn ? [`scsi_sn=${l.scsiSn}`] : []), ...(l.scsiId ? [`scsi_id=${l.scsiId}`] : [])];
       return { ...l, args: [...c.luns[j]!.args, ...ids], id: idOf(`${at}.luns[${j}]`, l.id, `${id}-lun${l.lun}`) };
     });
-    return { id, args: c.target, luns, notes: c.notes };
+    return { id, args: c.target, luns, notes: c.notes, ports: c.ports };
   });
   p.unique("targets iqn", o.targets.map((t) => t.iqn));
   // one LUN path served twice would be two SCSI devices over one disk
@@ -195,7 +195,7 @@ export function failoverStack(o: FailoverOptions, fencing: FencingOptions): Plan
   }
   for (const v of ips) {
     if (typeof v.r === "string") continue;
-    inGroup(v.id, ["ocf:tsstor:IPaddr2", `ip=${v.r.addr}`, ...(v.r.prefix !== undefined ? [`cidr_netmask=${v.r.prefix}`] : []), ...(v.nic ? [`nic=${v.nic}`] : []), ...op("10s")], front);
+    inGroup(v.id, ["ocf:tsstor:IPaddr2", `ip=${v.r.addr}`, ...(v.r.prefix !== undefined ? [`cidr_netmask=${v.r.prefix}`] : []), ...(v.nic ? [`nic=${v.nic}`] : []), ...tickle([...new Set(targets.flatMap((t) => t.ports))]), ...op("10s")], front);
   }
   for (const s of services) inGroup(s.id, [s.agent, ...Object.entries(s.params ?? {}).map(([k, v]) => `${k}=${v}`), ...op(mon)], front);
   const frontUsed = front !== group && (ips.length > 0 || services.length > 0);

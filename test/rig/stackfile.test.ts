@@ -145,12 +145,31 @@ t.test("stack file on 2 nodes: apply, hard kill, apply again, add-lun, remove-lu
   t.equal(sums.trim().split("\n").length, files.length);
   t.not((await rig.node(other).run("grep", ["-q", ` ${d.mnt} `, "/proc/mounts"])).code, 0, "the ext4 is not mounted on the peer");
 
+  // ---- a held session, and its connection published for a takeover (IPaddr2 tickle_ports) ----
+  const held = new IscsiSession(rig, vip, 1);
+  sessions.push(held);
+  t.ok(await held.write(40, 0x6a), "the client holds a session to LUN 1 (one qemu-io, one TCP connection)");
+  const attr = `tsstor-clients-${ids.ip}`;
+  let published = "";
+  for (let i = 0; i < 60 && !/:3260 /.test(published); i++) {
+    // the VIP's recurring monitor (10 s) stores the connection in attrd, for every node
+    const q = await rig.node(other).run("attrd_updater", ["-Q", "-n", attr, "-N", other]);
+    published = /value="([^"]*)"/.exec(q.stdout)?.[1] ?? "";
+    if (!/:3260 /.test(published)) await sleep(500);
+  }
+  t.match(published, new RegExp(`^${vip.replace(/\./g, "\\.")}:3260 \\d+\\.\\d+\\.\\d+\\.\\d+:\\d+`), `${other}'s attrd holds the client's connection to ${vip}:3260: ${published}`);
+
   // ---- hard kill of the active node ----
   const fencedBefore = rig.fenceEvents().length;
   const killedAt = await powerCut(rig, drbd, active);
   const survivor = await waitStack(rig, { clones: ids.clones, members, unpromoted: 0, vip, on: other, timeoutMs: 120_000 });
   t.equal(survivor, other, `everything runs on ${other}`);
   const failoverMs = Date.now() - killedAt;
+  t.match(rig.tail(other, "pacemaker.log", 3000), new RegExp(`\\d+ client connection\\(s\\) of ${vip.replace(/\./g, "\\.")} reset by tickle ACKs`), `${other}'s IPaddr2 start reset the client's old connection (tickle ACK)`);
+  const resumed = Date.now();
+  t.ok(await held.write(41, 0x6b), "the held session writes again on the survivor");
+  t.comment(`held session: first write acknowledged ${Date.now() - resumed} ms after the stack was seen running on ${other} (${held.sessions} qemu-io process(es))`);
+  held.close(); // logged out: remove-lun below counts the initiator's sessions
   const v = await c1.verify(blocks);
   t.ok(v.ok, `every block the client wrote reads back through the VIP from ${other}\n${v.ok ? "" : v.out}`);
   t.equal(await c1.serial(), serial, "the same LU identity (VPD 0x80 serial)");
