@@ -138,6 +138,7 @@ function uncache(file: string): void {
   } catch {
     return;
   }
+  spawnSync("sync", [real]); // dirty pages (the build just wrote them) cannot be dropped
   spawnSync("dd", [`if=${real}`, "iflag=nocache", "count=0", "status=none"]);
 }
 
