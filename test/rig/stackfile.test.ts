@@ -161,11 +161,24 @@ t.test("stack file on 2 nodes: apply, hard kill, apply again, add-lun, remove-lu
 
   // ---- hard kill of the active node ----
   const fencedBefore = rig.fenceEvents().length;
+  const logMark = rig.tail(other, "pacemaker.log", Infinity).split("\n").length; // the survivor's log from the kill on
   const killedAt = await powerCut(rig, drbd, active);
   const survivor = await waitStack(rig, { clones: ids.clones, members, unpromoted: 0, vip, on: other, timeoutMs: 120_000 });
   t.equal(survivor, other, `everything runs on ${other}`);
   const failoverMs = Date.now() - killedAt;
-  t.match(rig.tail(other, "pacemaker.log", 3000), new RegExp(`\\d+ client connection\\(s\\) of ${vip.replace(/\./g, "\\.")} reset by tickle ACKs`), `${other}'s IPaddr2 start reset the client's old connection (tickle ACK)`);
+  // the whole log since the kill (a slow failover logs thousands of lines), read until the start's
+  // output is in: the status can show the stack running while the start still announces and
+  // tickles, and execd logs an action's output only when it ends
+  const tickleLine = new RegExp(`\\d+ client connection\\(s\\) of ${vip.replace(/\./g, "\\.")} reset by tickle ACKs`);
+  let sinceKill: string[] = [];
+  let tickled: string | undefined;
+  for (let i = 0; i < 40 && !tickled; i++) {
+    if (i) await sleep(250);
+    sinceKill = rig.tail(other, "pacemaker.log", Infinity).split("\n").slice(logMark - 1);
+    tickled = sinceKill.find((l) => tickleLine.test(l));
+  }
+  const why = tickled ? "" : `\n${sinceKill.filter((l) => /IPaddr2|tickle|tsstor-clients|attrd_updater/.test(l)).slice(-30).join("\n")}\nattrd now: ${(await rig.node(other).run("attrd_updater", ["-Q", "-A", "-n", attr])).stdout}`;
+  t.ok(tickled, `${other}'s IPaddr2 start reset the client's old connection (tickle ACK): ${tickled ?? "no such line"}${why}`);
   const resumed = Date.now();
   t.ok(await held.write(41, 0x6b), "the held session writes again on the survivor");
   t.comment(`held session: first write acknowledged ${Date.now() - resumed} ms after the stack was seen running on ${other} (${held.sessions} qemu-io process(es))`);
