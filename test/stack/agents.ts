@@ -28,6 +28,8 @@ const UPSTREAM: Record<string, { agent: string; drop?: RegExp; add?: (c: string[
     add: (c) => (c.includes("implementation=tgt") ? ["allowed_initiators=ALL"] : []),
   },
   iSCSILogicalUnit: { agent: "ocf:heartbeat:iSCSILogicalUnit", drop: /^allowed_initiators=/ },
+  // tickle_ports is ours: upstream resets no client on takeover (that takes a portblock resource)
+  IPaddr2: { agent: "ocf:heartbeat:IPaddr2", drop: /^tickle_ports=/ },
 };
 
 /** The plan with every ocf:tsstor agent missing from `built` replaced by its upstream equivalent. */
