@@ -8,17 +8,11 @@ import { iscsiStack } from "../cli/stacks.js";
 import { withStandIns, builtAgents, planAgents } from "../test/stack/agents.js";
 import { drbdSimAvailable, rigDrbd, type RigDrbd } from "../test/rig/drbd.js";
 import { installAgents } from "../test/lib/install.js";
-import { save, TMP, type Measure, type Row } from "./lib.js";
+import { save, stats, TMP, type Row } from "./lib.js";
 import { mkdirSync, mkdtempSync, chmodSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 const RUNS = Number(process.env.FAILOVER_RUNS ?? 10); // the issue asks for at least 10
-
-function stats(ms: number[]): Measure {
-  const s = [...ms].sort((a, b) => a - b);
-  const mid = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-  return { median_ms: mid, mean_ms: s.reduce((a, b) => a + b, 0) / s.length, min_ms: s[0]!, max_ms: s[s.length - 1]!, runs: s.length };
-}
 
 type Fault = "kill" | "partition";
 

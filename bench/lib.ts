@@ -57,6 +57,14 @@ export interface Suite {
   notes?: string[];
 }
 
+/** Median, mean, min and max of timings in ms (runs: 0 and NaN when there are none). */
+export function stats(ms: number[]): Measure {
+  const s = [...ms].sort((a, b) => a - b);
+  if (!s.length) return { median_ms: NaN, mean_ms: NaN, min_ms: NaN, max_ms: NaN, runs: 0 };
+  const mid = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return { median_ms: mid, mean_ms: s.reduce((a, b) => a + b, 0) / s.length, min_ms: s[0]!, max_ms: s[s.length - 1]!, runs: s.length };
+}
+
 export function machine(): Suite["machine"] {
   const c = cpus();
   return {

@@ -26,7 +26,7 @@ import { drbdSimAvailable, rigDrbd, type RigDrbd } from "../test/rig/drbd.js";
 import { installAgents } from "../test/lib/install.js";
 import { sleep } from "../test/rig/exec.js";
 import { PacketTrace, SocketSampler, StallWriter, VipWatch, longestGap, summarizeWire, verifyBlocks, SMALL_BLOCK, type WireSummary } from "../test/rig/session-writer.js";
-import { RESULTS, save, TMP, type Measure, type Row } from "./lib.js";
+import { RESULTS, save, stats, TMP, type Measure, type Row } from "./lib.js";
 import { mkdirSync, mkdtempSync, chmodSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -88,13 +88,6 @@ interface Series {
   label: string;
   episodes: Episode[];
   replaced: string[];
-}
-
-function stats(xs: number[]): Measure {
-  const s = [...xs].sort((a, b) => a - b);
-  if (!s.length) return { median_ms: NaN, mean_ms: NaN, min_ms: NaN, max_ms: NaN, runs: 0 };
-  const mid = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-  return { median_ms: mid, mean_ms: Math.round(s.reduce((a, b) => a + b, 0) / s.length), min_ms: s[0]!, max_ms: s[s.length - 1]!, runs: s.length };
 }
 
 const nodeCmd = (rig: Rig, args: string[], timeoutMs = 90_000) => rig.anyUp().run(args[0]!, args.slice(1), { timeoutMs });

@@ -20,6 +20,11 @@ export const IQN = "iqn.2003-01.org.example.tsstor:storage";
 export const INITIATOR = "iqn.2024-01.org.example.tsstor:client";
 export const BLOCK = 64 * 1024;
 
+/** qemu's --image-opts for the rig's target through `vip` (no `timeoutS`: libiscsi's commands never time out). */
+export function imageOpts(vip: string, lun: number, o: { initiator?: string; timeoutS?: number } = {}): string {
+  return `driver=iscsi,transport=tcp,portal=${vip}:3260,target=${IQN},lun=${lun},initiator-name=${o.initiator ?? INITIATOR}${o.timeoutS ? `,timeout=${o.timeoutS}` : ""}`;
+}
+
 export interface Deployed {
   plan: Plan;
   vip: string;
@@ -93,7 +98,7 @@ export class IscsiClient {
   /** qemu-io's arguments before the commands: the CHAP secret as a file object, never in argv */
   private args(timeoutS: number): string[] {
     const c = this.login.chap;
-    const opts = `driver=iscsi,transport=tcp,portal=${this.vip}:3260,target=${IQN},lun=${this.lun},initiator-name=${this.login.initiator ?? INITIATOR},timeout=${timeoutS}`;
+    const opts = imageOpts(this.vip, this.lun, { initiator: this.login.initiator, timeoutS });
     return c ? ["--object", `secret,id=chap0,file=${c.secretFile}`, "--image-opts", `${opts},user=${c.user},password-secret=chap0`] : ["--image-opts", opts];
   }
 
@@ -161,7 +166,7 @@ export class IscsiSession {
     this.sessions++;
     this.buf = "";
     // timeout=5: a command libiscsi cannot complete in 5 s fails (and the session reconnects)
-    const opts = `driver=iscsi,transport=tcp,portal=${this.vip}:3260,target=${IQN},lun=${this.lun},initiator-name=${INITIATOR},timeout=5`;
+    const opts = imageOpts(this.vip, this.lun, { timeoutS: 5 });
     // stdbuf: qemu-io's stdout is a pipe here, and its prompt (no newline) would sit in the buffer
     const c = this.rig.spawnClient(this.client, "stdbuf", ["-o0", "-e0", "qemu-io", "--image-opts", opts], { stdin: true });
     const on = (d: Buffer) => {

@@ -25,7 +25,7 @@
 //   flush, and reports either's error as "write failed".
 import type { ChildProcess } from "node:child_process";
 import { exec, killPid, sleep } from "./exec.js";
-import { IQN, INITIATOR } from "./iscsi.js";
+import { imageOpts } from "./iscsi.js";
 import type { Rig } from "./rig.js";
 
 export const SMALL_BLOCK = 4096;
@@ -90,8 +90,7 @@ export class StallWriter {
 
   /** qemu's block options: no CHAP; timeout only when asked for */
   imageOpts(): string {
-    const t = this.o.timeoutS ? `,timeout=${this.o.timeoutS}` : "";
-    return `driver=iscsi,transport=tcp,portal=${this.vip}:3260,target=${IQN},lun=${this.lun},initiator-name=${INITIATOR}${t}`;
+    return imageOpts(this.vip, this.lun, { timeoutS: this.o.timeoutS });
   }
 
   private spawn(): ChildProcess {
@@ -223,7 +222,7 @@ export function longestGap(records: WriteRecord[]): Gap {
 export async function verifyBlocks(rig: Rig, vip: string, lun: number, blocks: Array<{ block: number; pattern: number }>, blockSize = SMALL_BLOCK, client = 0): Promise<{ bad: number[]; out: string }> {
   const bad: number[] = [];
   let out = "";
-  const opts = `driver=iscsi,transport=tcp,portal=${vip}:3260,target=${IQN},lun=${lun},initiator-name=${INITIATOR}`;
+  const opts = imageOpts(vip, lun);
   for (let i = 0; i < blocks.length; i += 300) {
     const chunk = blocks.slice(i, i + 300);
     const cmds = chunk.flatMap((b) => ["-c", `read -P ${b.pattern} ${b.block * blockSize} ${blockSize}`]);
