@@ -1,11 +1,11 @@
 // Entry of the one tsstor executable (build/tsstor; /usr/lib/tsstor/tsstor when installed).
 // - Run as `tsstor`, it is the command (cli/main.ts). Built with code splitting (scripts/build.sh),
 //   the command is a chunk of its own that an agent call never loads (yargs, yaml).
-// - Under an agent's name (the links in resource.d/tsstor/) or as `tsstor-agents AGENT ACTION`,
-//   it is the multi-call agent binary. meta-data is answered from the text rendered at build
-//   time (scripts/gen-metadata.ts) before any agent module is loaded: Pacemaker asks every agent
-//   for it, and the bash originals answer it with one heredoc. Agents are loaded lazily
-//   (agents/lazy.ts).
+// - As `tsstor-agents AGENT ACTION` (what the agents' sh fronts in resource.d/tsstor/ exec,
+//   packaging/front.sh) or under an agent's name (a link), it is the multi-call agent binary.
+//   meta-data is answered from the text rendered at build time (scripts/gen-metadata.ts) before
+//   any agent module is loaded (the fronts print the OCF 1.1 document themselves; any other
+//   version comes here). Agents are loaded lazily (agents/lazy.ts).
 import { writeSync } from "node:fs";
 import { basename } from "node:path";
 import metadata from "../build/gen/metadata.txt" with { type: "text" }; // JSON text

@@ -105,10 +105,11 @@ export async function runDemo(o: DemoOpts = {}): Promise<number> {
       } catch {
         /* none */
       }
-      if (prior === join(root, "build/tsstor-agents")) continue;
+      const front = join(root, "build/agents", a); // the agent's sh front, as the package installs it
+      if (prior === front) continue;
       mkdirSync(RA_DIR, { recursive: true });
       const tmp = `${p}.demo${process.pid}`;
-      symlinkSync(join(root, "build/tsstor-agents"), tmp);
+      symlinkSync(front, tmp);
       renameSync(tmp, p);
       if (prior === undefined) linked.push(a);
     }

@@ -138,10 +138,14 @@ rm -rf "$RUN/payload" "$RUN"/payload-* "$RUN/host"
 [ -z "$SINGLE_SUITES" ] || rm -rf "$RUN/single"
 [ -z "$PAIR_SUITES" ] || rm -rf "$RUN/pair"
 mkdir -p "$RUN/payload/bin"
-# one executable: the agents (tsstor-agents and its links) and the command (the sbd, san-pair and
+# one executable: the agents (tsstor-agents and the fronts below) and the command (the sbd, san-pair and
 # stacks suites run `tsstor stack ...`)
 cp build/tsstor "$RUN/payload/bin/"
 ln -s tsstor "$RUN/payload/bin/tsstor-agents"
+# the agents as the package installs them: shell fronts, here to the guest's tsstor-agents
+mkdir -p "$RUN/payload/agents"
+source "$REPO_DIR/packaging/front.sh"
+for a in $AGENTS; do write_front "$a" /usr/local/lib/tsstor/tsstor-agents "$RUN/payload/agents/$a"; done
 cp -r "$LAB_DIR/guest" "$LAB_DIR/suites" "$RUN/payload/"
 payload_img() { # ROLE NODES SUITES -> image path
   local p="$RUN/payload-$1"

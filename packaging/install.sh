@@ -3,8 +3,9 @@
 #   sudo ./packaging/install.sh [--uninstall]
 # Honours DESTDIR (staging root, e.g. for packages), OCF_ROOT (default /usr/lib/ocf) and PREFIX
 # (default /usr). One executable, $PREFIX/lib/tsstor/tsstor, is every agent and the command: the
-# name it runs as picks which. Links: one per agent in $OCF_ROOT/resource.d/tsstor/,
-# $PREFIX/sbin/tsstor, and $PREFIX/lib/tsstor/tsstor-agents (`tsstor-agents AGENT ACTION`, --list).
+# name it runs as picks which. Links: $PREFIX/sbin/tsstor and $PREFIX/lib/tsstor/tsstor-agents
+# (`tsstor-agents AGENT ACTION`, --list); in $OCF_ROOT/resource.d/tsstor/ one shell front per
+# agent that execs `tsstor-agents AGENT` (packaging/front.sh says why).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DESTDIR=${DESTDIR:-}
@@ -35,8 +36,9 @@ install -d -m 0755 "$DESTDIR$LIBDIR" "$DESTDIR$RADIR" "$DESTDIR$PREFIX/sbin"
 install -m 0755 "$BIN" "$DESTDIR$LIBDIR/tsstor.new"
 mv -f "$DESTDIR$LIBDIR/tsstor.new" "$DESTDIR$LIBDIR/tsstor"
 ln -sfn tsstor "$DESTDIR$LIBDIR/tsstor-agents"
+source packaging/front.sh
 for a in $(agents); do
-  ln -sfn "$LIBDIR/tsstor" "$DESTDIR$RADIR/$a"
+  write_front "$a" "$LIBDIR/tsstor-agents" "$DESTDIR$RADIR/$a"
 done
 ln -sfn "$LIBDIR/tsstor" "$DESTDIR$PREFIX/sbin/tsstor"
 echo "tsstor installed: $(agents | tr '\n' ' ')in ${DESTDIR}$RADIR, the command in ${DESTDIR}$PREFIX/sbin/tsstor"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run build: type-check, compile the one executable, agents and tsstor command (Bun, x86-64
-# baseline: no AVX2, glibc >= 2.17), and the test agent, link one name per agent, and fail when the
+# baseline: no AVX2, glibc >= 2.17), and the test agent, write one shell front per agent, and fail when the
 # committed metadata/ is stale (refresh it with `npm run metadata`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,8 +54,10 @@ mkdir -p build/test/fakes
 "$BUN" build --compile --minify --bytecode --sourcemap=none build/test/fakes-main.ts --outfile build/test/fakes/tsstor-fakes >/dev/null
 for f in $(build/test/fakes/tsstor-fakes); do ln -s tsstor-fakes "build/test/fakes/$f"; done
 
+# each agent: the shell front the package installs (packaging/front.sh), calling this build
+source packaging/front.sh
 for a in $(build/tsstor-agents --list); do
-  ln -s ../tsstor "build/agents/$a"
+  write_front "$a" "$PWD/build/tsstor-agents" "build/agents/$a"
 done
 
 if [ "${1:-}" = "--update-metadata" ]; then
@@ -66,7 +68,7 @@ fi
 
 stale=0
 for a in $(build/tsstor-agents --list); do
-  if ! env -i OCF_RA_VERSION_MAJOR=1 OCF_RA_VERSION_MINOR=1 "build/agents/$a" meta-data | cmp -s - "metadata/$a.xml"; then
+  if ! env -i OCF_RA_VERSION_MAJOR=1 OCF_RA_VERSION_MINOR=1 build/tsstor-agents "$a" meta-data | cmp -s - "metadata/$a.xml"; then
     echo "build: metadata/$a.xml is stale or missing; run: npm run metadata" >&2
     stale=1
   fi

@@ -19,7 +19,9 @@ lab_setup_node() {
   if [ -x /lab/bin/tsstor-agents ]; then
     ln -sf /lab/bin/tsstor-agents /usr/local/lib/tsstor/tsstor-agents
     for a in $(/usr/local/lib/tsstor/tsstor-agents --list); do
-      ln -sf /usr/local/lib/tsstor/tsstor-agents "$RA_DIR/$a"
+      # the package's shell front (packaging/front.sh) when the payload has it
+      if [ -f "/lab/agents/$a" ]; then install -m 0755 "/lab/agents/$a" "$RA_DIR/$a"
+      else ln -sf /usr/local/lib/tsstor/tsstor-agents "$RA_DIR/$a"; fi
     done
   fi
   echo "TSSTOR-LAB: agents: $(ls "$RA_DIR" | tr '\n' ' ')"

@@ -1,5 +1,5 @@
-// Entry point of the multi-call agent binary: the agent is chosen by the name it was invoked
-// as (the symlink in resource.d/tsstor/), or by the first argument when run by its own name.
+// Entry point of the multi-call agent binary: the agent is chosen by the first argument (the
+// agents' sh fronts run `tsstor-agents AGENT ACTION`), or by the name it was invoked as (a link).
 
 import { basename, resolve } from "node:path";
 import { writeSync } from "node:fs";

@@ -17,10 +17,10 @@ function link(name: string, target: string): void {
   renameSync(tmp, join(RA_DIR, name)); // atomic replace
 }
 
-/** Link the named agents (default: all built) to this checkout's multi-call binary. */
+/** Link the named agents (default: all built) to this checkout's agent fronts (build/agents/). */
 export function installAgents(names?: string[]): void {
   const list = names ?? spawnSync(join(BUILD, "tsstor-agents"), ["--list"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
-  for (const n of list) link(n, join(BUILD, "tsstor-agents"));
+  for (const n of list) link(n, join(BUILD, "agents", n));
 }
 
 /**

@@ -1,6 +1,6 @@
 // packaging/install.sh into a staging root: layout, modes, links, and a clean uninstall.
 import t from "tap";
-import { existsSync, lstatSync, readlinkSync, readdirSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, readlinkSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { scratchDir } from "../lib/harness.js";
 import { sh } from "../lib/install.js";
@@ -20,10 +20,13 @@ t.test("install with DESTDIR and OCF_ROOT, then uninstall", async (t) => {
   const files = readdirSync(join(dest, "usr/lib/tsstor"));
   t.same(files.sort(), ["tsstor", "tsstor-agents"], "nothing else in the library directory");
   const ra = join(dest, "opt/ocf/resource.d/tsstor");
-  t.same(readdirSync(ra).sort(), [...agents].sort(), "one link per agent");
+  t.same(readdirSync(ra).sort(), [...agents].sort(), "one front per agent");
   for (const a of agents) {
-    t.ok(lstatSync(join(ra, a)).isSymbolicLink());
-    t.equal(readlinkSync(join(ra, a)), "/usr/lib/tsstor/tsstor", "links point at the final path, not DESTDIR");
+    const f = join(ra, a);
+    t.ok(lstatSync(f).isFile() && (statSync(f).mode & 0o777) === 0o755, `${a}: an executable file`);
+    const text = readFileSync(f, "utf8");
+    t.ok(text.startsWith("#!/bin/sh\n"), `${a}: a POSIX sh front`);
+    t.match(text, new RegExp(`^  exec /usr/lib/tsstor/tsstor-agents ${a} "\\$@"$`, "m"), `${a}: execs the final path, not DESTDIR`);
   }
   const u = sh("bash", ["packaging/install.sh", "--uninstall"], { DESTDIR: dest, OCF_ROOT: "/opt/ocf" });
   t.equal(u.code, 0, u.out);
