@@ -56,7 +56,7 @@ writeFileSync(
     `import metadata from "${ROOT}/build/gen/metadata.txt" with { type: "text" };`,
     `if (process.argv0.endsWith("tsstor")) import("${ROOT}/cli/main.ts");`,
     `else Promise.all([import("${ROOT}/lib/ocf/main.ts"), import("${ROOT}/agents/lazy.ts")]).then(([{ main }, { loadAgents }]) =>`,
-    `  (process.argv0.endsWith("TestAgent") ? import("${ROOT}/test/fixtures/TestAgent.ts").then((m) => [m.agent]) : loadAgents(process.argv0, process.argv[2])).then((a) => main(a, metadata)));`,
+    `  (process.argv0.endsWith("TestAgent") || process.argv[2] === "TestAgent" ? import("${ROOT}/test/fixtures/TestAgent.ts").then((m) => [m.agent]) : loadAgents(process.argv0, process.argv[2])).then((a) => main(a, metadata)));`,
   ].join("\n"),
 );
 // the form shipped before the command joined the executable: agents only, one CommonJS chunk
@@ -82,6 +82,10 @@ for (const v of ["single", "bytecode", "multi", "multi-cjs", "multi-nobc", "mult
   symlinkSync(join(dir, v), join(dir, `as-${v}`, "TestAgent"));
 }
 
+// as installed: the shipped executable behind the agent's sh front (packaging/front.sh)
+mkdirSync(join(dir, "front"));
+sh("bash", ["-c", `source packaging/front.sh && write_front TestAgent ${join(dir, "multi")} ${join(dir, "front", "TestAgent")} ${join(dir, "multi")}`]);
+
 const env = ocfEnv("TestAgent", { name: "bench" }, { HA_RSCTMP: rsc });
 const dummyEnv = ocfEnv("Dummy", { state: join(rsc, "Dummy.state") }, { HA_RSCTMP: rsc, OCF_FUNCTIONS_DIR: "/usr/lib/ocf/lib/heartbeat" });
 const cmd = (argv: string[], e = env): Cmd => ({ argv, env: e });
@@ -93,7 +97,8 @@ const variants: Array<[string, Cmd]> = [
   ["Bun compiled, multi-call (all agents), lazy", cmd([join(dir, "as-multi-nobc", "TestAgent"), "monitor"])],
   ["Bun compiled, multi-call (all agents evaluated), --bytecode", cmd([join(dir, "as-multi-eager", "TestAgent"), "monitor"])],
   ["Bun compiled, multi-call (all agents), lazy, --bytecode, one CommonJS chunk: before", cmd([join(dir, "as-multi-cjs", "TestAgent"), "monitor"])],
-  ["Bun compiled, multi-call (all agents + command), lazy, --bytecode, ESM chunks: shipped", cmd([join(dir, "as-multi", "TestAgent"), "monitor"])],
+  ["Bun compiled, multi-call (all agents + command), lazy, --bytecode, ESM chunks", cmd([join(dir, "as-multi", "TestAgent"), "monitor"])],
+  ["the same behind the agent's sh front: shipped", cmd([join(dir, "front", "TestAgent"), "monitor"])],
 ];
 once(cmd([join(dir, "as-single", "TestAgent"), "start"]));
 once({ argv: ["/usr/lib/ocf/resource.d/heartbeat/Dummy", "start"], env: dummyEnv });
@@ -114,6 +119,14 @@ for (const [name, c] of variants) {
   const row: Row = { agent: "TestAgent", action: "monitor", scenario: name, upstream, ours: m, ratio: Math.round((m.median_ms / upstream.median_ms) * 1000) / 1000 };
   rows.push(row);
   console.log(`${name}: ${m.median_ms} ms (exit ${m.exit_code}, ${m.peak_rss_kb} kB) vs heartbeat Dummy ${upstream.median_ms} ms: ratio ${row.ratio}`);
+}
+// meta-data: the front prints it without starting the runtime; Dummy's is a heredoc
+const mdUp = measure({ argv: ["/usr/lib/ocf/resource.d/heartbeat/Dummy", "meta-data"], env: dummyEnv }, { runs: 40 });
+for (const [name, c] of [["the executable (no front)", cmd([join(dir, "as-multi", "TestAgent"), "meta-data"])], ["shipped: the sh front", cmd([join(dir, "front", "TestAgent"), "meta-data"])]] as Array<[string, Cmd]>) {
+  const m = measure(c, { runs: 40 });
+  const row: Row = { agent: "TestAgent", action: "meta-data", scenario: name, upstream: mdUp, ours: m, ratio: Math.round((m.median_ms / mdUp.median_ms) * 1000) / 1000 };
+  rows.push(row);
+  console.log(`meta-data, ${name}: ${m.median_ms} ms vs heartbeat Dummy ${mdUp.median_ms} ms: ratio ${row.ratio}`);
 }
 const size = (f: string) => (existsSync(f) ? Math.round(statSync(f).size / 2 ** 20) : undefined);
 save("startup", rows, [
