@@ -1,4 +1,5 @@
-// The Debian package installed into a clean Debian 12 root (a debootstrap chroot, cached), then
+// The Debian package installed into a clean Debian 12 and a clean Debian 13 root (debootstrap
+// chroots, cached; 13: Pacemaker 3.0, pcs 0.12, merged /usr), then
 // used the way an operator would: pcs describes the agents, crm_resource shows every agent's
 // metadata, the man pages render; purge removes everything. Also: the RPM spec builds.
 import t from "tap";
@@ -13,7 +14,8 @@ import { Budget } from "../../lib/ocf/budget.js";
 
 const PKGS = ["pacemaker-cli-utils", "pcs", "man-db", "iproute2"];
 const CACHE = "/var/cache/tsstor";
-const BASE = join(CACHE, `pkgtest-${createHash("sha256").update(PKGS.join(" ")).digest("hex").slice(0, 12)}`);
+const SUITES = [["bookworm", "Debian 12"], ["trixie", "Debian 13"]] as const;
+const baseDir = (suite: string) => join(CACHE, `pkgtest-${suite === "bookworm" ? "" : `${suite}-`}${createHash("sha256").update(PKGS.join(" ")).digest("hex").slice(0, 12)}`);
 
 function run(cmd: string, args: string[], o: { cwd?: string; env?: Record<string, string> } = {}) {
   const r = spawnSync(cmd, args, { encoding: "utf8", cwd: o.cwd ?? REPO, env: { ...process.env, ...o.env }, timeout: 1800_000, maxBuffer: 64 << 20 });
@@ -26,14 +28,15 @@ function mirror(): string {
   return m?.[1] ?? "http://deb.debian.org/debian";
 }
 
-/** A minimal bookworm root with Pacemaker's CLI, pcs and man, built once and cached. */
-function baseRoot(): string {
+/** A minimal root of SUITE with Pacemaker's CLI, pcs and man, built once and cached. */
+function baseRoot(suite: string): string {
+  const BASE = baseDir(suite);
   mkdirSync(CACHE, { recursive: true });
-  const lock = acquireLock({ dir: CACHE, name: "pkgtest", budget: new Budget(0, undefined, 1800_000) });
+  const lock = acquireLock({ dir: CACHE, name: `pkgtest-${suite}`, budget: new Budget(0, undefined, 1800_000) });
   try {
     if (existsSync(join(BASE, ".done"))) return BASE;
     rmSync(BASE, { recursive: true, force: true });
-    const d = run("debootstrap", ["--variant=minbase", "bookworm", BASE, mirror()]);
+    const d = run("debootstrap", ["--variant=minbase", suite, BASE, mirror()]);
     if (d.code !== 0) throw new Error(`debootstrap failed: ${d.out.slice(-2000)}`);
     copyFileSync("/etc/resolv.conf", join(BASE, "etc/resolv.conf"));
     const a = run("chroot", [BASE, "sh", "-c", `apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${PKGS.join(" ")}`]);
@@ -45,12 +48,18 @@ function baseRoot(): string {
   }
 }
 
-t.test("the .deb installs, works with pcs/crm_resource/man, and purges cleanly", async (t) => {
+let deb = "";
+t.test("the .deb builds", async (t) => {
   const p = run("bash", ["scripts/package.sh"]);
   t.equal(p.code, 0, p.out);
-  const deb = join(REPO, p.stdout.trim().split("\n").pop()!);
+  deb = join(REPO, p.stdout.trim().split("\n").pop()!);
   t.ok(existsSync(deb), deb);
-  const base = baseRoot();
+});
+
+for (const [suite, platform] of SUITES) t.test(`the .deb installs on ${platform}, works with pcs/crm_resource/man, and purges cleanly`, async (t) => {
+  if (!existsSync(deb)) return void t.fail("no .deb built");
+  const base = baseRoot(suite);
+  t.comment(`${platform}: ${run("chroot", [base, "dpkg-query", "-W", "-f", "${Package} ${Version}, ", "pacemaker-cli-utils", "pcs"]).stdout.replace(/, $/, "")}`);
 
   // a throwaway root: overlay over the cached base
   const tmp = scratchDir("debroot");
@@ -77,9 +86,12 @@ t.test("the .deb installs, works with pcs/crm_resource/man, and purges cleanly",
   // one executable for the agents and the command (two embedded runtimes installed 216 MB)
   const size = Number(/^Installed-Size: (\d+)$/m.exec(ch("dpkg -s tsstor").stdout)?.[1]);
   t.ok(size > 0 && size <= 120 * 1024, `Installed-Size ${size} KiB, at most 120 MiB (the .deb: ${(statSync(deb).size / 1048576).toFixed(1)} MiB)`);
-  t.equal(ch("find /usr/lib/tsstor /usr/sbin/tsstor /usr/lib/ocf/resource.d/tsstor -type f | wc -l").stdout.trim(), "1", "one executable file; the agents and the command are links to it");
+  t.equal(ch("find /usr/lib/tsstor /usr/sbin/tsstor -type f | wc -l").stdout.trim(), "1", "one executable file; the command is a link to it");
   const agents = ch("ls /usr/lib/ocf/resource.d/tsstor").stdout.split("\n").filter(Boolean);
   t.ok(agents.includes("IPaddr2"), `agents installed: ${agents.join(" ")}`);
+  // each agent a shell front to it: a few KiB, execs /usr/lib/tsstor/tsstor-agents
+  const fronts = ch("for f in /usr/lib/ocf/resource.d/tsstor/*; do printf '%s %s %s\\n' \"$(head -c 9 $f)\" $(stat -c %s $f) \"$(grep -c '^  exec /usr/lib/tsstor/tsstor-agents ' $f)\"; done").stdout.trim().split("\n");
+  t.same(fronts.filter((l) => !/^#!\/bin\/sh \d{3,5} 1$/.test(l)), [], `every agent a small sh front execing the executable: ${fronts.join("; ")}`);
   const desc = ch("pcs resource describe ocf:tsstor:IPaddr2");
   t.equal(desc.code, 0, desc.out);
   t.match(desc.stdout, /ip \(required\)/);
