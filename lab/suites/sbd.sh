@@ -98,9 +98,10 @@ if ! wait_for 30 test -b "$DEV"; then result $A cut "initiator logged in through
 # the application: one durable 4 KiB write every 50 ms, each logged (lab/guest/stall-writer.py)
 SW="python3 /lab/guest/stall-writer.py" SWLOG=/tmp/stall.log SWSTOP=/tmp/stall.stop
 rm -f $SWLOG $SWSTOP
-setsid -f $SW write "$DEV" $SWLOG $SWSTOP </dev/null >/tmp/stall.err 2>&1
+$SW write "$DEV" $SWLOG $SWSTOP </dev/null >/tmp/stall.err 2>&1 3>&- &
+SWPID=$!
 sw_acked_since() { set -- $($SW report $SWLOG "$1"); echo "${2:-0}"; }
-sw_stop() { touch $SWSTOP; wait_for 60 sh -c "! pgrep -f 'stall-writer.py write' >/dev/null"; }
+sw_stop() { touch $SWSTOP; wait_for 60 sh -c "! kill -0 $SWPID 2>/dev/null"; } # by PID (a pattern would match the waiting shell itself)
 stall_row() { # ACTION CASE SINCE_NS [NOTE]: longest gap and errors of the writes since then, as a row
   local n ok err gap
   read -r n ok err gap < <($SW report $SWLOG "$3")
