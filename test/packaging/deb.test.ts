@@ -105,6 +105,18 @@ for (const [suite, platform] of SUITES) t.test(`the .deb installs on ${platform}
   t.match(ch("MANPAGER=cat man 8 tsstor 2>&1").stdout, /tsstor stack iscsi/, "man tsstor renders");
   t.equal(ch("test -s /usr/share/bash-completion/completions/tsstor").code, 0, "bash completion installed");
   t.match(ch("tsstor stack --help").stdout, /tsstor stack iscsi/, "the tsstor command runs");
+  // the iSCSI stack (DRBD promotable -> target -> LUN -> VIP) applied with this release's pcs to
+  // an empty CIB of this release's Pacemaker (no cluster: pcs -f), then its crm_verify
+  const stack = ch(
+    "cd /tmp && cibadmin --empty > cib.xml && pcs -f cib.xml property set stonith-enabled=false && " +
+      "tsstor stack iscsi --drbd-resource r0 --iqn iqn.2026-12.org.example:t1 --lun 0:/dev/drbd0 --ip 192.0.2.10/24 --implementation lio-t " +
+      "--initiator iqn.2026-12.org.example:c1 --fencing none --apply --quiet --cib /tmp/cib.xml && crm_verify -x /tmp/cib.xml",
+  );
+  t.equal(stack.code, 0, `${platform}: stack applied and verified: ${stack.out.slice(-2000)}`);
+  const cib = ch("cat /tmp/cib.xml").stdout;
+  for (const id of ["iscsi-drbd", "iscsi-target", "iscsi-lun0", "iscsi-ip1"]) t.match(cib, new RegExp(`<primitive id="${id}" class="ocf" type="[^"]+" provider="tsstor"`), `${platform}: ${id} in the CIB`);
+  t.match(cib, /id="iscsi-drbd-clone-meta_attributes-promoted-max" name="promoted-max" value="1"/, `${platform}: promoted-max on the clone, not the primitive`);
+  t.match(cib, /<rsc_colocation [^>]*rsc="iscsi-target"[^>]*with-rsc="iscsi-drbd-clone"[^>]*with-rsc-role="Promoted"|<rsc_colocation [^>]*with-rsc-role="Promoted"[^>]*rsc="iscsi-target"/, `${platform}: the target with the Promoted role`);
   const purge = ch("apt-get purge -y -q tsstor");
   t.equal(purge.code, 0, purge.out.slice(-2000));
   for (const f of ["/usr/lib/tsstor", "/usr/lib/ocf/resource.d/tsstor", "/usr/share/doc/tsstor", "/usr/share/man/man7/ocf_tsstor_IPaddr2.7.gz", "/usr/sbin/tsstor", "/usr/share/man/man8/tsstor.8.gz"]) {
