@@ -100,7 +100,9 @@ SW="python3 /lab/guest/stall-writer.py" SWLOG=/tmp/stall.log SWSTOP=/tmp/stall.s
 rm -f $SWLOG $SWSTOP
 $SW write "$DEV" $SWLOG $SWSTOP </dev/null >/tmp/stall.err 2>&1 3>&- &
 SWPID=$!
-sw_acked_since() { set -- $($SW report $SWLOG "$1"); echo "${2:-0}"; }
+sw_acked() { # SINCE_NS N: at least N writes acknowledged since then
+  local n ok; read -r n ok _ < <($SW report $SWLOG "$1"); [ "${ok:-0}" -ge "$2" ]
+}
 sw_stop() { touch $SWSTOP; wait_for 60 sh -c "! kill -0 $SWPID 2>/dev/null"; } # by PID (a pattern would match the waiting shell itself)
 stall_row() { # ACTION CASE SINCE_NS [NOTE]: longest gap and errors of the writes since then, as a row
   local n ok err gap
@@ -108,8 +110,8 @@ stall_row() { # ACTION CASE SINCE_NS [NOTE]: longest gap and errors of the write
   if [ "${err:-1}" = 0 ] && [ "${ok:-0}" -gt 0 ]; then result $A "$1" "$2: longest gap between acknowledged writes ${gap} s${4:+ ($4)}, 0 I/O errors ($ok writes)" PASS
   else result $A "$1" "$2: no I/O error" FAIL "${err:-?} of ${n:-?} writes failed, longest gap ${gap:-?} s"; fi
 }
-wait_for 30 sh -c "[ \$($SW report $SWLOG 0 | cut -d' ' -f2) -ge 8 ]"
-check $A cut "the writer's first writes acknowledged through the VIP by n2 before the cut" sh -c "[ \$($SW report $SWLOG 0 | cut -d' ' -f2) -ge 8 ]"
+wait_for 30 sw_acked 0 8
+check $A cut "the writer's first writes acknowledged through the VIP by n2 before the cut" sw_acked 0 8
 
 progress "sbd: cutting n2's links"
 dmesg -C
@@ -122,7 +124,7 @@ stonith_admin --history n2 > /tmp/fh2 2>&1; stonith_admin --history n1 > /tmp/fh
 check $A cut "exactly one node fenced: n2 by n1 (fencing history)" sh -c "grep -q 'reboot of n2 successful' /tmp/fh2 && ! grep -q 'of n1 successful' /tmp/fh1"
 sbd -d $SBD list > "$RESULTS/sbd-list-after-cut.txt" 2>&1
 check $A cut "the poison pill is in n2's slot (sbd list: reset from n1)" grep -Eq 'n2[[:space:]]+reset[[:space:]]+n1' "$RESULTS/sbd-list-after-cut.txt"
-wait_for 300 sh -c "[ \$($SW report $SWLOG $tcut_ns | cut -d' ' -f2) -ge 20 ]"
+wait_for 300 sw_acked "$tcut_ns" 20
 stall_row cut "open-iscsi (default timeouts) through the cut and the failover" "$tcut_ns" "n1 serving ${served_s:-?} s after the cut"
 read -r nchk nbad < <($SW verify "$DEV" $SWLOG)
 check $A cut "every acknowledged write reads back after the failover (${nchk:-0} blocks)" sh -c "[ '${nchk:-0}' -gt 0 ] && [ '${nbad:-1}' = 0 ]"
@@ -154,7 +156,7 @@ tmove_ns=$(date +%s%N)
 crm_resource --move --promoted -r iscsi-drbd-clone -N n2 >/dev/null 2>&1
 if wait_for 240 serving_on n2; then
   moved_s=$(( ($(date +%s%N) - tmove_ns) / 1000000000 ))
-  wait_for 120 sh -c "[ \$($SW report $SWLOG $tmove_ns | cut -d' ' -f2) -ge 20 ]"
+  wait_for 120 sw_acked "$tmove_ns" 20
   stall_row move "planned move n1 -> n2 (crm_resource --move), open-iscsi default timeouts" "$tmove_ns" "the stack serving on n2 ${moved_s} s after the move"
 else result $A move "planned move n1 -> n2: the stack serves on n2" FAIL "$(crm_mon -1 | tail -8 | tr '\n' ' ')"; fi
 crm_resource --clear -r iscsi-drbd-clone >/dev/null 2>&1
