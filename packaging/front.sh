@@ -3,7 +3,8 @@
 #
 # Why a front and not a link to the executable: Pacemaker (and pcs on every `resource create`)
 # runs `AGENT meta-data`, and an empty program on our runtime starts slower than the upstream
-# agents print their whole meta-data (here: Bun 4-5 ms, heartbeat IPaddr2's heredoc 4.9 ms).
+# agents print their whole meta-data (an empty Bun-compiled program 4-19 ms on this machine, heartbeat
+# IPaddr2's heredoc 5-15 ms, both slower on the same slow days).
 # The front prints the OCF 1.1 meta-data (what Pacemaker asks for) with the shell's builtin
 # printf, and execs the executable for everything else: one process either way, no parameter
 # read by the shell (they stay in the environment), the cost a dash start (measured in
