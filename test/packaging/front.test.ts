@@ -43,7 +43,7 @@ t.test("every other action is the executable's: arguments, environment, exit cod
 
 t.test("one process: the front execs the executable (strace: no fork)", async (t) => {
   const trace = join(dir, "trace");
-  const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=execve,clone,clone3,fork,vfork", "-o", trace, join(BUILD, "agents", "IPaddr2"), "frobnicate"], { encoding: "utf8", env: { PATH: process.env.PATH ?? "" } });
+  const r = spawnSync("strace", ["-f", "-qq", "-s", "4096", "-e", "trace=execve,clone,clone3,fork,vfork", "-o", trace, join(BUILD, "agents", "IPaddr2"), "frobnicate"], { encoding: "utf8", env: { PATH: process.env.PATH ?? "" } });
   t.error(r.error, "strace runs");
   const lines = readFileSync(trace, "utf8").split("\n").filter(Boolean);
   const pids = new Set(lines.map((l) => l.split(" ")[0]));
