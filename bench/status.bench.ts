@@ -11,7 +11,7 @@ try {
   await r.login();
   const n1 = r.rig.node("n1");
   const env = { ...r.rig.opts.env!("n1"), LC_ALL: "C", HOME: "/root" };
-  const inNode = (...argv: string[]): Cmd => ({ argv: ["nsenter", "-t", String(n1.initPid), "-a", "--", ...argv], env });
+  const inNode = (...argv: string[]): Cmd => ({ argv: [...n1.enter, ...argv], env });
   const opts = { runs: 15, warmup: 2 };
   const rows: Row[] = [
     compare("tsstor status", "status", "vs pcs status; 2 nodes, iSCSI over DRBD (sim), 1 initiator", inNode("pcs", "status"), inNode(CLI, "status"), opts),

@@ -1,8 +1,20 @@
-// `crm_mon --output-as=xml` (Pacemaker 2.1 API 2.x) as typed data: nodes, every resource
+// `crm_mon --output-as=xml` (Pacemaker 2.1 and 3.0) as typed data: nodes, every resource
 // instance flattened with its clone/group, failed operations. Works on a live cluster and on
 // `CIB_file=... crm_mon --output-as=xml` (crm_simulate output). Used by `tsstor status` and the
 // test rig (test/rig/crm-mon.ts re-exports it).
 import { XMLParser } from "fast-xml-parser";
+
+/**
+ * An operation's result by its OCF exit code, as Pacemaker 2.1 names it in exitstatus=""; 3.0
+ * names the same codes differently ("Not running", "Error occurred"), so the code decides.
+ */
+const OCF_RESULTS: Record<number, string> = {
+  0: "ok", 1: "error", 2: "invalid parameter", 3: "unimplemented feature", 4: "insufficient privileges",
+  5: "not installed", 6: "not configured", 7: "not running", 8: "promoted", 9: "promoted (failed)", 190: "OCF_DEGRADED", 191: "promoted (degraded)",
+};
+
+/** An operation's execution status as Pacemaker 2.1 names it, from 3.0's names where they differ. */
+const EXEC_STATUS_21: Record<string, string> = { Pending: "pending", Done: "complete", "Timed out": "Timed Out", Unsupported: "NOT SUPPORTED" };
 
 export type Role = "Started" | "Stopped" | "Promoted" | "Unpromoted" | "Starting" | "Stopping" | "Promoting" | "Demoting" | "Migrating" | string;
 
@@ -130,13 +142,13 @@ export function parseCrmMon(xml: string): CrmStatus {
   const failures: Failure[] = arr((root.failures as X | undefined)?.failure).map((f) => ({
     opKey: str(f.op_key),
     node: str(f.node),
-    exitStatus: str(f.exitstatus),
+    exitStatus: OCF_RESULTS[Number(f.exitcode)] ?? str(f.exitstatus),
     exitReason: str(f.exitreason),
     task: str(f.task),
     interval: str(f.interval),
     exitCode: f.exitcode === undefined ? NaN : Number(f.exitcode),
     lastRcChange: str(f["last-rc-change"]),
-    status: str(f.status),
+    status: EXEC_STATUS_21[str(f.status)] ?? str(f.status),
   }));
   const fenceEvents: FenceEvent[] = arr((root.fence_history as X | undefined)?.fence_event).map((e) => ({
     action: str(e.action),

@@ -5,48 +5,21 @@
 import t from "tap";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { scratchDir } from "../lib/harness.js";
 import { REPO } from "../lib/xml.js";
-import { acquireLock } from "../../lib/system/lock.js";
-import { Budget } from "../../lib/ocf/budget.js";
+import { debRoot } from "../lib/debroot.js";
 
 const PKGS = ["pacemaker-cli-utils", "pcs", "man-db", "iproute2"];
-const CACHE = "/var/cache/tsstor";
 const SUITES = [["bookworm", "Debian 12"], ["trixie", "Debian 13"]] as const;
-const baseDir = (suite: string) => join(CACHE, `pkgtest-${suite === "bookworm" ? "" : `${suite}-`}${createHash("sha256").update(PKGS.join(" ")).digest("hex").slice(0, 12)}`);
 
 function run(cmd: string, args: string[], o: { cwd?: string; env?: Record<string, string> } = {}) {
   const r = spawnSync(cmd, args, { encoding: "utf8", cwd: o.cwd ?? REPO, env: { ...process.env, ...o.env }, timeout: 1800_000, maxBuffer: 64 << 20 });
   return { code: r.status ?? 128, out: `${r.stdout ?? ""}${r.stderr ?? ""}`, stdout: r.stdout ?? "" };
 }
 
-function mirror(): string {
-  const src = run("sh", ["-c", "grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null; grep -h '^deb ' /etc/apt/sources.list 2>/dev/null"]).stdout;
-  const m = /(?:URIs:\s*|deb\s+(?:\[[^\]]*\]\s*)?)(\S+\/debian)\b/.exec(src);
-  return m?.[1] ?? "http://deb.debian.org/debian";
-}
-
 /** A minimal root of SUITE with Pacemaker's CLI, pcs and man, built once and cached. */
-function baseRoot(suite: string): string {
-  const BASE = baseDir(suite);
-  mkdirSync(CACHE, { recursive: true });
-  const lock = acquireLock({ dir: CACHE, name: `pkgtest-${suite}`, budget: new Budget(0, undefined, 1800_000) });
-  try {
-    if (existsSync(join(BASE, ".done"))) return BASE;
-    rmSync(BASE, { recursive: true, force: true });
-    const d = run("debootstrap", ["--variant=minbase", suite, BASE, mirror()]);
-    if (d.code !== 0) throw new Error(`debootstrap failed: ${d.out.slice(-2000)}`);
-    copyFileSync("/etc/resolv.conf", join(BASE, "etc/resolv.conf"));
-    const a = run("chroot", [BASE, "sh", "-c", `apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${PKGS.join(" ")}`]);
-    if (a.code !== 0) throw new Error(`apt in chroot failed: ${a.out.slice(-2000)}`);
-    writeFileSync(join(BASE, ".done"), "");
-    return BASE;
-  } finally {
-    lock.release();
-  }
-}
+const baseRoot = (suite: string) => debRoot("pkgtest", suite, PKGS);
 
 let deb = "";
 t.test("the .deb builds", async (t) => {

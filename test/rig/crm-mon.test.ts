@@ -56,3 +56,13 @@ t.test("stopped resources have no node", async (t) => {
   t.ok(s.resources.every((r) => r.node === undefined && !r.active && r.role === "Stopped"));
   t.equal(s.dc, undefined);
 });
+
+t.test("Pacemaker 3.0's names for a failure's result and status read as 2.1's (the exit code decides)", async (t) => {
+  // as crm_mon 3.0.0 (Debian 13) prints a failed monitor; 2.1.5 says "not running" and "complete"
+  const xml = `<pacemaker-result api-version="2.39" request="crm_mon --output-as=xml"><summary/><nodes/><resources/>
+<failures><failure op_key="lu_monitor_10000" node="n1" exitstatus="Not running" exitreason="" exitcode="7" call="31" status="Done" last-rc-change="2026-12-07 18:47:25 +00:00" queued="0" exec="0" interval="10000" task="monitor"/>
+<failure op_key="t_start_0" node="n2" exitstatus="Error occurred" exitreason="boom" exitcode="1" call="5" status="Timed out" interval="0" task="start"/></failures>
+<status code="0" message="OK"/></pacemaker-result>`;
+  const s = parseCrmMon(xml);
+  t.match(s.failures, [{ exitStatus: "not running", exitCode: 7, status: "complete" }, { exitStatus: "error", exitCode: 1, status: "Timed Out", exitReason: "boom" }]);
+});

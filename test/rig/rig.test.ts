@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { startRig, where, isZombie, type Rig } from "./rig.js";
 import { cleanupLeftovers } from "./cleanup.js";
+import { PLATFORMS } from "./platform.js";
 import { netnsList, readClaims } from "./net.js";
 import { REPO } from "../lib/xml.js";
 
@@ -31,6 +32,10 @@ t.test("two nodes online with a DC; private hostname, /run and network", async (
   t.equal(mounts.pop(), "tsr-run", "/run is the node's own tmpfs");
   t.equal((await rig.node("n1").run("ip", ["-br", "-4", "addr", "show", "eth1"])).stdout.includes("10.233.1.1/24"), true);
   t.same(await rig.arpOwners(rig.node("n2").addr(), 0, 1), [rig.mac("n2")], "the client reaches n2 on the service network");
+  // the cluster stack is the chosen platform's (TSSTOR_RIG_PLATFORM): Debian 13's from its root
+  const want = { debian12: /^Pacemaker 2\.1\./, debian13: /^Pacemaker 3\.0\./ }[rig.platform];
+  for (const n of ["n1", "n2"]) t.match((await rig.node(n).run("pacemakerd", ["--version"])).stdout, want, `${n} runs ${PLATFORMS[rig.platform]}'s Pacemaker`);
+  t.match((await rig.node("n1").run("pcs", ["--version"])).stdout, { debian12: /^0\.11\./, debian13: /^0\.12\./ }[rig.platform], "and its pcs");
 });
 
 t.test("Dummy: hard kill of its node moves it to the survivor; the node restarts and rejoins", async (t) => {

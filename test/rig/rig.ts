@@ -28,7 +28,9 @@ import { exec, execSync, must, sleep, killPid, pidAlive, BASE_ENV, type ExecResu
 import { destroyNetns, ip, netnsList, writeClaim, removeClaim, readClaims, tryClaim, type Claim } from "./net.js";
 import { parseCrmMon, where, summarize, type CrmStatus, type Role } from "./crm-mon.js";
 import { PowerSwitch } from "./power.js";
-import { installFenceAgent } from "../lib/install.js";
+import { installFenceAgent, RA_DIR } from "../lib/install.js";
+import { REPO } from "../lib/xml.js";
+import { platformRoot, rigPlatform, PLATFORMS, type Platform } from "./platform.js";
 
 export { parseCrmMon, where, summarize, instances } from "./crm-mon.js";
 export type { CrmStatus, ResourceInstance, NodeStatus, Role } from "./crm-mon.js";
@@ -62,6 +64,8 @@ export interface RigOptions {
    * onPowerOff/onPowerOn: what else dies and boots with the node (e.g. its simulated DRBD kernel).
    */
   fencing?: boolean | { reboot?: boolean; delayMax?: string; onPowerOff?: (node: string) => void; onPowerOn?: (node: string) => void };
+  /** the Debian release the nodes run their cluster stack from (platform.ts); default TSSTOR_RIG_PLATFORM, else debian12 */
+  platform?: Platform;
 }
 
 export type Net = "cluster" | "service";
@@ -71,9 +75,30 @@ const SERVICE_NET = "10.233.1";
 
 /** The script every node runs as PID 1 of its namespaces (written to the state directory). */
 const NODE_INIT = `#!/bin/bash
-# PID 1 of one rig node (see test/rig/rig.ts). Arguments: NODE_NAME STATE_DIR.
+# PID 1 of one rig node (see test/rig/rig.ts). Arguments: NODE_NAME STATE_DIR [ROOT BIND...].
 set -eu
 name=$1 dir=$2
+if [ -n "\${3:-}" ]; then
+  # The node runs its cluster stack from ROOT (another Debian release): an overlay of it whose
+  # writes stay in the node's directory, mounted in this node's private mount namespace (on a
+  # tmpfs over /mnt, so nothing is created on the host), with /proc, /sys, /dev, /tmp and the
+  # BIND paths (this checkout, the agent links) at the same paths; then this script again, inside.
+  root=$3; shift 3
+  mount -t tmpfs -o mode=0755 tsr-mnt /mnt
+  r=/mnt/root
+  mkdir -p "$r" "$dir/root-rw/upper" "$dir/root-rw/work"
+  mount -t overlay tsr-root -o "lowerdir=$root,upperdir=$dir/root-rw/upper,workdir=$dir/root-rw/work" "$r"
+  mount -t proc proc "$r/proc"
+  mount --rbind /sys "$r/sys"
+  mount --rbind /dev "$r/dev"
+  mount --rbind /tmp "$r/tmp"
+  for p in "$@"; do
+    if [ -d "$p" ]; then mkdir -p "$r$p"; mount --rbind "$p" "$r$p"
+    elif [ -L "$p" ]; then mkdir -p "$r\${p%/*}"; cp -P "$p" "$r$p"
+    fi
+  done
+  exec chroot "$r" /bin/bash "$0" "$name" "$dir"
+fi
 mount -t tmpfs -o mode=0755 tsr-run /run
 mount -t tmpfs -o mode=1777 tsr-shm /dev/shm
 mount --bind "$dir/etc-corosync" /etc/corosync
@@ -194,14 +219,20 @@ export class RigNode {
   addr(net: Net = "service"): string {
     return `${net === "cluster" ? CLUSTER_NET : SERVICE_NET}.${this.index + 1}`;
   }
+  /** The command line prefix that runs a program inside this node (e.g. a terminal's). */
+  get enter(): string[] {
+    return this.rig.enter(this.initPid);
+  }
   /** Run a command inside the node (all its namespaces). */
   run(cmd: string, args: string[] = [], o: ExecOpts = {}): Promise<ExecResult> {
     if (!this.up) return Promise.resolve({ code: 255, stdout: "", stderr: `node ${this.name} is down`, out: `node ${this.name} is down` });
-    return exec("nsenter", ["-t", String(this.initPid), "-a", "--", cmd, ...args], { ...o, env: { ...this.rig.opts.env?.(this.name), ...o.env } });
+    const [nsenter, ...pre] = this.enter;
+    return exec(nsenter!, [...pre, cmd, ...args], { ...o, env: { ...this.rig.opts.env?.(this.name), ...o.env } });
   }
   runSync(cmd: string, args: string[] = [], o: ExecOpts = {}): ExecResult {
     if (!this.up) return { code: 255, stdout: "", stderr: `node ${this.name} is down`, out: `node ${this.name} is down` };
-    return execSync("nsenter", ["-t", String(this.initPid), "-a", "--", cmd, ...args], { ...o, env: { ...this.rig.opts.env?.(this.name), ...o.env } });
+    const [nsenter, ...pre] = this.enter;
+    return execSync(nsenter!, [...pre, cmd, ...args], { ...o, env: { ...this.rig.opts.env?.(this.name), ...o.env } });
   }
 }
 
@@ -237,6 +268,9 @@ export class Rig {
   private partitioned = false;
   /** the power switch the fence agent talks to (RigOptions.fencing) */
   power: PowerSwitch | undefined;
+  readonly platform: Platform;
+  /** the root file system the nodes run from; undefined: this machine's own */
+  readonly root: string | undefined;
 
   constructor(
     readonly prefix: string,
@@ -245,6 +279,28 @@ export class Rig {
     this.dir = mkdtempSync(join(tmpdir(), "tsstor-rig-"));
     chmodSync(this.dir, 0o755);
     this.log = opts.log ?? (() => {});
+    this.platform = rigPlatform(opts.platform);
+    this.root = platformRoot(this.platform);
+  }
+
+  /**
+   * The command line prefix that runs a program inside a node: all its namespaces, and its root
+   * and working directory (its /) when it has a root: a working directory outside the root reads
+   * as deleted, and some programs refuse to run then (a compiled Bun executable does).
+   */
+  enter(initPid: number): string[] {
+    return ["nsenter", "-t", String(initPid), "-a", ...(this.root ? ["-r", "-w"] : []), "--"];
+  }
+
+  /**
+   * A cluster tool of the nodes' platform run outside any node (seeding the CIB, keys): this
+   * machine's, or the root's with /tmp bound in (a private mount namespace: the cached root is
+   * never written).
+   */
+  tool(cmd: string, args: string[], o: ExecOpts = {}): string {
+    if (!this.root) return must(cmd, args, o);
+    const script = 'r=$1; shift; mount --rbind /tmp "$r/tmp" && exec chroot "$r" "$@"';
+    return must("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", this.root, cmd, ...args], o);
   }
 
   get switchNs(): string {
@@ -303,8 +359,9 @@ export class Rig {
   }
 
   setupNodeDirs(names: string[], authkey: string, cib: string): void {
-    const hac = execSync("id", ["-u", "hacluster"]).stdout.trim();
-    const hag = execSync("id", ["-g", "hacluster"]).stdout.trim();
+    // the hacluster account of the platform the daemons run from (Debian 13's root has its own)
+    const hac = this.tool("id", ["-u", "hacluster"]).trim();
+    const hag = this.tool("id", ["-g", "hacluster"]).trim();
     const conf = corosyncConf(names, this.opts.token ?? 1000);
     writeFileSync(join(this.dir, "node-init.sh"), NODE_INIT, { mode: 0o755 });
     for (const n of this.nodes) {
@@ -333,7 +390,7 @@ export class Rig {
     rmSync(join(n.dir, "ready"), { force: true });
     const child = spawn(
       "ip",
-      ["netns", "exec", n.ns, "unshare", "--mount", "--uts", "--pid", "--fork", "--mount-proc", "--propagation", "private", "--kill-child", join(this.dir, "node-init.sh"), n.name, n.dir],
+      ["netns", "exec", n.ns, "unshare", "--mount", "--uts", "--pid", "--fork", "--mount-proc", "--propagation", "private", "--kill-child", join(this.dir, "node-init.sh"), n.name, n.dir, ...(this.root ? [this.root, REPO, RA_DIR, "/usr/sbin/fence_tsstor_rig"] : [])],
       { stdio: ["ignore", "ignore", "ignore"], env: { ...BASE_ENV, ...this.opts.env?.(n.name) } },
     );
     n.proc = child;
@@ -715,13 +772,13 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     rig["claim"]();
     // one corosync key and one seeded CIB for every node
     const authkey = join(rig.dir, "authkey");
-    must("corosync-keygen", ["-l", "-k", authkey]);
+    rig.tool("corosync-keygen", ["-l", "-k", authkey]);
     const cib = join(rig.dir, "seed-cib.xml");
-    writeFileSync(cib, must("cibadmin", ["--empty"]));
+    writeFileSync(cib, rig.tool("cibadmin", ["--empty"]));
     const props = { "stonith-enabled": opts.fencing ? "true" : "false", "dc-deadtime": "2s", ...opts.properties };
-    for (const [k, v] of Object.entries(props)) must("crm_attribute", ["-t", "crm_config", "-n", k, "-v", v], { env: { CIB_file: cib } });
+    for (const [k, v] of Object.entries(props)) rig.tool("crm_attribute", ["-t", "crm_config", "-n", k, "-v", v], { env: { CIB_file: cib } });
     rig.setupNodeDirs(names, authkey, cib);
-    log(`starting ${names.length} nodes (${rig.nodes.map((n) => n.ns).join(", ")})`);
+    log(`starting ${names.length} nodes (${rig.nodes.map((n) => n.ns).join(", ")}) on ${PLATFORMS[rig.platform]}${rig.root ? ` (${rig.root})` : ""}`);
     if (opts.fencing) await rig.startPowerSwitch();
     await Promise.all(rig.nodes.map((n) => rig.launch(n)));
     await rig.waitOnline(names, { timeoutMs: opts.startTimeoutMs ?? 60_000 });

@@ -99,7 +99,7 @@ t.test("tsstor status on the live rig", { skip: missing ?? false }, async (t) =>
 
   await t.test("--watch in tmux: refreshed in place, the progress bar moves, ETA, Ctrl-C", async (t) => {
     // the tmux server runs inside n1 (all its namespaces), and so does tsstor in its pane
-    const tmux = new Tmux(["nsenter", "-t", String(r.rig.node("n1").initPid), "-a", "--"]);
+    const tmux = new Tmux(r.rig.node("n1").enter);
     t.teardown(() => tmux.kill());
     r.sim.ctl("sync-ms", "30000");
     r.sim.ctl("cut", "n1", "n2");
