@@ -12,6 +12,7 @@ import { BUILD, scratchDir } from "../lib/harness.js";
 import { installAgents } from "../lib/install.js";
 import { backingFile, INITIATOR, IQN, rigIscsiOptions } from "../rig/iscsi.js";
 import { startRig, where, type Rig } from "../rig/rig.js";
+import type { Platform } from "../rig/platform.js";
 import { sleep } from "../rig/exec.js";
 
 export const CLI = join(BUILD, "tsstor");
@@ -30,7 +31,7 @@ export interface StatusRig {
   stop(): Promise<void>;
 }
 
-export async function startStatusRig(log: (m: string) => void): Promise<StatusRig> {
+export async function startStatusRig(log: (m: string) => void, platform?: Platform): Promise<StatusRig> {
   installAgents(AGENTS);
   const sim = makeSim({ nodes: ["n1", "n2"], minor: 41, shims: false, prefix: "status-drbd" });
   const dir = scratchDir("status-rig");
@@ -41,6 +42,7 @@ export async function startStatusRig(log: (m: string) => void): Promise<StatusRi
     clients: 1,
     boot: [["tgtd", "-f"]],
     log,
+    platform,
     env: (n) => ({ PATH: `${sim.bin}:/usr/sbin:/usr/bin:/sbin:/bin`, TSSTOR_DRBD_SIM_DIR: sim.dir, TSSTOR_PROC_ROOT: join(sim.dir, "proc", n) }),
   });
   try {
