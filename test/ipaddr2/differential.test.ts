@@ -23,6 +23,9 @@ const DIFFERENCES: Record<string, { why: string; versions?: readonly UpstreamVer
   "no-adopt": { why: "an address configured outside the cluster is reported (6), never adopted by start" },
   "arp-count-0": { why: "arp_count=0 is allowed (no announcement); upstream rejects it" },
   "lvs-unsupported": { why: "lvs_support is not supported (6); upstream deletes loopback addresses it does not own" },
+  "route-metric": {
+    why: "of two connected routes to the address's network, the lower metric's NIC is chosen; upstream (4.12, and Debian 13's 4.16 patched not to fail on more than one route) takes the other route's NIC",
+  },
   "label-missing": { why: "a monitor fails (1) when the address lost its label; 4.12 reports it running (4.16 fails too)", versions: ["4.12"] },
   "ipv6-addrlabel-default": {
     why: "lvs_ipv6_addrlabel defaults to false (4.12's default): no `ip addrlabel` entry; 4.15 on default to true and add label 99 for an IPv6 address",
@@ -58,6 +61,8 @@ interface Case {
 
 const has = (family: 4 | 6, re: RegExp) => (n: NetPair, t: Tap) => t.match(n.addrs(family), re);
 const hasNot = (family: 4 | 6, re: RegExp) => (n: NetPair, t: Tap) => t.notMatch(n.addrs(family), re);
+/** IP4 is on DEV ("$NIC": the node's veth) */
+const onDev = (dev: string) => (n: NetPair, t: Tap) => t.match(n.ip(["-4", "-o", "addr", "show", "dev", dev.replace("$NIC", n.nic)]), /192\.168\.144\.2\//, `${IP4} on ${dev}`);
 /** whether `ip addrlabel` has an entry for IP6 (upstream's lvs_ipv6_addrlabel) */
 const addrlabel = (want: boolean) => (n: NetPair, t: Tap) => {
   const list = n.ip(["addrlabel", "list"]);
@@ -177,6 +182,15 @@ const cases: Case[] = [
   { name: "v6 force prefix (base < assigned)", family: 6, params: { ip: IP6, cidr_netmask: "80", nodad: "true" }, steps: [{ action: "start", ours: 0, check: has(6, /2001:db8:1234::2\/80/) }, { action: "stop", ours: 0 }] },
   { name: "v6 force nic and prefix", family: 6, params: { ip: IP6, nic: FORCE, cidr_netmask: "48", nodad: "true" }, steps: [{ action: "start", ours: 0, check: has(6, /2001:db8:1234::2\/48/) }, { action: "stop", ours: 0 }] },
   // --- beyond ocft ---
+  {
+    name: "two connected routes: the lower metric wins",
+    params: { ip: IP4 },
+    setup: (n) => void n.ip(["route", "add", "192.168.144.0/24", "dev", FORCE, "metric", "50"]),
+    steps: [
+      { action: "start", ours: 0, why: "route-metric", checkOurs: onDev("$NIC"), checkUpstream: onDev(FORCE) },
+      { action: "stop", ours: 0, check: hasNot(4, /192\.168\.144\.2\//) },
+    ],
+  },
   {
     name: "static address is not adopted",
     params: { ip: IP4 },
