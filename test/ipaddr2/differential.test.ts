@@ -27,6 +27,10 @@ const DIFFERENCES: Record<string, { why: string; versions?: readonly UpstreamVer
     why: "of two connected routes to the address's network, the lower metric's NIC is chosen; upstream (4.12, and Debian 13's 4.16 patched not to fail on more than one route) takes the other route's NIC",
   },
   "label-missing": { why: "a monitor fails (1) when the address lost its label; 4.12 reports it running (4.16 fails too)", versions: ["4.12"] },
+  "addrlabel-ipv4": {
+    why: "lvs_ipv6_addrlabel=true on an IPv4 address is a configuration error (6), as in 4.12; 4.15.1 on ignore it",
+    versions: ["4.16"],
+  },
   "ipv6-addrlabel-default": {
     why: "lvs_ipv6_addrlabel defaults to false (4.12's default): no `ip addrlabel` entry; 4.15 on default to true and add label 99 for an IPv6 address",
     versions: ["4.16"],
@@ -201,6 +205,7 @@ const cases: Case[] = [
     ],
   },
   { name: "arp_count=0", params: { ip: IP4, arp_count: "0" }, steps: [{ action: "validate-all", ours: 0, upstream: 6, why: "arp-count-0" }] },
+  { name: "lvs_ipv6_addrlabel on IPv4", params: { ip: IP4, lvs_ipv6_addrlabel: "true" }, steps: [{ action: "validate-all", ours: 6, upstream: { "4.12": 6, "4.16": 0 }, why: "addrlabel-ipv4" }] },
   { name: "lvs_support", params: { ip: IP4, lvs_support: "true" }, steps: [{ action: "validate-all", ours: 6, upstream: 0, why: "lvs-unsupported" }] },
 ];
 
