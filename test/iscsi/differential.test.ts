@@ -1,24 +1,28 @@
 // Differential: ocf:heartbeat:iSCSITarget/iSCSILogicalUnit and ours, implementation=tgt, the same
-// scenarios against the same real tgtd. Same exit codes and the same tgtd state where upstream is
+// scenarios against the same real tgtd. Upstream is resource-agents 4.12 (this machine's) or, with
+// TSSTOR_UPSTREAM=4.16, 4.16 run chrooted in the Debian 13 root (test/lib/upstream.ts). Same exit codes and the same tgtd state where upstream is
 // right; where upstream is wrong the difference is asserted and named.
 import t from "tap";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { agentPath, ocfEnv, runAgent, type AgentRun } from "../lib/harness.js";
+import { upstream, type UpstreamAgent } from "../lib/upstream.js";
 import { parseTargets, type TgtTarget } from "../../lib/iscsi/tgtadm.js";
 import { LIO_REAL, LioRig, TgtRig, sleep as sleepMs } from "./rig.js";
 
 const rig = new TgtRig("d");
 t.teardown(() => rig.destroy());
-const HB = "/usr/lib/ocf/resource.d/heartbeat";
 const I1 = "iqn.1993-08.org.debian:01:tsi-diff";
 const SECRET = "Diff-s3cret-pw";
 
 type Who = "heartbeat" | "tsstor";
-const bin = (who: Who, agent: string) => (who === "heartbeat" ? `${HB}/${agent}` : agentPath(agent));
-const run = (who: Who, agent: string, action: string, params: Record<string, string>, instance: string, meta: Record<string, number> = {}): AgentRun =>
-  runAgent(bin(who, agent), action, { params: { implementation: "tgt", ...params }, instance, env: rig.env(), meta: { timeout: 20000, ...meta } });
+const side = (who: Who, agent: string): UpstreamAgent => (who === "heartbeat" ? upstream.agent(agent) : { bin: agentPath(agent), wrap: [], env: {} });
+t.comment(upstream.describe("ocf:heartbeat:iSCSITarget and iSCSILogicalUnit"));
+const run = (who: Who, agent: string, action: string, params: Record<string, string>, instance: string, meta: Record<string, number> = {}): AgentRun => {
+  const a = side(who, agent);
+  return runAgent(a.bin, action, { params: { implementation: "tgt", ...params }, instance, env: rig.env(a.env), wrap: a.wrap, meta: { timeout: 20000, ...meta } });
+};
 
 function target(iqn: string): TgtTarget | undefined {
   return parseTargets(rig.tgtadm(["--op", "show", "--mode", "target"]).stdout).find((x) => x.iqn === iqn);
@@ -109,8 +113,9 @@ t.test("upstream gap: the CHAP secret in argv upstream, never here (strace of st
     const iqn = `iqn.2026-01.org.tsstor.test:chap-${who}`;
     const params = { implementation: "tgt", iqn, tid, incoming_username: `u-${who}`, incoming_password: SECRET };
     const trace = join(rig.dir, `${who}.strace`);
-    const env = ocfEnv("iSCSITarget", { params, instance: "p_c", env: rig.env(), meta: { timeout: 20000 } });
-    const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=execve", "-s", "4096", "-o", trace, bin(who, "iSCSITarget"), "start"], { env, encoding: "utf8" });
+    const a = side(who, "iSCSITarget");
+    const env = ocfEnv("iSCSITarget", { params, instance: "p_c", env: rig.env(a.env), meta: { timeout: 20000 } });
+    const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=execve", "-s", "4096", "-o", trace, ...a.wrap, a.bin, "start"], { env, encoding: "utf8" });
     t.equal(r.status, 0, r.stderr);
     const seen = readFileSync(trace, "utf8").includes(SECRET);
     if (who === "heartbeat") t.ok(seen, "upstream: tgtadm --password <secret> is visible in /proc/PID/cmdline");
@@ -162,9 +167,10 @@ t.test("lio-t (emulation): upstream's gaps next to ours", { skip: LIO_REAL ? "em
   const go = (who: Who, agent: string, action: string, params: Record<string, string>, instance: string) => {
     spawnSync("mkdir", ["-p", home(who)]);
     const before = lio.logLines();
-    const env = lio.env({ HOME: home(who) });
+    const a = side(who, agent);
+    const env = lio.env({ HOME: home(who), ...a.env });
     delete (env as Record<string, string | undefined>).TSSTOR_CONFIGFS_ROOT; // /sys/kernel/config in there
-    const r = runAgent(bin(who, agent), action, { params: { implementation: "lio-t", ...params }, instance, env, wrap: ["nsenter", "-t", String(holder.pid), "-m", "--"], meta: { timeout: 20000 } });
+    const r = runAgent(a.bin, action, { params: { implementation: "lio-t", ...params }, instance, env, wrap: ["nsenter", "-t", String(holder.pid), "-m", "--", ...a.wrap], meta: { timeout: 20000 } });
     return { ...r, targetcli: lio.calls(before) };
   };
   const tpg = (iqn: string) => join(lio.target, "iscsi", iqn, "tpgt_1");

@@ -67,9 +67,9 @@ export class NetPair {
     return this.ip([`-${family}`, "-o", "addr", "show"], where);
   }
 
-  /** Run a built agent inside the node namespace, as Pacemaker would. */
+  /** Run a built agent inside the node namespace, as Pacemaker would (under o.wrap in there). */
   agent(bin: string, action: string, o: RunOpts = {}): AgentRun {
-    return runAgent(bin, action, { ...o, env: { HA_RSCTMP: this.rscTmp, ...o.env }, wrap: ["ip", "netns", "exec", this.node] });
+    return runAgent(bin, action, { ...o, env: { HA_RSCTMP: this.rscTmp, ...o.env }, wrap: ["ip", "netns", "exec", this.node, ...(o.wrap ?? [])] });
   }
 
   /** Start a packet capture in the peer namespace; resolves once tcpdump listens. */
