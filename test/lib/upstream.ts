@@ -9,7 +9,7 @@
 // Mounts an agent makes go with it too, so an agent whose mounts the test must see (Filesystem)
 // runs its 4.16 code with this machine's tools instead (here()).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { NODE_PKGS, platformRoot } from "../rig/platform.js";
 import { debRootDir } from "./debroot.js";
@@ -69,8 +69,7 @@ export class Upstream {
   agent(name: string, provider = "heartbeat"): UpstreamAgent {
     const bin = `/usr/lib/ocf/resource.d/${provider}/${name}`;
     if (!this.root) return { bin, wrap: [], env: {} };
-    const b = "/run/tsstor-upstream"; // a mount point only, inside the private namespace
-    mkdirSync(b, { recursive: true });
+    const b = "/mnt"; // a tmpfs over it in the private namespace: nothing is created on the host
     const m = `${b}/m`;
     const script = [
       "set -e",
