@@ -50,6 +50,37 @@ export class InvalidOptions extends Error {
 
 export const op = (interval: string, ...more: string[]) => ["op", "monitor", `interval=${interval}`, ...more];
 
+// The pcs forms below mean the same and print no warning on pcs 0.11.5 (Debian 12) and 0.12.0.2
+// (Debian 13); docs/platforms.md has the table, test/stack/pcs-versions.test.ts applies every
+// stack with both. pcs 0.12 deprecates a bare constraint score, `resource create ... --group`, and
+// clone options without `meta`; and `clone|promotable meta k=v` puts k=v on the primitive (both).
+
+/** `constraint colocation add [ROLE] A with [ROLE] B score=INFINITY` (a bare INFINITY: deprecated in 0.12). */
+export const colocate = (...words: string[]) => ["constraint", "colocation", "add", ...words, "score=INFINITY"];
+
+/**
+ * `resource create ID ...` in a clone (`clone`) or promotable clone (`promotable`), then its meta
+ * attributes set on the clone ID-clone by `resource meta`.
+ */
+export const cloned = (create: string[], kind: "clone" | "promotable", meta: string[]): string[][] => [
+  [...create, kind],
+  ["resource", "meta", `${create[2]}-clone`, ...meta],
+];
+
+/** A clone with interleave=true: an instance waits only for its own node's instances of the clones before it. */
+export const interleaved = (create: string[]) => cloned(create, "clone", ["interleave=true"]);
+
+/** The primitives `members` (created before) into group `g`, in this order (instead of create's --group). */
+export const groupAdd = (g: string, members: string[]) => ["resource", "group", "add", g, ...members];
+
+/** A promotable DRBD clone as every stack runs it: distinct monitor intervals per role, one Primary, notify. */
+export const promotableDrbd = (id: string, resource: string, drbdconf: string | undefined, cloneMax = 2): string[][] =>
+  cloned(
+    ["resource", "create", id, "ocf:tsstor:drbd", `drbd_resource=${resource}`, ...(drbdconf ? [`drbdconf=${drbdconf}`] : []), ...op("29s", "role=Promoted"), ...op("31s", "role=Unpromoted")],
+    "promotable",
+    ["promoted-max=1", "promoted-node-max=1", `clone-max=${cloneMax}`, "clone-node-max=1", "notify=true"],
+  );
+
 // ---- iSCSI: DRBD promotable -> iSCSITarget -> LUs -> virtual IPs ----
 
 export interface IscsiOptions {
@@ -267,11 +298,7 @@ export function iscsiStack(o: IscsiOptions, fencing: FencingOptions): Plan {
   if (!o.san) {
     // as the two-node DRBD + iSCSI how-tos: monitors with distinct intervals per role; promoted-max 1 (single primary);
     // notify for the peer-state bookkeeping the DRBD agent does in notify.
-    cmds.push([
-      "resource", "create", drbd, "ocf:tsstor:drbd", `drbd_resource=${o.drbdResource}`, ...(o.drbdconf ? [`drbdconf=${o.drbdconf}`] : []),
-      ...op("29s", "role=Promoted"), ...op("31s", "role=Unpromoted"),
-      "promotable", "promoted-max=1", "promoted-node-max=1", `clone-max=${o.cloneMax ?? 2}`, "clone-node-max=1", "notify=true",
-    ]);
+    cmds.push(...promotableDrbd(drbd, o.drbdResource!, o.drbdconf, o.cloneMax));
     resources.push(drbdClone);
   }
   cmds.push(["resource", "create", target, ...t.target, ...op(mon)]);
@@ -296,17 +323,17 @@ export function iscsiStack(o: IscsiOptions, fencing: FencingOptions): Plan {
   });
   if (!o.san) {
     // the target lives where DRBD is Primary and starts only after the promotion
-    cmds.push(["constraint", "colocation", "add", target, "with", "Promoted", drbdClone, "INFINITY"]);
+    cmds.push(colocate(target, "with", "Promoted", drbdClone));
     cmds.push(["constraint", "order", "promote", drbdClone, "then", "start", target]);
   }
   for (const lu of luIds) {
     // mandatory: a LUN cannot exist without its target; a target restart restarts its LUNs
-    cmds.push(["constraint", "colocation", "add", lu, "with", target, "INFINITY"]);
+    cmds.push(colocate(lu, "with", target));
     cmds.push(["constraint", "order", "start", target, "then", "start", lu]);
   }
   for (const ip of ipIds) {
     // the constraints those how-tos forget: the VIP must follow the target (and so the Promoted DRBD)
-    cmds.push(["constraint", "colocation", "add", ip, "with", target, "INFINITY"]);
+    cmds.push(colocate(ip, "with", target));
     cmds.push(["constraint", "order", "start", target, "then", "start", ip]);
     // IPs come up after every LUN exists (initiators see all LUNs at login), but Optional: a
     // failed LUN is recovered alone, without dropping every session through the VIP
@@ -397,36 +424,35 @@ function clusterLvm(P: string, o: { lockType?: string; options?: string; monitor
   const mon = o.monitorInterval ?? "30s";
   const dlm = `${P}-dlm`;
   const lockd = `${P}-lvmlockd`;
-  const cloneMeta = ["clone", "interleave=true"];
   // a node that loses quorum must freeze (keep its mounts, do no recovery) rather than stop:
   // stopping gfs2 needs DLM, which needs quorum
   const cmds: string[][] = [["property", "set", "no-quorum-policy=freeze"]];
   const resources = [`${dlm}-clone`, `${lockd}-clone`];
   const lvClones: string[] = [];
   // dlm and lvmlockd failures can leave locks held cluster-wide: fence the node (needs stonith)
-  cmds.push(["resource", "create", dlm, "ocf:pacemaker:controld", ...op(mon, "on-fail=fence"), ...cloneMeta]);
-  cmds.push([
+  cmds.push(...interleaved(["resource", "create", dlm, "ocf:pacemaker:controld", ...op(mon, "on-fail=fence")]));
+  cmds.push(...interleaved([
     "resource", "create", lockd, "ocf:tsstor:clvm", `lock_type=${o.lockType ?? "dlm"}`, ...(activateVgs.length ? [`activate_vgs=${activateVgs.join(" ")}`] : []),
-    ...op(mon, "on-fail=fence"), ...cloneMeta,
-  ]);
+    ...op(mon, "on-fail=fence"),
+  ]));
   cmds.push(["constraint", "order", "start", `${dlm}-clone`, "then", "start", `${lockd}-clone`]);
-  cmds.push(["constraint", "colocation", "add", `${lockd}-clone`, "with", `${dlm}-clone`, "INFINITY"]);
+  cmds.push(colocate(`${lockd}-clone`, "with", `${dlm}-clone`));
   fss.forEach((f, i) => {
     const n = fss.length > 1 ? String(i + 1) : "";
     const lv = `${P}-lv${n}`;
     const fs = `${P}-fs${n}`;
-    cmds.push([
+    cmds.push(...interleaved([
       "resource", "create", lv, "ocf:tsstor:LVM-activate", `vgname=${f.vg}`, `lvname=${f.lv}`, "vg_access_mode=lvmlockd", "activation_mode=shared",
-      ...op(mon), ...cloneMeta,
-    ]);
-    cmds.push([
+      ...op(mon),
+    ]));
+    cmds.push(...interleaved([
       "resource", "create", fs, "ocf:tsstor:Filesystem", `device=/dev/${f.vg}/${f.lv}`, `directory=${f.dir}`, "fstype=gfs2",
-      ...(o.options ? [`options=${o.options}`] : []), ...op("10s", "on-fail=fence"), ...cloneMeta,
-    ]);
+      ...(o.options ? [`options=${o.options}`] : []), ...op("10s", "on-fail=fence"),
+    ]));
     cmds.push(["constraint", "order", "start", `${lockd}-clone`, "then", "start", `${lv}-clone`]);
-    cmds.push(["constraint", "colocation", "add", `${lv}-clone`, "with", `${lockd}-clone`, "INFINITY"]);
+    cmds.push(colocate(`${lv}-clone`, "with", `${lockd}-clone`));
     cmds.push(["constraint", "order", "start", `${lv}-clone`, "then", "start", `${fs}-clone`]);
-    cmds.push(["constraint", "colocation", "add", `${fs}-clone`, "with", `${lv}-clone`, "INFINITY"]);
+    cmds.push(colocate(`${fs}-clone`, "with", `${lv}-clone`));
     resources.push(`${lv}-clone`, `${fs}-clone`);
     lvClones.push(`${lv}-clone`);
   });
@@ -504,10 +530,10 @@ export function sanStack(o: SanOptions, fencing: FencingOptions): Plan {
   o.portals.forEach((v, i) => {
     const id = `${P}-path${o.portals.length > 1 ? i + 1 : ""}`;
     paths.push(`${id}-clone`);
-    cmds.push([
+    cmds.push(...interleaved([
       "resource", "create", id, "ocf:tsstor:iscsi", `portal=${v}`, `target=${o.target}`, ...(multipath ? ["multipath=true"] : []), ...chap,
-      ...op(o.monitorInterval ?? "30s"), "clone", "interleave=true",
-    ]);
+      ...op(o.monitorInterval ?? "30s"),
+    ]));
   });
   const c = clusterLvm(P, o, fss, o.vmVgs);
   cmds.push(...c.cmds);
@@ -588,28 +614,25 @@ export function drbdFsStack(o: DrbdFsOptions, fencing: FencingOptions): Plan {
   const drbdClone = `${drbd}-clone`;
   const group = `${P}-group`;
   const cmds: string[][] = [
-    [
-      "resource", "create", drbd, "ocf:tsstor:drbd", `drbd_resource=${o.drbdResource}`, ...(o.drbdconf ? [`drbdconf=${o.drbdconf}`] : []),
-      ...op("29s", "role=Promoted"), ...op("31s", "role=Unpromoted"),
-      "promotable", "promoted-max=1", "promoted-node-max=1", `clone-max=${o.cloneMax ?? 2}`, "clone-node-max=1", "notify=true",
-    ],
-    // a group: members start in order and stop in reverse on the same node (the heartbeat v1
-    // haresources line "drbddisk Filesystem IPaddr service", as Pacemaker expresses it)
+    ...promotableDrbd(drbd, o.drbdResource, o.drbdconf, o.cloneMax),
     [
       "resource", "create", `${P}-fs`, "ocf:tsstor:Filesystem", `device=${o.device}`, `directory=${o.directory}`, `fstype=${o.fstype}`,
-      ...(o.options ? [`options=${o.options}`] : []), ...op(mon), "--group", group,
+      ...(o.options ? [`options=${o.options}`] : []), ...op(mon),
     ],
     [
       "resource", "create", `${P}-ip`, "ocf:tsstor:IPaddr2", `ip=${ip.addr}`, ...(ip.prefix !== undefined ? [`cidr_netmask=${ip.prefix}`] : []),
-      ...(o.nic ? [`nic=${o.nic}`] : []), ...op("10s"), "--group", group,
+      ...(o.nic ? [`nic=${o.nic}`] : []), ...op("10s"),
     ],
   ];
   const resources = [drbdClone, `${P}-fs`, `${P}-ip`];
   if (o.service) {
-    cmds.push(["resource", "create", `${P}-service`, o.service, ...(o.serviceParams ?? []), ...op(mon), "--group", group]);
+    cmds.push(["resource", "create", `${P}-service`, o.service, ...(o.serviceParams ?? []), ...op(mon)]);
     resources.push(`${P}-service`);
   }
-  cmds.push(["constraint", "colocation", "add", group, "with", "Promoted", drbdClone, "INFINITY"]);
+  // a group: members start in order and stop in reverse on the same node (the heartbeat v1
+  // haresources line "drbddisk Filesystem IPaddr service", as Pacemaker expresses it)
+  cmds.push(groupAdd(group, resources.slice(1)));
+  cmds.push(colocate(group, "with", "Promoted", drbdClone));
   cmds.push(["constraint", "order", "promote", drbdClone, "then", "start", group]);
   return withFencing(fence, {
     stack: "drbd-fs",

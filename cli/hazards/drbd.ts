@@ -282,7 +282,8 @@ function clonechecks(s: Sources, p: Primitive, out: Finding[], conf: DrbdConfig 
       subject: `resource ${p.id}`,
       message: `DRBD resource ${p.id} is not in a promotable clone`,
       reason: "The DRBD agent only works as a promotable clone (one instance per node, Primary = Promoted); as a plain resource it can never be promoted, so nothing can use the device.",
-      fix: [`pcs resource promotable ${shq(p.id)} promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true`],
+      // the meta attributes set on the clone: given to `resource promotable`, pcs 0.12 warns
+      fix: [`pcs resource promotable ${shq(p.id)}`, `pcs resource meta ${shq(`${p.id}-clone`)} promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true`],
     });
     return;
   }

@@ -34,11 +34,12 @@ export const checkGfs2: Check = (s) => {
       message: "GFS2 filesystems are configured but no DLM (ocf:pacemaker:controld clone) is",
       reason: "A lock_dlm GFS2 mount needs dlm_controld on every node mounting it; without it the mount fails (\"gfs2: can't find protocol lock_dlm\" / dlm lockspace errors).",
       fix: [
-        "pcs resource create dlm ocf:pacemaker:controld op monitor interval=30s on-fail=fence clone interleave=true",
+        "pcs resource create dlm ocf:pacemaker:controld op monitor interval=30s on-fail=fence clone",
+        "pcs resource meta dlm-clone interleave=true",
         // dlm comes first in the stack: before the LVM lock manager when there is one, else before the mounts
         ...[...new Set((s.cib.primitives.some(isLockManager) ? s.cib.primitives.filter(isLockManager) : fss).map((p) => cloneOf(p)?.id ?? p.id))].flatMap((id) => [
           `pcs constraint order start dlm-clone then start ${shq(id)}`,
-          `pcs constraint colocation add ${shq(id)} with dlm-clone INFINITY`,
+          `pcs constraint colocation add ${shq(id)} with dlm-clone score=INFINITY`,
         ]),
       ],
     });

@@ -10,7 +10,7 @@
 // connection) behind it; when everything starts together, the LUNs still come before the IPs.
 // Without LUNs there is one group.
 import { planFencing, type FencingOptions } from "../fencing.js";
-import { InvalidOptions, checkTarget, drbdTarget, op, tickle, withFencing, type ChapOption, type Plan, type TargetInput, type TargetNames } from "../stacks.js";
+import { InvalidOptions, checkTarget, colocate, interleaved, drbdTarget, groupAdd, op, promotableDrbd, tickle, withFencing, type ChapOption, type Plan, type TargetInput, type TargetNames } from "../stacks.js";
 import { isPasswordKey } from "../fencing.js";
 import { Problems, absPath, agentSpec, drbdResource, duration, ipWithPrefix, lvmName, mountPoint, nic, resourceId } from "../validate.js";
 
@@ -154,12 +154,8 @@ export function failoverStack(o: FailoverOptions, fencing: FencingOptions): Plan
   const cmds: string[][] = [];
   const resources: string[] = [];
   for (const d of drbd) {
-    // as the drbd-fs and iscsi stacks: distinct monitor intervals per role, one Primary, notify
-    cmds.push([
-      "resource", "create", d.id, "ocf:tsstor:drbd", `drbd_resource=${d.resource}`, ...(d.drbdconf ? [`drbdconf=${d.drbdconf}`] : []),
-      ...op("29s", "role=Promoted"), ...op("31s", "role=Unpromoted"),
-      "promotable", "promoted-max=1", "promoted-node-max=1", `clone-max=${d.cloneMax ?? 2}`, "clone-node-max=1", "notify=true",
-    ]);
+    // as the drbd-fs and iscsi stacks
+    cmds.push(...promotableDrbd(d.id, d.resource, d.drbdconf, d.cloneMax));
     resources.push(`${d.id}-clone`);
   }
   // a failed lock manager may leave locks held: fence the node, when the cluster fences at all
@@ -170,20 +166,23 @@ export function failoverStack(o: FailoverOptions, fencing: FencingOptions): Plan
     const type = o.lockType ?? "sanlock";
     if (type === "dlm") {
       idOf("lock-type", undefined, `${P}-dlm`);
-      cmds.push(["resource", "create", `${P}-dlm`, "ocf:pacemaker:controld", ...op("30s", ...onFail), "clone", "interleave=true"]);
+      cmds.push(...interleaved(["resource", "create", `${P}-dlm`, "ocf:pacemaker:controld", ...op("30s", ...onFail)]));
       resources.push(`${P}-dlm-clone`);
     }
     idOf("lock-type", undefined, `${P}-lvmlockd`);
-    cmds.push(["resource", "create", `${P}-lvmlockd`, "ocf:tsstor:clvm", `lock_type=${type}`, ...op("30s", ...onFail), "clone", "interleave=true"]);
+    cmds.push(...interleaved(["resource", "create", `${P}-lvmlockd`, "ocf:tsstor:clvm", `lock_type=${type}`, ...op("30s", ...onFail)]));
     resources.push(lockdClone);
     if (type === "dlm") {
       cmds.push(["constraint", "order", "start", `${P}-dlm-clone`, "then", "start", lockdClone]);
-      cmds.push(["constraint", "colocation", "add", lockdClone, "with", `${P}-dlm-clone`, "INFINITY"]);
+      cmds.push(colocate(lockdClone, "with", `${P}-dlm-clone`));
     }
   }
+  // each group's members, in start order: created first, then put into their group
+  const grouped = new Map<string, string[]>();
   const inGroup = (id: string, args: string[], g = group) => {
-    cmds.push(["resource", "create", id, ...args, "--group", g]);
+    cmds.push(["resource", "create", id, ...args]);
     resources.push(id);
+    grouped.set(g, [...(grouped.get(g) ?? []), id]);
   };
   for (const l of lvs) inGroup(l.id, ["ocf:tsstor:LVM-activate", `vgname=${l.vg}`, `lvname=${l.lv}`, `vg_access_mode=${l.access ?? "lvmlockd"}`, "activation_mode=exclusive", ...op(mon)]);
   for (const f of fss) inGroup(f.id, ["ocf:tsstor:Filesystem", `device=${f.device}`, `directory=${f.directory}`, `fstype=${f.fstype}`, ...(f.options ? [`options=${f.options}`] : []), ...op(mon)]);
@@ -198,31 +197,32 @@ export function failoverStack(o: FailoverOptions, fencing: FencingOptions): Plan
     inGroup(v.id, ["ocf:tsstor:IPaddr2", `ip=${v.r.addr}`, ...(v.r.prefix !== undefined ? [`cidr_netmask=${v.r.prefix}`] : []), ...(v.nic ? [`nic=${v.nic}`] : []), ...tickle([...new Set(targets.flatMap((t) => t.ports))]), ...op("10s")], front);
   }
   for (const s of services) inGroup(s.id, [s.agent, ...Object.entries(s.params ?? {}).map(([k, v]) => `${k}=${v}`), ...op(mon)], front);
+  for (const [g, ids] of grouped) cmds.push(groupAdd(g, ids));
   const frontUsed = front !== group && (ips.length > 0 || services.length > 0);
   for (const l of luns) {
     // a LUN lives with its target (in the group: the node, and after the target starts)
-    cmds.push(["constraint", "colocation", "add", l.id, "with", group, "INFINITY"]);
+    cmds.push(colocate(l.id, "with", group));
     cmds.push(["constraint", "order", "start", group, "then", "start", l.id]);
     // IPs after every LUN when they start together (initiators see all LUNs at login), but
     // Optional: a LUN starting or failing alone leaves the IPs, and every session, alone
     if (frontUsed) cmds.push(["constraint", "order", "start", l.id, "then", "start", front, "kind=Optional"]);
   }
   if (frontUsed) {
-    cmds.push(["constraint", "colocation", "add", front, "with", group, "INFINITY"]);
+    cmds.push(colocate(front, "with", group));
     cmds.push(["constraint", "order", "start", group, "then", "start", front]);
   }
   // every DRBD Primary on the same node: a group colocated with each Promoted role alone is not
   // enough: when the resources prefer different nodes (one resynced further on each), Pacemaker
   // promotes each where it scores best and the group can run nowhere (seen in crm_simulate)
-  for (const d of drbd.slice(1)) cmds.push(["constraint", "colocation", "add", "Promoted", `${d.id}-clone`, "with", "Promoted", `${drbd[0]!.id}-clone`, "INFINITY"]);
+  for (const d of drbd.slice(1)) cmds.push(colocate("Promoted", `${d.id}-clone`, "with", "Promoted", `${drbd[0]!.id}-clone`));
   for (const d of drbd) {
     // the group runs where every DRBD is Primary, and starts after every promotion
-    cmds.push(["constraint", "colocation", "add", group, "with", "Promoted", `${d.id}-clone`, "INFINITY"]);
+    cmds.push(colocate(group, "with", "Promoted", `${d.id}-clone`));
     cmds.push(["constraint", "order", "promote", `${d.id}-clone`, "then", "start", group]);
   }
   if (lockd) {
     cmds.push(["constraint", "order", "start", lockdClone, "then", "start", group]);
-    cmds.push(["constraint", "colocation", "add", group, "with", lockdClone, "INFINITY"]);
+    cmds.push(colocate(group, "with", lockdClone));
   }
   const chain = [
     ...drbd.map((d) => `DRBD ${d.resource}`),

@@ -152,11 +152,11 @@ export function planIds(plan: Plan): { resources: string[]; fencing: string[] } 
   const fencing: string[] = [];
   for (const c of plan.commands) {
     if (c[0] === "stonith" && c[1] === "create") fencing.push(c[2]!);
+    // `resource group add G MEMBER...` creates G (the stacks put created primitives into groups so)
+    if (c[0] === "resource" && c[1] === "group" && c[2] === "add") resources.add(c[3]!);
     if (c[0] !== "resource" || c[1] !== "create") continue;
     resources.add(c[2]!);
     if (c.includes("clone") || c.includes("promotable")) resources.add(`${c[2]}-clone`);
-    const g = c.indexOf("--group");
-    if (g >= 0) resources.add(c[g + 1]!);
   }
   return { resources: [...resources], fencing };
 }

@@ -183,7 +183,7 @@ function haResource(tok: Token, file: string, e: Errors, drbd: DrbdConf | undefi
   if (name === "drbd") return bad("the DRBD init script: DRBD is now the stack's drbd resources (list each as drbddisk::RESOURCE); remove it");
   if (name === "heartbeat" || name === "pacemaker" || name === "corosync") return bad("the cluster itself is not a resource");
   if (HEARTBEAT_SCRIPTS.includes(name))
-    return bad(`heartbeat's ${name} resource has no equivalent in a failover stack file: remove it from haresources, migrate, and add it by hand (pcs resource create ... ocf:heartbeat:${name === "IPv6addr" ? "IPv6addr" : name} --group ...)`);
+    return bad(`heartbeat's ${name} resource has no equivalent in a failover stack file: remove it from haresources, migrate, and add it by hand (pcs resource create ID ocf:heartbeat:${name === "IPv6addr" ? "IPv6addr" : name} ..., then pcs resource group add GROUP ID)`);
   if (args.length) return bad(`unknown resource ${show(name)}: heartbeat's resource.d scripts the migration knows are drbddisk, Filesystem, IPaddr, IPaddr2, MailTo and IET's init script (iscsitarget)`);
   // a plain name: an init script, under systemd the unit of the same name
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$/.test(name) || agentSpec(`systemd:${name}`)) return bad("not an init script name");

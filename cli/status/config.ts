@@ -148,8 +148,9 @@ const ACTIONS = new Set(["start", "stop", "promote", "demote"]);
 
 /**
  * The resources and constraints of `pcs` argv lists as the stack builders write them
- * (`resource create ID AGENT k=v... [op ...] [promotable|clone k=v...] [--group G]`,
- * `constraint colocation add A with [ROLE] B [SCORE]`, `constraint order [ACTION] A then [ACTION] B [kind=K]`).
+ * (`resource create ID AGENT k=v... [op ...] [promotable|clone]`, `resource group add G ID...`,
+ * `constraint colocation add A with [ROLE] B [score=SCORE]`, `constraint order [ACTION] A then [ACTION] B [kind=K]`).
+ * `resource meta` (the clones' meta attributes) changes nothing shown here.
  */
 export function planConfig(commands: string[][]): StackConfig {
   const resources: Rsc[] = [];
@@ -162,7 +163,6 @@ export function planConfig(commands: string[][]): StackConfig {
       const params: Record<string, string> = {};
       let clone: string | undefined;
       let promotable = false;
-      let group: string | undefined;
       let section = "params";
       for (let i = 4; i < c.length; i++) {
         const w = c[i]!;
@@ -171,13 +171,14 @@ export function planConfig(commands: string[][]): StackConfig {
           section = w;
           clone = `${id}-clone`;
           promotable = w === "promotable";
-        } else if (w === "--group") group = c[++i];
-        else if (section === "params") {
+        } else if (section === "params") {
           const eq = w.indexOf("=");
           if (eq > 0) params[w.slice(0, eq)] = w.slice(eq + 1);
         }
       }
-      resources.push({ id, agent, params, clone, promotable, group, top: clone ?? group ?? id });
+      resources.push({ id, agent, params, clone, promotable, top: clone ?? id });
+    } else if (c[0] === "resource" && c[1] === "group" && c[2] === "add") {
+      for (const r of resources) if (c.slice(4).includes(r.id)) Object.assign(r, { group: c[3], top: r.clone ?? c[3] });
     } else if (c[0] === "constraint" && c[1] === "colocation" && c[2] === "add") {
       const w = c.slice(3);
       let i = 0;
@@ -186,7 +187,7 @@ export function planConfig(commands: string[][]): StackConfig {
       if (w[i] === "with") i++;
       const withRole = ROLE_WORDS.has(w[i]!) ? role(w[i++]) : "Started";
       const wth = w[i++]!;
-      const score = w[i] && !w[i]!.includes("=") ? w[i]! : "INFINITY";
+      const score = w.slice(i).find((x) => x.startsWith("score="))?.slice(6) ?? "INFINITY";
       constraints.push({ kind: "colocation", id: `colocation-${rsc}-${wth}`, rsc, with: wth, rscRole, withRole, score });
     } else if (c[0] === "constraint" && c[1] === "order") {
       const w = c.slice(2);

@@ -157,8 +157,8 @@ t.test("GFS2 cluster settings: no-quorum-policy, no DLM, clones without interlea
   const nodlm = addCmds(copy(gfs2Cib, "gfs2-nodlm"), [["resource", "delete", "gfs2-dlm", "--force"]]);
   const n = doctor(["-f", nodlm, "--root", r]);
   t.same(ids(n.report, "error"), ["gfs2-no-dlm"]);
-  t.match(find(n.report, "gfs2-no-dlm")[0]!.fix[0], /^pcs resource create dlm ocf:pacemaker:controld .*clone interleave=true$/);
-  t.same(find(n.report, "gfs2-no-dlm")[0]!.fix.slice(1), ["pcs constraint order start dlm-clone then start gfs2-lvmlockd-clone", "pcs constraint colocation add gfs2-lvmlockd-clone with dlm-clone INFINITY"]);
+  t.match(find(n.report, "gfs2-no-dlm")[0]!.fix[0], /^pcs resource create dlm ocf:pacemaker:controld .*clone$/);
+  t.same(find(n.report, "gfs2-no-dlm")[0]!.fix.slice(1), ["pcs resource meta dlm-clone interleave=true", "pcs constraint order start dlm-clone then start gfs2-lvmlockd-clone", "pcs constraint colocation add gfs2-lvmlockd-clone with dlm-clone score=INFINITY"]);
   // dlm.service enabled instead of a controld clone is an accepted setup
   const viaSystemd = nodeRoot(join(tmp, "g-dlmsvc"), { enable: ["multi-user.target.wants/dlm.service"] });
   t.notOk(find(doctor(["-f", nodlm, "--root", viaSystemd]).report, "gfs2-no-dlm").length);

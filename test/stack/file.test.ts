@@ -54,16 +54,17 @@ t.test("two DRBD volumes behind one VIP: both promotions before one group, membe
   const s = parseStack(example("two-drbd-volumes-one-vip.yaml"), "f");
   const c = s.plan.commands.map((x) => x.join(" "));
   t.match(c[0], /^resource create storage-drbd-config ocf:tsstor:drbd drbd_resource=config .*promotable/);
-  t.match(c[1], /^resource create storage-drbd-target ocf:tsstor:drbd drbd_resource=target .*promotable/);
-  const members = (g: string) => s.plan.commands.filter((x) => x[0] === "resource" && x.at(-1) === g).map((x) => x[2]);
+  t.match(c[1], /^resource meta storage-drbd-config-clone promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true$/, "its meta attributes on the clone");
+  t.match(c[2], /^resource create storage-drbd-target ocf:tsstor:drbd drbd_resource=target .*promotable$/);
+  const members = (g: string) => s.plan.commands.filter((x) => x.slice(0, 4).join(" ") === `resource group add ${g}`).flatMap((x) => x.slice(4));
   t.same(members("storage-group"), ["storage-fs-data", "storage-target-storage.disk.0"], "mount, target");
   t.same(members("storage-front"), ["storage-ip-10.11.55.50"], "then the VIP");
   const lun = "storage-target-storage.disk.0-lun0";
   t.ok(c.includes(`constraint order start storage-group then start ${lun}`), "the LUN after its target");
   t.ok(c.includes(`constraint order start ${lun} then start storage-front kind=Optional`), "the VIP after the LUN, Optional: a LUN added later does not restart it");
-  t.ok(c.includes("constraint colocation add Promoted storage-drbd-target-clone with Promoted storage-drbd-config-clone INFINITY"), "both DRBD Primary on one node");
+  t.ok(c.includes("constraint colocation add Promoted storage-drbd-target-clone with Promoted storage-drbd-config-clone score=INFINITY"), "both DRBD Primary on one node");
   for (const d of ["config", "target"]) {
-    t.ok(c.includes(`constraint colocation add storage-group with Promoted storage-drbd-${d}-clone INFINITY`), `group with Promoted ${d}`);
+    t.ok(c.includes(`constraint colocation add storage-group with Promoted storage-drbd-${d}-clone score=INFINITY`), `group with Promoted ${d}`);
     t.ok(c.includes(`constraint order promote storage-drbd-${d}-clone then start storage-group`), `promote ${d} first`);
   }
 });
@@ -71,12 +72,13 @@ t.test("two DRBD volumes behind one VIP: both promotions before one group, membe
 t.test("an exclusive LV: lvmlockd (sanlock) on every node, then LV -> filesystem -> VIP -> service", async (t) => {
   const s = parseStack(example("exclusive-lv.yaml"), "f");
   const c = s.plan.commands.map((x) => x.join(" "));
-  t.match(c[0], /^resource create app-lvmlockd ocf:tsstor:clvm lock_type=sanlock .* clone interleave=true$/);
+  t.match(c[0], /^resource create app-lvmlockd ocf:tsstor:clvm lock_type=sanlock .* clone$/);
+  t.equal(c[1], "resource meta app-lvmlockd-clone interleave=true");
   t.notOk(c.some((x) => x.includes("controld")), "sanlock needs no dlm");
-  t.match(c[1], /LVM-activate vgname=vg_shared lvname=lv_app vg_access_mode=lvmlockd activation_mode=exclusive/);
-  t.same(s.plan.commands.filter((x) => x.includes("--group")).map((x) => x[2]), ["app-lv-lv_app", "app-fs-app", "app-ip-192.168.10.50", "app-nginx"]);
+  t.match(c[2], /LVM-activate vgname=vg_shared lvname=lv_app vg_access_mode=lvmlockd activation_mode=exclusive/);
+  t.same(s.plan.commands.filter((x) => x[0] === "resource" && x[1] === "group").flatMap((x) => x.slice(4)), ["app-lv-lv_app", "app-fs-app", "app-ip-192.168.10.50", "app-nginx"]);
   t.ok(c.includes("constraint order start app-lvmlockd-clone then start app-group"));
-  t.ok(c.includes("constraint colocation add app-group with app-lvmlockd-clone INFINITY"));
+  t.ok(c.includes("constraint colocation add app-group with app-lvmlockd-clone score=INFINITY"));
 });
 
 const BASE = `kind: failover

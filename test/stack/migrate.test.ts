@@ -47,8 +47,8 @@ t.test("seed 004: two haresources lines, two DRBD resources, IET: one failover s
   t.equal(s.kind, "failover");
   const c = s.plan.commands.map((x) => x.join(" "));
   t.match(c[0], /^resource create storage-drbd-iscsi\.config ocf:tsstor:drbd drbd_resource=iscsi\.config .*promotable/, "DRBD iscsi.config, promotable");
-  t.match(c[1], /^resource create storage-drbd-iscsi\.target\.0 ocf:tsstor:drbd drbd_resource=iscsi\.target\.0 .*promotable/, "DRBD iscsi.target.0, promotable");
-  const members = (g: string) => s.plan.commands.filter((x) => x[0] === "resource" && x.at(-1) === g).map((x) => x[2]);
+  t.match(c[2], /^resource create storage-drbd-iscsi\.target\.0 ocf:tsstor:drbd drbd_resource=iscsi\.target\.0 .*promotable/, "DRBD iscsi.target.0, promotable");
+  const members = (g: string) => s.plan.commands.filter((x) => x.slice(0, 4).join(" ") === `resource group add ${g}`).flatMap((x) => x.slice(4));
   t.same(members("storage-group"), ["storage-fs-data", "storage-target-storage.disk.0"], "mount, target");
   t.same(members("storage-front"), ["storage-ip-10.11.55.50"], "then the VIP");
   t.ok(c.includes("constraint order start storage-target-storage.disk.0-lun0 then start storage-front kind=Optional"), "the VIP after LUN 0");
@@ -57,7 +57,7 @@ t.test("seed 004: two haresources lines, two DRBD resources, IET: one failover s
   t.ok(c.some((x) => /iSCSILogicalUnit target_iqn=iqn\.2011-08\.local\.demo:storage\.disk\.0 lun=0 path=\/dev\/drbd1 implementation=lio-t/.test(x)), "LUN 0 on /dev/drbd1 with LIO");
   t.ok(c.some((x) => /IPaddr2 ip=10\.11\.55\.50 cidr_netmask=8 nic=eth0/.test(x)), "IPaddr::10.11.55.50/8/eth0");
   for (const d of ["iscsi.config", "iscsi.target.0"]) {
-    t.ok(c.includes(`constraint colocation add storage-group with Promoted storage-drbd-${d}-clone INFINITY`), `group with Promoted ${d}`);
+    t.ok(c.includes(`constraint colocation add storage-group with Promoted storage-drbd-${d}-clone score=INFINITY`), `group with Promoted ${d}`);
     t.ok(c.includes(`constraint order promote storage-drbd-${d}-clone then start storage-group`), `promote ${d} first`);
   }
   t.match(r.text, /^ {2}- resource: iscsi\.config {3}# \/dev\/drbd0, haresources line 3$/m, "drbddisk mapped to its device through drbd.conf");
@@ -128,7 +128,7 @@ t.test("a single haresources line: DRBD -> ext4 -> VIP -> init scripts and MailT
     fencing: "none",
   });
   const c = cmds(r.text);
-  t.same(load(r.text).plan.commands.filter((x) => x.includes("--group")).map((x) => x[2]), ["nfs-fs-nfs", "nfs-ip-192.168.10.70", "nfs-nfs-kernel-server", "nfs-MailTo"]);
+  t.same(load(r.text).plan.commands.filter((x) => x[0] === "resource" && x[1] === "group").flatMap((x) => x.slice(4)), ["nfs-fs-nfs", "nfs-ip-192.168.10.70", "nfs-nfs-kernel-server", "nfs-MailTo"]);
   t.ok(c.some((x) => /Filesystem device=\/dev\/drbd0 directory=\/srv\/nfs fstype=ext4 options=noatime/.test(x)));
   t.ok(c.some((x) => /IPaddr2 ip=192\.168\.10\.70 cidr_netmask=24 nic=eth1/.test(x)), "a dotted netmask becomes a prefix");
   t.ok(c.some((x) => x.startsWith("resource create nfs-nfs-kernel-server systemd:nfs-kernel-server")));
@@ -142,7 +142,7 @@ t.test("a single haresources line: DRBD -> ext4 -> VIP -> init scripts and MailT
 
   // continuation lines, a bare address (IPaddr), a comment at the end of a line
   const r2 = migrateToStack({ haresources: "# web\nweb1 10.0.0.9/24/eth0 \\\n   apache2   # the site\n", implementation: "lio-t", name: "web", fencing: "none" });
-  t.same(load(r2.text).plan.commands.filter((x) => x.includes("--group")).map((x) => x[2]), ["web-ip-10.0.0.9", "web-apache2"]);
+  t.same(load(r2.text).plan.commands.filter((x) => x[0] === "resource" && x[1] === "group").flatMap((x) => x.slice(4)), ["web-ip-10.0.0.9", "web-apache2"]);
   t.match(r2.text, /# haresources line 3: apache2/, "the continued line's resource keeps its own line number");
 });
 
@@ -235,7 +235,7 @@ t.test("initiators.allow: the target's IQNs become its initiator list; ALL or ad
 t.test("resource ids that would clash get their own id; the file still loads", async (t) => {
   const r = migrateToStack({ haresources: "n1 Filesystem::/dev/sdb1::/srv/a/data::xfs Filesystem::/dev/sdc1::/srv/b/data::xfs apache2\n", implementation: "lio-t", name: "s", fencing: "none" });
   t.match(r.text, /directory: \/srv\/b\/data\n {4}fstype: xfs\n {4}id: s-fs-data-2/);
-  t.same(load(r.text).plan.commands.filter((x) => x.includes("--group")).map((x) => x[2]), ["s-fs-data", "s-fs-data-2", "s-apache2"]);
+  t.same(load(r.text).plan.commands.filter((x) => x[0] === "resource" && x[1] === "group").flatMap((x) => x.slice(4)), ["s-fs-data", "s-fs-data-2", "s-apache2"]);
 });
 
 t.test("the command: prints the stack file, or writes it with the notes on stderr; bad input exits 2 and writes nothing", async (t) => {
