@@ -9,6 +9,8 @@ import { acquireLock } from "../../lib/system/lock.js";
 import { Budget } from "../../lib/ocf/budget.js";
 
 export const ROOT_CACHE = "/var/cache/tsstor";
+/** The package test's roots (test/packaging/deb.test.ts; test/stack/pcs-versions.test.ts uses them too). */
+export const DEB_TEST_PKGS = ["pacemaker-cli-utils", "pcs", "man-db", "iproute2"] as const;
 
 function run(cmd: string, args: string[]) {
   const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 1800_000, maxBuffer: 64 << 20 });

@@ -8,9 +8,8 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, wri
 import { join } from "node:path";
 import { scratchDir } from "../lib/harness.js";
 import { REPO } from "../lib/xml.js";
-import { debRoot } from "../lib/debroot.js";
+import { debRoot, DEB_TEST_PKGS } from "../lib/debroot.js";
 
-const PKGS = ["pacemaker-cli-utils", "pcs", "man-db", "iproute2"];
 const SUITES = [["bookworm", "Debian 12"], ["trixie", "Debian 13"]] as const;
 
 function run(cmd: string, args: string[], o: { cwd?: string; env?: Record<string, string> } = {}) {
@@ -19,7 +18,7 @@ function run(cmd: string, args: string[], o: { cwd?: string; env?: Record<string
 }
 
 /** A minimal root of SUITE with Pacemaker's CLI, pcs and man, built once and cached. */
-const baseRoot = (suite: string) => debRoot("pkgtest", suite, PKGS);
+const baseRoot = (suite: string) => debRoot("pkgtest", suite, DEB_TEST_PKGS);
 
 let deb = "";
 t.test("the .deb builds", async (t) => {
