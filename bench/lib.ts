@@ -52,7 +52,7 @@ export interface Row {
 export interface Suite {
   suite: string;
   date: string;
-  machine: { cpus: string; cores: number; mem_gb: number; kernel: string };
+  machine: { cpus: string; cores: number; mem_gb: number; kernel: string; upstream?: Record<string, string> };
   rows: Row[];
   notes?: string[];
 }
@@ -72,7 +72,14 @@ export function machine(): Suite["machine"] {
     cores: c.length,
     mem_gb: Math.round(totalmem() / 2 ** 30),
     kernel: spawnSync("uname", ["-r"], { encoding: "utf8" }).stdout.trim(),
+    upstream: upstreamPackages(),
   };
+}
+
+/** The packages the upstream agents of a run come from, with their versions (dpkg). */
+export function upstreamPackages(): Record<string, string> {
+  const r = spawnSync("dpkg-query", ["-W", "-f", "${Package} ${Version}\n", "resource-agents", "drbd-utils"], { encoding: "utf8" });
+  return Object.fromEntries(r.stdout.split("\n").filter(Boolean).map((l) => l.split(" ") as [string, string]));
 }
 
 /** OCF environment for a bench run (as the harness in test/ builds it). */
