@@ -60,7 +60,8 @@ if (m) out.push("", `Machine: ${m.cpus}, ${m.cores} cores, ${m.mem_gb} GiB, kern
 // which upstream: as each run recorded it; runs from before it was recorded used this machine's
 // packages, unchanged since (Debian 12's resource-agents 4.12 and drbd-utils 9.22)
 const up = new Map<string, Set<string>>();
-for (const [k, v] of suites.flatMap((s) => Object.entries(s.machine.upstream ?? upstreamPackages()))) up.set(k, (up.get(k) ?? new Set()).add(v));
+const here = suites.some((s) => !s.machine.upstream) ? upstreamPackages() : {};
+for (const [k, v] of suites.flatMap((s) => Object.entries(s.machine.upstream ?? here))) up.set(k, (up.get(k) ?? new Set()).add(v));
 out.push("", `Upstream in every comparison: this machine's ${[...up].map(([k, v]) => `${k} ${[...v].join(" / ")}`).join(" and ")} (Debian 12). Debian 13's resource-agents 4.16 is compared in the differential tests (docs/platforms.md), not benchmarked.`);
 out.push("", "Goals: monitor <= 0.3x upstream, start/stop <= 0.5x, meta-data <= 1x, peak RSS <= 25 MB, failover <= corosync floor + 0.5 s.", "");
 

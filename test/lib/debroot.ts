@@ -53,3 +53,25 @@ export function debRoot(name: string, suite: string, pkgs: readonly string[]): s
     lock.release();
   }
 }
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The argv prefix that runs a command chrooted in a throw-away overlay of ROOT (a cached root is
+ * never written): a private mount namespace gets a tmpfs over /mnt (nothing is created on the
+ * host) holding the overlay's writes, /proc, and /dev, /sys and BINDS at their own paths. Every
+ * mount goes with the namespace's last process.
+ */
+export function inRootArgv(root: string, binds: readonly string[]): string[] {
+  const m = "/mnt/root";
+  const script = [
+    "set -e",
+    "mount -t tmpfs -o mode=0755 tsstor-root /mnt",
+    `mkdir /mnt/u /mnt/w ${m}`,
+    `mount -t overlay tsstor-root -o lowerdir=${q(root)},upperdir=/mnt/u,workdir=/mnt/w ${m}`,
+    `mount -t proc proc ${m}/proc`,
+    ...["/dev", "/sys", ...binds].map((d) => `mkdir -p ${q(m + d)} && mount --rbind ${q(d)} ${q(m + d)}`),
+    `exec chroot ${m} "$@"`,
+  ].join("\n");
+  return ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "in-root"];
+}

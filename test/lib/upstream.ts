@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { NODE_PKGS, platformRoot } from "../rig/platform.js";
-import { debRootDir } from "./debroot.js";
+import { debRootDir, inRootArgv } from "./debroot.js";
 import { REPO } from "./xml.js";
 
 export type UpstreamVersion = "4.12" | "4.16";
@@ -56,7 +56,6 @@ function debian13Root(): string {
   return existsSync(join(dir, ".done")) ? dir : platformRoot("debian13")!;
 }
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export class Upstream {
   readonly version: UpstreamVersion = wanted();
@@ -69,18 +68,7 @@ export class Upstream {
   agent(name: string, provider = "heartbeat"): UpstreamAgent {
     const bin = `/usr/lib/ocf/resource.d/${provider}/${name}`;
     if (!this.root) return { bin, wrap: [], env: {} };
-    const b = "/mnt"; // a tmpfs over it in the private namespace: nothing is created on the host
-    const m = `${b}/m`;
-    const script = [
-      "set -e",
-      `mount -t tmpfs -o mode=0755 tsstor-upstream ${b}`,
-      `mkdir ${b}/u ${b}/w ${m}`,
-      `mount -t overlay tsstor-upstream -o lowerdir=${q(this.root)},upperdir=${b}/u,workdir=${b}/w ${m}`,
-      `mount -t proc proc ${m}/proc`,
-      ...["/dev", "/sys", "/tmp", REPO].map((d) => `mkdir -p ${q(m + d)} && mount --rbind ${q(d)} ${q(m + d)}`),
-      `exec chroot ${m} "$@"`,
-    ].join("\n");
-    return { bin, wrap: ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "upstream"], env: {} };
+    return { bin, wrap: inRootArgv(this.root, ["/tmp", REPO]), env: {} };
   }
 
   /**

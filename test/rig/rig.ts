@@ -31,6 +31,7 @@ import { PowerSwitch } from "./power.js";
 import { installFenceAgent, RA_DIR } from "../lib/install.js";
 import { REPO } from "../lib/xml.js";
 import { platformRoot, rigPlatform, PLATFORMS, type Platform } from "./platform.js";
+import { inRootArgv } from "../lib/debroot.js";
 
 export { parseCrmMon, where, summarize, instances } from "./crm-mon.js";
 export type { CrmStatus, ResourceInstance, NodeStatus, Role } from "./crm-mon.js";
@@ -294,13 +295,12 @@ export class Rig {
 
   /**
    * A cluster tool of the nodes' platform run outside any node (seeding the CIB, keys): this
-   * machine's, or the root's with /tmp bound in (a private mount namespace: the cached root is
-   * never written).
+   * machine's, or the root's, in a throw-away overlay of it with /tmp bound in.
    */
   tool(cmd: string, args: string[], o: ExecOpts = {}): string {
     if (!this.root) return must(cmd, args, o);
-    const script = 'r=$1; shift; mount --rbind /tmp "$r/tmp" && exec chroot "$r" "$@"';
-    return must("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", this.root, cmd, ...args], o);
+    const [unshare, ...pre] = inRootArgv(this.root, ["/tmp"]);
+    return must(unshare!, [...pre, cmd, ...args], o);
   }
 
   get switchNs(): string {

@@ -15,7 +15,7 @@ import { bundledPlan } from "../../cli/stack/kinds.js";
 import { parseCibConfig, planConfig, type Constraint } from "../../cli/status/config.js";
 import { BUILD, scratchDir } from "../lib/harness.js";
 import { REPO } from "../lib/xml.js";
-import { debRoot, DEB_TEST_PKGS } from "../lib/debroot.js";
+import { debRoot, DEB_TEST_PKGS, inRootArgv } from "../lib/debroot.js";
 
 // the roots test/packaging/deb.test.ts uses (the same package list: one cache), built if missing
 const PLATFORMS = [
@@ -103,18 +103,10 @@ apply failover apply fo.yaml
 function inRoot(root: string, dir: string): Promise<{ code: number; out: string }> {
   writeFileSync(join(dir, "fo.yaml"), FAILOVER);
   writeFileSync(join(dir, "inner.sh"), inner(dir));
-  const m = join(dir, "m");
-  const mounts = [
-    `mkdir -p ${m} ${dir}/u ${dir}/w`,
-    `mount -t overlay overlay -o lowerdir=${root},upperdir=${dir}/u,workdir=${dir}/w ${m}`,
-    `mount -t proc proc ${m}/proc`,
-    `mount --bind /dev ${m}/dev`,
-    ...[REPO, dir].map((p) => `mkdir -p ${m}${p} && mount --bind ${p} ${m}${p}`),
-    `exec chroot ${m} env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root sh ${dir}/inner.sh`,
-  ].join(" && ");
   // a private mount namespace: the mounts go away with the process, nothing shows on the host
+  const [cmd, ...args] = [...inRootArgv(root, [REPO, dir]), "env", "-i", "LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "sh", `${dir}/inner.sh`];
   return new Promise((resolve) => {
-    const p = spawn("unshare", ["-m", "--propagation", "private", "sh", "-c", mounts], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(cmd!, args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     p.stdout.on("data", (d) => (out += d));
     p.stderr.on("data", (d) => (out += d));
