@@ -28,6 +28,7 @@ import {
   iscsiadmError,
   multipathMapOf,
   nodeRecordFiles,
+  iscsiDbOf,
   parseDiscovery,
   parseInitiatorPortal,
   portalArg,
@@ -200,7 +201,7 @@ function iscsidDown(code: number, text: string): boolean {
 
 /** A record of (target, portal) in open-iscsi's database, discovering it when there is none. */
 function ensureRecord(ctx: C, a: Iscsiadm): string[] {
-  const { iscsiDb } = ctx.env.paths;
+  const iscsiDb = ctx.env.paths.iscsiDb ?? iscsiDbOf(ctx.run.which(ctx.params.iscsiadm));
   const portal = portalOf(ctx);
   let files = nodeRecordFiles(iscsiDb, ctx.params.target, portal);
   if (files.length > 0) return files;

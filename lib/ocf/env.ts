@@ -74,10 +74,11 @@ export interface OcfEnv {
    * `tgtIpcSocket` is tgt's own TGT_IPC_SOCKET (tgtadm and tgtd honour it too); undefined means
    * tgt's compiled-in default. `proc` is the root of /proc reads (/proc/drbd, which the DRBD
    * simulator writes). `sys` and `dev` are the roots of /sys and /dev reads (the iSCSI initiator's
-   * sessions, disks and udev links); `iscsiDb` is open-iscsi's node database directory and
-   * `iscsiLock` its lock directory (iscsiadm's own compiled-in /etc/iscsi and /run/lock/iscsi).
+   * sessions, disks and udev links); `iscsiDb` is open-iscsi's node database directory (undefined:
+   * the one iscsiadm was built with, lib/iscsi/initiator.ts iscsiDbOf) and `iscsiLock` its lock
+   * directory (iscsiadm's compiled-in /run/lock/iscsi).
    */
-  paths: { configfs: string; tgtIpcSocket?: string; lvm: string; proc: string; sys: string; dev: string; iscsiDb: string; iscsiLock: string };
+  paths: { configfs: string; tgtIpcSocket?: string; lvm: string; proc: string; sys: string; dev: string; iscsiDb?: string; iscsiLock: string };
 }
 
 function num(v: string | undefined): number | undefined {
@@ -169,7 +170,7 @@ export function parseEnv(env: Env): OcfEnv {
       proc: env.TSSTOR_PROC_ROOT || "/proc",
       sys: env.TSSTOR_SYS_ROOT || "/sys",
       dev: env.TSSTOR_DEV_ROOT || "/dev",
-      iscsiDb: env.TSSTOR_ISCSI_DB || "/etc/iscsi",
+      iscsiDb: env.TSSTOR_ISCSI_DB || undefined,
       iscsiLock: env.TSSTOR_ISCSI_LOCK_DIR || "/run/lock/iscsi",
     },
   };

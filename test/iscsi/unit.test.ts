@@ -6,6 +6,10 @@ import { encodeRequest, parseAccounts, parsePortals as tgtPortals, parseTargetPa
 import { Batch, PREFS_LINE } from "../../lib/iscsi/targetcli.js";
 import { OcfError } from "../../lib/ocf/codes.js";
 import { parseLine } from "../fakes/targetcli.js";
+import { iscsiDbOf } from "../../lib/iscsi/initiator.js";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 t.test("iSCSI names", async (t) => {
   for (const ok of ["iqn.2003-01.org.linux-iscsi.pcmk-1.x8664:sn.56c2d5f061b1", "iqn.2026-01.com.example", "IQN.2026-01.COM.Example:Disk.1", "eui.02004567A425678D", "naa.52004567ba64678d", "naa.600a0b80002616920000000000000000"]) {
@@ -202,4 +206,16 @@ t.test("the fake targetcli parses like configshell: path, command, params; stops
   // no whitespace needed between tokens (pyparsing): a dash ends the command word
   t.same(parseLine("tsstor-barrier"), { path: "", command: "tsstor", pparams: ["-barrier"], kparams: {} });
   t.same(parseLine("..ls"), { path: "..", command: "ls", pparams: [], kparams: {} });
+});
+
+t.test("open-iscsi's node database: the one iscsiadm was built with", async (t) => {
+  // (the strings as they sit in Debian 12's iscsiadm 2.1.8 and Debian 13's 2.1.11, among others)
+  const dir = mkdtempSync(join(tmpdir(), "tsstor-iscsidb-"));
+  const bin = (name: string, ...strings: string[]) => {
+    const f = join(dir, name);
+    writeFileSync(f, Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0]), ...strings.map((x) => Buffer.from(`${x}\0`))]));
+    return f;
+  };
+  t.equal(iscsiDbOf(bin("deb12", "/etc/iscsi/iscsid.conf", "/etc/iscsi/nodes", "/etc/iscsi/send_targets", "/run/lock/iscsi")), "/etc/iscsi");
+  t.equal(iscsiDbOf(bin("deb13", "/etc/iscsi/iscsid.conf", "/var/lib/iscsi/nodes", "/var/lib/iscsi/send_targets", "/run/lock/iscsi")), "/var/lib/iscsi");
 });
