@@ -61,6 +61,23 @@ export function parseReport(stdout: string, kind: "vg" | "lv"): Array<Record<str
   }
 }
 
+/**
+ * The error messages a JSON report carries in its command log: Debian 13's LVM (2.03.31) puts a
+ * report command's errors there, on stdout, where Debian 12's (2.03.16) printed them on stderr.
+ */
+export function reportLogErrors(stdout: string): string[] {
+  if (!stdout.includes('"log"')) return [];
+  try {
+    const j = JSON.parse(stdout) as { log?: Array<Record<string, string>> };
+    return (j.log ?? []).filter((l) => l.log_type === "error" && l.log_message).map((l) => l.log_message!);
+  } catch {
+    return [];
+  }
+}
+
+/** A failed command's error text, wherever this LVM version puts it (stderr, or a report's log). */
+const errorText = (r: RunResult) => [r.stderr, ...reportLogErrors(r.stdout)].join("\n");
+
 function vgFromRow(r: Record<string, string>): VgInfo {
   const attr = r.vg_attr ?? "";
   return {
@@ -100,7 +117,7 @@ export class Lvm {
     ]);
     const rows = r.code === 0 ? parseReport(r.stdout, "vg") : undefined;
     if (rows?.[0]) return { value: vgFromRow(rows[0]), notFound: false, r };
-    return { notFound: /Volume group "[^"]*" not found/.test(r.stderr), r };
+    return { notFound: /Volume group "[^"]*" not found/.test(errorText(r)), r };
   }
 
   /** LVs of a VG (or the one LV), hidden ones excluded as lvs does. */
@@ -118,7 +135,7 @@ export class Lvm {
         r,
       };
     }
-    return { notFound: /not found|Failed to find logical volume/.test(r.stderr), r };
+    return { notFound: /not found|Failed to find logical volume/.test(errorText(r)), r };
   }
 
   /** Names of LVM 2.02 clustered VGs (vg_attr[5] == "c"), for clvmd's stop. */
@@ -181,7 +198,7 @@ export function retryTransient(budget: Budget, attempt: () => RunResult, onRetry
 
 /** The LVM error lines of a failed command, for an exit reason (warnings dropped). */
 export function lvmError(r: RunResult): string {
-  const lines = r.stderr
+  const lines = errorText(r)
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l && !/^WARNING:|^Reading without|^Reading VG .* without a lock|^Skipping global lock|^File descriptor .* leaked/.test(l));
