@@ -4,13 +4,31 @@
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$LAB_DIR/.." && pwd)
 LAB_CACHE=${TSSTOR_LAB_CACHE:-/var/cache/tsstor-lab}
-LAB_SUITE=bookworm
 
 log() { printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# The kernel the guests boot: the host's linux-image-amd64 (Debian's 6.1, with configfs/LIO,
-# DRBD 8.4, device-mapper, GFS2, DLM as modules).
+# The guests' platform (run.sh --platform, or TSSTOR_LAB_PLATFORM for the scripts run alone):
+#   debian12  bookworm guests booting the host's own kernel (Debian's 6.1)
+#   debian13  trixie guests booting trixie's kernel (6.12), installed in the image by apt
+# Each platform has its own image (image-KEY, image-debian13-KEY) and run directory.
+LAB_PLATFORM=${TSSTOR_LAB_PLATFORM:-debian12}
+case $LAB_PLATFORM in
+  debian12) LAB_SUITE=bookworm LAB_IMAGE_PREFIX=image- LAB_RUN_NAME=run ;;
+  debian13) LAB_SUITE=trixie LAB_IMAGE_PREFIX=image-debian13- LAB_RUN_NAME=run-debian13 ;;
+  *) die "unknown platform \"$LAB_PLATFORM\" (debian12 or debian13)" ;;
+esac
+
+# The guest packages of this platform: guest-packages.txt's lines, a package alone or followed by
+# the platforms it is for.
+lab_guest_packages() {
+  awk -v p="$LAB_PLATFORM" '/^[[:space:]]*(#|$)/ { next }
+    { if (NF == 1) { print $1; next } for (i = 2; i <= NF; i++) if ($i == p) { print $1; next } }' \
+    "$LAB_DIR/guest-packages.txt"
+}
+
+# debian12's kernel, the one the guests boot: the host's linux-image-amd64 (Debian's 6.1, with
+# configfs/LIO, DRBD 8.4, device-mapper, GFS2, DLM as modules).
 # Not installed (CI's fresh root): the version apt would install, so that a cached image for it is
 # used without installing the kernel (run.sh installs it when the image must be built).
 lab_kernel_version() {
@@ -21,8 +39,9 @@ lab_kernel_version() {
   echo "$v"
 }
 
-# The Debian mirror the host's apt already uses (deb822 .sources or one-line .list), so the
-# image comes from wherever this machine is allowed to fetch packages.
+# The Debian mirror the host's apt already uses for bookworm (deb822 .sources or one-line .list),
+# so the image comes from wherever this machine is allowed to fetch packages; a Debian mirror
+# serves trixie as well.
 lab_mirror() {
   local m
   m=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '
@@ -36,12 +55,15 @@ lab_mirror() {
   echo "${m:-http://deb.debian.org/debian}"
 }
 
-# Cache key: the guest package list, the image script and the kernel version.
+# Cache key: the guest package list, the image script and the kernel: debian12's version (the
+# host's kernel is copied in); for debian13 the platform's name (its kernel is whatever version
+# trixie's linux-image-amd64 had when the image was built: the image's "kernel" file says which).
 lab_image_key() {
-  { cat "$LAB_DIR/guest-packages.txt" "$LAB_DIR/image.sh" "$LAB_DIR/guest/tsstor-lab-boot";
-    lab_kernel_version; } | sha256sum | cut -c1-16
+  { cat "$LAB_DIR/guest-packages.txt" "$LAB_DIR/image.sh" "$LAB_DIR/guest/tsstor-lab-boot"
+    if [ "$LAB_PLATFORM" = debian12 ]; then lab_kernel_version; else echo "$LAB_PLATFORM"; fi
+  } | sha256sum | cut -c1-16
 }
-lab_image_dir() { echo "$LAB_CACHE/image-$(lab_image_key)"; }
+lab_image_dir() { echo "$LAB_CACHE/$LAB_IMAGE_PREFIX$(lab_image_key)"; }
 
 # ---- the recordings' package versions ---------------------------------------------------------
 # The packages whose tools' outputs the record-* suites save in test/recordings/<tool>/ (targetcli
@@ -98,4 +120,28 @@ lab_write_recorded_packages() {
   local now
   now=$(lab_recorded_packages "$1") || return 1
   printf '%s\n' "$now" > "$RECORDED_LIST.tmp" && mv "$RECORDED_LIST.tmp" "$RECORDED_LIST"
+}
+
+# ---- lab/RESULTS.md: one section per platform -------------------------------------------------
+LAB_PLATFORMS="debian12 debian13"
+# lab_results_merge SECTION_FILE: lab/RESULTS.md with $LAB_PLATFORM's section replaced by
+# SECTION_FILE (report.sh's output) and every other platform's section kept as its last run left it.
+lab_results_merge() {
+  local out=$LAB_DIR/RESULTS.md p
+  {
+    cat <<'HEAD'
+# Kernel lab results
+
+One section per guest platform, each written by that platform's last run of the lab
+(`bash lab/run.sh --platform debian12|debian13`; `npm run lab` is debian12, the one CI runs).
+HEAD
+    for p in $LAB_PLATFORMS; do
+      printf '\n<!-- lab:%s -->\n' "$p"
+      if [ "$p" = "$LAB_PLATFORM" ]; then cat "$1"
+      elif [ -f "$out" ] && grep -q "^<!-- lab:$p -->\$" "$out"; then
+        awk -v b="<!-- lab:$p -->" -v e="<!-- /lab:$p -->" '$0 == e { on = 0 } on { print } $0 == b { on = 1 }' "$out"
+      else printf '## %s\n\nNot run yet: `bash lab/run.sh --platform %s`.\n' "$p" "$p"; fi
+      printf '<!-- /lab:%s -->\n' "$p"
+    done
+  } > "$out.tmp" && mv "$out.tmp" "$out"
 }

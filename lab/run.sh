@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # The kernel lab (npm run lab): real LIO, DRBD 8.4, device-mapper/LVM/lvmlockd, GFS2 and DLM in
-# QEMU TCG VMs running Debian's 6.1 kernel, which this host kernel lacks.
+# QEMU TCG VMs running Debian's kernel, which this host kernel lacks.
 #
-#   bash lab/run.sh [--record] [--reference] [--no-build] [--phase single|pair|all] [--suites "a b"] [--keep]
+#   bash lab/run.sh [--platform debian12|debian13] [--record] [--reference] [--no-build]
+#                   [--phase single|pair|all] [--suites "a b"] [--keep]
+#
+# --platform: the guests' Debian (lib.sh): debian12 (the default: bookworm, kernel 6.1, Pacemaker
+# 2.1) or debian13 (trixie, kernel 6.12, Pacemaker 3.0, pcs 0.12); each has its own image, run
+# directory ($LAB_CACHE/run, $LAB_CACHE/run-debian13) and section of lab/RESULTS.md.
 #
 # 1. installs the host packages (QEMU, debootstrap, the kernel) when missing;
 # 2. builds the agents (npm run build) unless --no-build;
 # 3. builds or reuses the cached guest image (lab/image.sh, $TSSTOR_LAB_CACHE or /var/cache/tsstor-lab);
 # 4. phase "single": one VM runs the single-node suites; phase "pair": two VMs (n1, n2) joined by a
 #    socket netdev on 127.0.0.1 and sharing one raw disk (a SAN LUN) run the two-node suites;
-# 5. collects every VM's results disk, writes lab/RESULTS.md (pass/fail per agent and action) and
+# 5. collects every VM's results disk, writes its platform's section of lab/RESULTS.md (pass/fail
+#    per agent and action) and
 #    with --record copies the real tools' outputs into test/recordings/ and the image's versions of
 #    the recorded packages into test/recordings/PACKAGES.
 # The record-* suites run only with --record, when named in --suites, or when the image's versions
@@ -18,12 +24,18 @@
 # reference runs inside the agent suites (--reference or --record runs them regardless).
 # Exit 0 only when no suite failed. No QEMU outlives this script (killed by PID on every exit).
 set -euo pipefail
+# --platform first: lib.sh reads it when sourced
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  [ "${args[i]}" = --platform ] && export TSSTOR_LAB_PLATFORM=${args[i + 1]:-}
+done
 source "$(dirname "$0")/lib.sh"
 source "$LAB_DIR/vm.sh"
 
 record=0 build=1 phase=all keep=0 suites="" reference=0
 while [ $# -gt 0 ]; do
   case $1 in
+    --platform) shift ;; # read above
     --record) record=1 ;;
     --no-build) build=0 ;;
     --phase) phase=$2; shift ;;
@@ -34,6 +46,10 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+# test/recordings/ holds one platform's outputs, debian12's (the fakes replay them; PACKAGES names
+# their versions): debian13's runs compare their tools' outputs with those and never replace them
+[ "$record" = 0 ] || [ "$LAB_PLATFORM" = debian12 ] ||
+  die "--record writes test/recordings/, which holds debian12's tool outputs; a $LAB_PLATFORM run compares its outputs with them (without --record)"
 
 ALL_SINGLE="record-lio record-lvm record-drbd1 record-gfs2 record-iscsi lio lvm-sanlock iscsi"
 ALL_PAIR="record-drbd2 lvm-dlm gfs2 sbd san-pair stacks drbd" # drbd last: it powers n2 off
@@ -50,7 +66,7 @@ fi
 [ "$phase" = single ] && PAIR_SUITES=""
 
 T0=$SECONDS
-RUN=${TSSTOR_LAB_RUN:-$LAB_CACHE/run}
+RUN=${TSSTOR_LAB_RUN:-$LAB_CACHE/$LAB_RUN_NAME}
 trap 'lab_kill_all' EXIT
 trap 'lab_kill_all; exit 130' INT TERM
 
@@ -61,7 +77,7 @@ HOST_PKGS=(qemu-system-x86 qemu-utils debootstrap e2fsprogs socat)
 if ! command -v qemu-system-x86_64 >/dev/null || ! command -v debootstrap >/dev/null || ! command -v socat >/dev/null; then
   want=("${HOST_PKGS[@]}")
 else want=(); fi
-ls /boot/vmlinuz-* >/dev/null 2>&1 || [ -f "$(lab_image_dir)/done" ] || want+=(linux-image-amd64)
+[ "$LAB_PLATFORM" != debian12 ] || ls /boot/vmlinuz-* >/dev/null 2>&1 || [ -f "$(lab_image_dir)/done" ] || want+=(linux-image-amd64)
 if [ ${#want[@]} -gt 0 ]; then
   log "installing host packages: ${want[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${want[@]}" >/dev/null
@@ -233,14 +249,22 @@ if [ "$record" = 0 ] && [ -d "$REPO_DIR/test/recordings" ]; then
     if [ -n "$SKIP_SINGLE$SKIP_PAIR" ]; then detail="no fresh recordings: the record suites were skipped (recorded package versions unchanged)"
     else detail="no fresh recordings in this run"; fi
   fi
+  # test/recordings/ is Debian 12's (the fakes replay it): another platform's outputs are compared
+  # with it to show what differs there, which fails nothing
+  if [ "$st" = FAIL ] && [ "$LAB_PLATFORM" != debian12 ]; then
+    st=differs
+    detail="$(grep -c 'DRIFT ' "$RUN/host/check-recordings.log") outputs differ from Debian 12's recordings: $(sed -n 's/^check-recordings: DRIFT //p' "$RUN/host/check-recordings.log" | sort | paste -sd' ' -)"
+  fi
   printf 'recordings\t-\t-\treal tool outputs match test/recordings (shape)\t%s\t%s\n' "$st" "$detail" \
     > "$RUN/host/recordings-check/results.tsv"
 fi
 TOTAL_S=$((SECONDS - T0))
 SINGLE_S=$(cat "$RUN/single/phase-seconds" 2>/dev/null || true)
 PAIR_S=$(cat "$RUN/pair/phase-seconds" 2>/dev/null || true)
-export IMAGE_S TOTAL_S SINGLE_S PAIR_S AGENTS REFERENCE
-bash "$LAB_DIR/report.sh" "$RUN" > "$LAB_DIR/RESULTS.md" || rc=1
+export IMAGE_S TOTAL_S SINGLE_S PAIR_S AGENTS REFERENCE IMG LAB_PLATFORM LAB_SUITE
+mkdir -p "$RUN/host"
+bash "$LAB_DIR/report.sh" "$RUN" > "$RUN/host/RESULTS-$LAB_PLATFORM.md" || rc=1
+lab_results_merge "$RUN/host/RESULTS-$LAB_PLATFORM.md"
 if [ "$record" = 1 ]; then
   bash "$LAB_DIR/collect-recordings.sh" "$RUN"
   # PACKAGES vouches for every recording: written only when each record suite recorded in this
