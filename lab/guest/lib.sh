@@ -105,12 +105,13 @@ check() {
 
 # ---- recordings ----------------------------------------------------------------------------
 # rec TOOL CASE CMD...: run CMD, keep its exact argv, stdout, stderr and exit code.
+# REC_LIMIT=SECONDS rec ...: CMD killed (SIGKILL, rc 137) if it has not returned by then.
 rec() {
   local tool=$1 case=$2; shift 2
   local d="$RESULTS/recordings/$tool"
   mkdir -p "$d"
   printf '%q ' "$@" | sed 's/ $//' > "$d/$case.cmd"; echo >> "$d/$case.cmd"
-  "$@" 3>&- > "$d/$case.out" 2> "$d/$case.err"
+  ${REC_LIMIT:+timeout -s KILL "$REC_LIMIT"} "$@" 3>&- > "$d/$case.out" 2> "$d/$case.err"
   local rc=$?
   echo "$rc" > "$d/$case.rc"
   progress "REC $tool/$case rc=$rc"
@@ -224,10 +225,25 @@ lio_target_up() {
   targetcli clearconfig confirm=True >/dev/null 2>&1
   return 0
 }
+# open-iscsi's node database, compiled into iscsiadm: /etc/iscsi on Debian 12 (2.1.8), /var/lib/iscsi
+# on Debian 13 (2.1.11); the agent finds it the same way (lib/iscsi/initiator.ts iscsiDbOf)
+ISCSI_DB=/etc/iscsi
+grep -qa /var/lib/iscsi/nodes /usr/sbin/iscsiadm 2>/dev/null && ISCSI_DB=/var/lib/iscsi
 # iscsi_initiator_up INITIATOR_IQN: the kernel initiator (iscsi_tcp) with that name, iscsid running.
+# iscsid reads the name once, when it starts: one that an earlier suite started with another name
+# is stopped first (its sessions logged out), or every login would present the old name (the SAN
+# suites' san_initiator_up, lab/guest/san.sh, always restarts it).
 iscsi_initiator_up() {
   modprobe iscsi_tcp || return 1
   mkdir -p /etc/iscsi
+  # systemd's iscsid.socket would hold iscsid's IPC socket (san.sh says more)
+  systemctl stop iscsid.socket iscsid.service >/dev/null 2>&1
+  if pidof iscsid >/dev/null && ! grep -qx "InitiatorName=$1" /etc/iscsi/initiatorname.iscsi 2>/dev/null; then
+    iscsiadm -m session -u >/dev/null 2>&1
+    # shellcheck disable=SC2046
+    kill $(pidof iscsid) 2>/dev/null
+    for _ in $(seq 1 50); do pidof iscsid >/dev/null || break; sleep 0.2; done
+  fi
   echo "InitiatorName=$1" > /etc/iscsi/initiatorname.iscsi
   pidof iscsid >/dev/null || iscsid </dev/null >/dev/null 2>&1
   return 0

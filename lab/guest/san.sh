@@ -70,7 +70,7 @@ san_array_up() {
 san_initiator_reset() {
   iscsiadm -m session -u >/dev/null 2>&1
   iscsiadm -m node -o delete >/dev/null 2>&1
-  rm -rf /etc/iscsi/nodes/* /etc/iscsi/send_targets/* 2>/dev/null
+  rm -rf "$ISCSI_DB"/nodes/* "$ISCSI_DB"/send_targets/* 2>/dev/null
   true
 }
 

@@ -27,7 +27,7 @@ rec $T 05-discovery iscsiadm -m discovery -t sendtargets -p $P1 -o new
 rec $T 06-discovery-again iscsiadm -m discovery -t sendtargets -p $P1 -o new
 rec $T 07-discovery-refused iscsiadm -m discovery -t sendtargets -p 127.0.0.9:3260 -o new
 rec $T 08-node-list iscsiadm -m node
-rec_file $T 09-record-file "/etc/iscsi/nodes/$ARRAY_IQN/127.0.0.1,3260,1/default"
+rec_file $T 09-record-file "$ISCSI_DB/nodes/$ARRAY_IQN/127.0.0.1,3260,1/default"
 rec $T 10-login iscsiadm -m node -T $ARRAY_IQN -p $P1 --login
 rec $T 11-login-again iscsiadm -m node -T $ARRAY_IQN -p $P1 --login
 rec $T 12-login-p2 iscsiadm -m node -T $ARRAY_IQN -p $P2 --login
@@ -53,7 +53,7 @@ rec $T 21-session-none-after iscsiadm -m session
 # CHAP: the secrets written into the node record file (as the agent does), not through argv
 rec $T 22-discovery-chap iscsiadm -m discovery -t sendtargets -p $PCHAP -o new
 rec $T 23-login-chap-none iscsiadm -m node -T $CHAP_IQN -p $PCHAP --login
-REC=/etc/iscsi/nodes/$CHAP_IQN/127.0.0.1,3261,1/default
+REC=$ISCSI_DB/nodes/$CHAP_IQN/127.0.0.1,3261,1/default
 set_keys() { # FILE KEY=VALUE...: replace or add "key = value" before "# END RECORD"
   local f=$1 kv k v; shift
   for kv in "$@"; do
