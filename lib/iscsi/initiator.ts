@@ -238,11 +238,6 @@ function lvName(dm: string): string {
 // ---- open-iscsi's node database -----------------------------------------------------------------
 
 /**
- * The record files of (target, portal) in the node database: NODE_CONFIG_DIR/TARGET/ADDR,PORT,TPGT
- * is a directory with one file per iface (open-iscsi >= 2.0-870), or itself the record (older);
- * a record without a TPGT is NODE_CONFIG_DIR/TARGET/ADDR,PORT, one file.
- */
-/**
  * open-iscsi's node database, compiled into iscsiadm and printed by nothing: Debian 12's 2.1.8 keeps
  * it in /etc/iscsi, Debian 13's 2.1.11 in /var/lib/iscsi. The binary holds the path as a string, so
  * it says which; a file that holds neither (a wrapper script) leaves the directory that exists.
@@ -258,6 +253,11 @@ export function iscsiDbOf(iscsiadm: string | undefined): string {
   return existsSync("/var/lib/iscsi/nodes") && !existsSync("/etc/iscsi/nodes") ? "/var/lib/iscsi" : "/etc/iscsi";
 }
 
+/**
+ * The record files of (target, portal) in the node database: NODE_CONFIG_DIR/TARGET/ADDR,PORT,TPGT
+ * is a directory with one file per iface (open-iscsi >= 2.0-870), or itself the record (older);
+ * a record without a TPGT is NODE_CONFIG_DIR/TARGET/ADDR,PORT, one file.
+ */
 export function nodeRecordFiles(db: string, target: string, portal: InitiatorPortal): string[] {
   const dir = `${db}/nodes/${target}`;
   const out: string[] = [];
